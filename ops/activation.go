@@ -1,0 +1,163 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// An activation is an elementwise function whose derivative can be written
+// in terms of its output y: the backward pass needs only y and the incoming
+// gradient g. Each kernel is one generic function, instantiated for float32
+// and float64.
+type activation struct {
+	name  string
+	fwd32 func(y, x []float32)
+	fwd64 func(y, x []float64)
+	bwd32 func(dx, y, g []float32)
+	bwd64 func(dx, y, g []float64)
+}
+
+var (
+	tanhAct    = &activation{"Tanh", tanhFwd[float32], tanhFwd[float64], tanhBwd[float32], tanhBwd[float64]}
+	sigmoidAct = &activation{"Sigmoid", sigmoidFwd[float32], sigmoidFwd[float64], sigmoidBwd[float32], sigmoidBwd[float64]}
+	reluAct    = &activation{"ReLU", reluFwd[float32], reluFwd[float64], reluBwd[float32], reluBwd[float64]}
+)
+
+// Tanh returns tanh(x) elementwise; dx = g·(1 − y²).
+func Tanh(x *gorgonia.Node) (*gorgonia.Node, error) { return activate(tanhAct, x) }
+
+// Sigmoid returns 1/(1+exp(−x)) elementwise, computed without overflow for
+// large |x|; dx = g·y·(1 − y).
+func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) { return activate(sigmoidAct, x) }
+
+// ReLU returns max(x, 0) elementwise; dx = g where y > 0, else 0 (the
+// derivative at 0 is taken as 0, as in PyTorch).
+func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) { return activate(reluAct, x) }
+
+func activate(a *activation, x *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkFloat(a.name, "x", x); err != nil {
+		return nil, err
+	}
+	return apply(a.name, func() (*gorgonia.Node, error) {
+		return gorgonia.ApplyOp(actOp{opBase{a.name + "()"}, a}, x)
+	})
+}
+
+func tanhFwd[T float](y, x []T) {
+	for i, v := range x {
+		y[i] = T(math.Tanh(float64(v)))
+	}
+}
+
+func tanhBwd[T float](dx, y, g []T) {
+	for i, v := range y {
+		dx[i] = g[i] * (1 - v*v)
+	}
+}
+
+func sigmoidFwd[T float](y, x []T) {
+	for i, v := range x {
+		if v >= 0 {
+			y[i] = T(1 / (1 + math.Exp(-float64(v))))
+		} else {
+			e := math.Exp(float64(v))
+			y[i] = T(e / (1 + e))
+		}
+	}
+}
+
+func sigmoidBwd[T float](dx, y, g []T) {
+	for i, v := range y {
+		dx[i] = g[i] * v * (1 - v)
+	}
+}
+
+func reluFwd[T float](y, x []T) {
+	for i, v := range x {
+		y[i] = max(v, 0)
+	}
+}
+
+func reluBwd[T float](dx, y, g []T) {
+	for i, v := range y {
+		if v > 0 {
+			dx[i] = g[i]
+		} else {
+			dx[i] = 0
+		}
+	}
+}
+
+// actOp applies an activation elementwise.
+type actOp struct {
+	opBase
+	a *activation
+}
+
+func (actOp) Arity() int { return 1 }
+
+func (actOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a) }
+
+func (actOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
+
+func (o actOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.a.name, &err)
+	return o.UsePreallocDo(newLike(in[0]), in...)
+}
+
+// UsePreallocDo writes the activation of in[0] into prealloc.
+func (o actOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.a.name, &err)
+	switch x := in[0].Data().(type) {
+	case []float32:
+		o.a.fwd32(prealloc.Data().([]float32), x)
+	case []float64:
+		o.a.fwd64(prealloc.Data().([]float64), x)
+	default:
+		return nil, fmt.Errorf("%w: %s: unsupported data %T", ErrDtype, o.a.name, x)
+	}
+	return prealloc, nil
+}
+
+func (actOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (o actOp) SymDiff(_ gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := gorgonia.ApplyOp(actGradOp{opBase{o.a.name + "Grad()"}, o.a}, y, grad)
+	return gorgonia.Nodes{dx}, err
+}
+
+// actGradOp computes an activation's input gradient from its output y and
+// the output gradient g.
+type actGradOp struct {
+	opBase
+	a *activation
+}
+
+func (actGradOp) Arity() int { return 2 }
+
+func (actGradOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a, a) }
+
+func (actGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
+
+func (o actGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.a.name+"Grad", &err)
+	return o.UsePreallocDo(newLike(in[0]), in...)
+}
+
+// UsePreallocDo writes the input gradient into prealloc.
+func (o actGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.a.name+"Grad", &err)
+	switch y := in[0].Data().(type) {
+	case []float32:
+		o.a.bwd32(prealloc.Data().([]float32), y, in[1].Data().([]float32))
+	case []float64:
+		o.a.bwd64(prealloc.Data().([]float64), y, in[1].Data().([]float64))
+	default:
+		return nil, fmt.Errorf("%w: %sGrad: unsupported data %T", ErrDtype, o.a.name, y)
+	}
+	return prealloc, nil
+}
