@@ -21,13 +21,24 @@ type Builder struct {
 	inputs []*gorgonia.Node
 	params []*gorgonia.Node
 	names  map[string]string // node name -> "input" or "parameter"
+	states []State
+	counts map[string]int // per-kind counters for Stream
 	err    error
+}
+
+// State is a named tensor that belongs to the model but is not learned by
+// gradient descent: batch normalization's running statistics, for example.
+// Ops register it with Builder.AddState; checkpoints save and restore it
+// through Program.States. The op that owns it updates Value in place.
+type State struct {
+	Name  string
+	Value *tensor.Dense
 }
 
 // NewBuilder returns a Builder over a new graph. The seed determines every
 // parameter's initial value and every random stream drawn through SeedFor.
 func NewBuilder(seed uint64) *Builder {
-	return &Builder{g: gorgonia.NewGraph(), seed: seed, names: map[string]string{}}
+	return &Builder{g: gorgonia.NewGraph(), seed: seed, names: map[string]string{}, counts: map[string]int{}}
 }
 
 // Graph returns the underlying graph, for use with plain Gorgonia functions.
@@ -43,6 +54,16 @@ func (b *Builder) SeedFor(name string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(name))
 	return splitmix64(b.seed ^ splitmix64(h.Sum64()))
+}
+
+// Stream returns a fresh seed for the next consumer of the given kind (for
+// example "dropout"): the k-th call for a kind returns SeedFor(kind#k), so
+// every consumer draws its own stream and the same construction sequence
+// gives the same seeds.
+func (b *Builder) Stream(kind string) uint64 {
+	k := b.counts[kind]
+	b.counts[kind]++
+	return b.SeedFor(fmt.Sprintf("%s#%d", kind, k))
 }
 
 func splitmix64(x uint64) uint64 {
@@ -63,6 +84,20 @@ func (b *Builder) Fail(err error) error {
 		b.err = err
 	}
 	return err
+}
+
+// AddState registers a named non-learnable state tensor (see State). The
+// name shares the namespace of inputs and parameters.
+func (b *Builder) AddState(name string, v *tensor.Dense) error {
+	if err := b.claim("state", name); err != nil {
+		return err
+	}
+	if v == nil {
+		return b.Fail(fmt.Errorf("%w: state %q is nil", ErrInit, name))
+	}
+	b.names[name] = "state"
+	b.states = append(b.states, State{Name: name, Value: v})
+	return nil
 }
 
 // Inputs returns the declared inputs in declaration order.

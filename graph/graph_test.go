@@ -339,3 +339,25 @@ func TestFromInitWFn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []float32{1, 1, 1, 1}, v.Data())
 }
+
+func TestStreamsAndStates(t *testing.T) {
+	b := graph.NewBuilder(3)
+	s0, s1 := b.Stream("dropout"), b.Stream("dropout")
+	assert.NotEqual(t, s0, s1)
+	assert.Equal(t, b.SeedFor("dropout#0"), s0)
+	again := graph.NewBuilder(3)
+	assert.Equal(t, s0, again.Stream("dropout"))
+	assert.NotEqual(t, s0, graph.NewBuilder(4).Stream("dropout"))
+
+	mean := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0, 0}))
+	require.NoError(t, b.AddState("bn/mean", mean))
+	require.ErrorIs(t, b.AddState("bn/mean", mean), graph.ErrName)
+	x, _ := b.Param("x", tensor.Float64, normal, 2)
+	loss, _ := gorgonia.Sum(x)
+	p, err := b.Compile(loss)
+	require.NoError(t, err)
+	st := p.States()
+	require.Len(t, st, 1)
+	assert.Equal(t, "bn/mean", st[0].Name)
+	assert.Same(t, mean, st[0].Value)
+}

@@ -22,6 +22,7 @@ const (
 	Eval
 )
 
+// String returns "train" or "eval".
 func (m Mode) String() string {
 	switch m {
 	case Train:
@@ -46,6 +47,7 @@ type FeedError struct {
 	Err       error
 }
 
+// Error describes the feed and what is wrong with it.
 func (e *FeedError) Error() string {
 	switch {
 	case errors.Is(e.Err, ErrMissingInput):
@@ -58,6 +60,7 @@ func (e *FeedError) Error() string {
 	return fmt.Sprintf("%v: input %q: want shape %v, got %v", e.Err, e.Input, e.WantShape, e.GotShape)
 }
 
+// Unwrap returns the sentinel error.
 func (e *FeedError) Unwrap() error { return e.Err }
 
 // Program is a compiled graph: a training machine that runs forward and
@@ -68,6 +71,7 @@ type Program struct {
 	loss     *gorgonia.Node
 	outputs  []*gorgonia.Node
 	params   []*gorgonia.Node
+	states   []State
 	inputs   map[string]*gorgonia.Node
 	train    gorgonia.VM // nil when there is no loss
 	forward  gorgonia.VM
@@ -96,7 +100,7 @@ func (b *Builder) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Pr
 			return nil, b.Fail(fmt.Errorf("%w: compile: output %d is nil or not a node of this graph", ErrBuild, i))
 		}
 	}
-	p = &Program{g: b.g, loss: loss, outputs: slices.Clone(outputs), params: slices.Clone(b.params),
+	p = &Program{g: b.g, loss: loss, outputs: slices.Clone(outputs), params: slices.Clone(b.params), states: slices.Clone(b.states),
 		inputs: map[string]*gorgonia.Node{}, applied: -1}
 	if loss != nil {
 		if loss.Graph() != b.g {
@@ -281,6 +285,11 @@ func (p *Program) Learnables() []gorgonia.ValueGrad {
 	}
 	return vgs
 }
+
+// States returns the model's non-learnable state tensors (see State) in
+// registration order. The tensors are live: writing into them changes the
+// model, which is how a checkpoint restores them.
+func (p *Program) States() []State { return slices.Clone(p.states) }
 
 // Param returns the parameter with the given name.
 func (p *Program) Param(name string) (*gorgonia.Node, bool) {
