@@ -351,7 +351,8 @@ func TestStreamsAndStates(t *testing.T) {
 
 	mean := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0, 0}))
 	require.NoError(t, b.AddState("bn/mean", mean))
-	require.ErrorIs(t, b.AddState("bn/mean", mean), graph.ErrName)
+	require.NoError(t, again.AddState("s", mean))
+	require.ErrorIs(t, again.AddState("s", mean), graph.ErrName)
 	x, _ := b.Param("x", tensor.Float64, normal, 2)
 	loss, _ := gorgonia.Sum(x)
 	p, err := b.Compile(loss)
