@@ -23,6 +23,7 @@ type Builder struct {
 	names  map[string]string // node name -> "input" or "parameter"
 	states []State
 	counts map[string]int // per-kind counters for Stream
+	shared *Program       // parameters and states reused by name (see Share)
 	err    error
 }
 
@@ -86,17 +87,44 @@ func (b *Builder) Fail(err error) error {
 	return err
 }
 
-// AddState registers a named non-learnable state tensor (see State). The
-// name shares the namespace of inputs and parameters.
-func (b *Builder) AddState(name string, v *tensor.Dense) error {
+// AddState registers a named non-learnable state tensor (see State) with
+// initial value v and returns the tensor the caller must use: v itself, or
+// the state of the same name of the program given to Share. The name shares
+// the namespace of inputs and parameters.
+func (b *Builder) AddState(name string, v *tensor.Dense) (*tensor.Dense, error) {
 	if err := b.claim("state", name); err != nil {
-		return err
+		return nil, err
 	}
 	if v == nil {
-		return b.Fail(fmt.Errorf("%w: state %q is nil", ErrInit, name))
+		return nil, b.Fail(fmt.Errorf("%w: state %q is nil", ErrInit, name))
+	}
+	if b.shared != nil {
+		for _, st := range b.shared.states {
+			if st.Name == name {
+				if err := sameKind("state", name, st.Value, v.Dtype(), v.Shape()); err != nil {
+					return nil, b.Fail(err)
+				}
+				v = st.Value
+			}
+		}
 	}
 	b.names[name] = "state"
 	b.states = append(b.states, State{Name: name, Value: v})
+	return v, nil
+}
+
+// Share makes the builder reuse the parameter and state tensors of p,
+// matched by name, instead of making new ones: the two programs then read
+// and update the same weights and statistics. A model compiles one program
+// per batch size this way (Gorgonia fixes the batch size of a program), for
+// example one for the last, partial batch of an epoch. A shared name whose
+// dtype or shape differs is an error when the parameter or state is made.
+func (b *Builder) Share(p *Program) { b.shared = p }
+
+func sameKind(kind, name string, have tensor.Tensor, dt tensor.Dtype, shape tensor.Shape) error {
+	if have.Dtype() != dt || !have.Shape().Eq(shape) {
+		return fmt.Errorf("%w: shared %s %q is %v %v, want %v %v", ErrShape, kind, name, have.Dtype(), have.Shape(), dt, shape)
+	}
 	return nil
 }
 
@@ -169,6 +197,18 @@ func (b *Builder) Param(name string, dt tensor.Dtype, init Initializer, shape ..
 	if init == nil {
 		return nil, b.Fail(fmt.Errorf("%w: parameter %q: nil initializer", ErrInit, name))
 	}
+	if b.shared != nil {
+		if n, ok := b.shared.Param(name); ok {
+			v, ok := n.Value().(*tensor.Dense)
+			if !ok {
+				return nil, b.Fail(fmt.Errorf("%w: shared parameter %q holds a %T", ErrInit, name, n.Value()))
+			}
+			if err := sameKind("parameter", name, v, dt, shape); err != nil {
+				return nil, b.Fail(err)
+			}
+			return b.addParam(name, dt, shape, v), nil
+		}
+	}
 	v, err := init.Initialize(b.SeedFor(name), dt, shape...)
 	if err != nil {
 		return nil, b.Fail(fmt.Errorf("%w: parameter %q: %w", ErrInit, name, err))
@@ -176,10 +216,14 @@ func (b *Builder) Param(name string, dt tensor.Dtype, init Initializer, shape ..
 	if v == nil || v.Dtype() != dt || !v.Shape().Eq(tensor.Shape(shape)) {
 		return nil, b.Fail(fmt.Errorf("%w: parameter %q: initializer returned %s, want %v %v", ErrInit, name, describe(v), dt, tensor.Shape(shape)))
 	}
+	return b.addParam(name, dt, shape, v), nil
+}
+
+func (b *Builder) addParam(name string, dt tensor.Dtype, shape []int, v tensor.Tensor) *gorgonia.Node {
 	n := gorgonia.NewTensor(b.g, dt, len(shape), gorgonia.WithShape(shape...), gorgonia.WithName(name), gorgonia.WithValue(v))
 	b.names[name] = "parameter"
 	b.params = append(b.params, n)
-	return n, nil
+	return n
 }
 
 func describe(v tensor.Tensor) string {

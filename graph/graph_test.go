@@ -350,9 +350,13 @@ func TestStreamsAndStates(t *testing.T) {
 	assert.NotEqual(t, s0, graph.NewBuilder(4).Stream("dropout"))
 
 	mean := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0, 0}))
-	require.NoError(t, b.AddState("bn/mean", mean))
-	require.NoError(t, again.AddState("s", mean))
-	require.ErrorIs(t, again.AddState("s", mean), graph.ErrName)
+	got, err := b.AddState("bn/mean", mean)
+	require.NoError(t, err)
+	assert.Same(t, mean, got)
+	_, err = again.AddState("s", mean)
+	require.NoError(t, err)
+	_, err = again.AddState("s", mean)
+	require.ErrorIs(t, err, graph.ErrName)
 	x, _ := b.Param("x", tensor.Float64, normal, 2)
 	loss, _ := gorgonia.Sum(x)
 	p, err := b.Compile(loss)
@@ -361,4 +365,36 @@ func TestStreamsAndStates(t *testing.T) {
 	require.Len(t, st, 1)
 	assert.Equal(t, "bn/mean", st[0].Name)
 	assert.Same(t, mean, st[0].Value)
+}
+
+func TestShare(t *testing.T) {
+	build := func(batch int, share *graph.Program) (*graph.Program, *tensor.Dense) {
+		b := graph.NewBuilder(1)
+		b.Share(share)
+		x, _ := b.Input("x", tensor.Float64, batch, 3)
+		w, _ := b.Param("w", tensor.Float64, normal, 3, 2)
+		st, err := b.AddState("count", tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{0})))
+		require.NoError(t, err)
+		xw, _ := gorgonia.Mul(x, w)
+		loss, _ := gorgonia.Sum(xw)
+		p, err := b.Compile(loss)
+		require.NoError(t, err)
+		return p, st
+	}
+	full, s1 := build(4, nil)
+	part, s2 := build(1, full)
+	assert.Same(t, s1, s2, "states are shared")
+	wf, _ := full.Param("w")
+	wp, _ := part.Param("w")
+	require.NoError(t, part.Run(graph.Feeds{"x": ones(1, 3)}))
+	wp.Value().Data().([]float64)[0] = 42 // an in-place update, as a solver makes
+	assert.Equal(t, 42.0, wf.Value().Data().([]float64)[0], "parameters are shared")
+	require.NoError(t, full.Run(graph.Feeds{"x": ones(4, 3)}))
+	assert.Equal(t, 42.0, wp.Value().Data().([]float64)[0])
+
+	b := graph.NewBuilder(1)
+	b.Share(full)
+	_, err := b.Param("w", tensor.Float64, normal, 3, 3)
+	require.ErrorIs(t, err, graph.ErrShape)
+	assert.Contains(t, err.Error(), `shared parameter "w" is float64 (3, 2), want float64 (3, 3)`)
 }
