@@ -227,7 +227,7 @@ func TestOrthogonal(t *testing.T) {
 		{[]int{100, 100}, 1},
 		{[]int{100, 100}, 2},
 		{[]int{300, 30}, math.Sqrt2},
-		{[]int{20, 5, 4}, 1}, // a 20×20 matrix
+		{[]int{20, 5, 4}, 1},   // a 20×20 matrix
 		{[]int{6, 4, 3, 3}, 1}, // a 6×36 matrix: orthonormal rows
 		{[]int{1, 10}, 1},
 		{[]int{10, 1}, 3},
