@@ -189,6 +189,8 @@ func TestInitializeErrors(t *testing.T) {
 		{"lecun/rank=1", initializers.LeCunNormal(), tensor.Float32, []int{10}, initializers.ErrShape, []string{"LeCunNormal", "rank 1"}},
 		{"orthogonal/rank=1", orth, tensor.Float64, []int{10}, initializers.ErrShape, []string{"Orthogonal", "rank 1"}},
 		{"normal/overflow", normal, tensor.Float64, []int{1 << 40, 1 << 40}, initializers.ErrShape, []string{"Normal", "overflows"}},
+		{"constant/float32-overflow", initializers.Must(initializers.Constant(1e300)), tensor.Float32, []int{2}, initializers.ErrConfig, []string{"Constant(value=1e+300)", "value = 1e+300 overflows float32"}},
+		{"uniform/float32-overflow", initializers.Must(initializers.Uniform(0, 1e39)), tensor.Float32, []int{2}, initializers.ErrConfig, []string{"Uniform", "high = 1e+39 overflows float32"}},
 		{"zero-init", initializers.Init{}, tensor.Float64, []int{2, 2}, initializers.ErrConfig, []string{"zero Init"}},
 	}
 	for _, c := range cases {

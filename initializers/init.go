@@ -75,7 +75,9 @@ func (in Init) String() string {
 // It returns ErrDtype for any other dtype, and ErrShape for a shape with a
 // zero or negative dimension, a size overflowing int, or a rank below 2 for an
 // initializer that needs fans (Xavier, LeCun, He) or a matrix (Orthogonal).
-// Rank 0 is otherwise allowed and gives a scalar tensor.
+// Rank 0 is otherwise allowed and gives a scalar tensor. It returns ErrConfig
+// for the zero Init and, for float32, for a hyperparameter beyond float32's
+// range.
 func (in Init) Initialize(seed uint64, dt tensor.Dtype, shape ...int) (tensor.Tensor, error) {
 	backing, err := in.generate(seed, dt, shape)
 	if err != nil {
@@ -121,12 +123,29 @@ func (in Init) generate(seed uint64, dt tensor.Dtype, shape []int) (any, error) 
 		fill(dst, in, shape, seed)
 		return dst, nil
 	case tensor.Float32:
+		if err := in.fitsFloat32(); err != nil {
+			return nil, err
+		}
 		dst := make([]float32, n)
 		fill(dst, in, shape, seed)
 		return dst, nil
 	default:
 		return nil, fmt.Errorf("%w: %v: dtype %v, want float32 or float64", ErrDtype, in, dt)
 	}
+}
+
+// fitsFloat32 returns ErrConfig if a hyperparameter of in is beyond float32's
+// range, so that rounding the samples to float32 would give infinities.
+func (in Init) fitsFloat32() error {
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"value", in.value}, {"mean", in.mean}, {"std", in.std}, {"low", in.low}, {"high", in.high}, {"gain", in.gain}} {
+		if math.Abs(p.v) > math.MaxFloat32 {
+			return fmt.Errorf("%w: %v: %s = %v overflows float32", ErrConfig, in, p.name, p.v)
+		}
+	}
+	return nil
 }
 
 // fill is the one sampling implementation for both dtypes: values are drawn in
