@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/chewxy/hm"
@@ -15,28 +14,11 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/initializers"
 )
 
 // normal is a seeded N(0, 1) initializer for tests.
-var normal = graph.InitializerFunc(func(seed uint64, dt tensor.Dtype, shape ...int) (tensor.Tensor, error) {
-	r := rand.New(rand.NewPCG(seed, 2))
-	n := tensor.Shape(shape).TotalSize()
-	switch dt {
-	case tensor.Float32:
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v)), nil
-	case tensor.Float64:
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = r.NormFloat64()
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v)), nil
-	}
-	return nil, fmt.Errorf("unsupported %v", dt)
-})
+var normal = initializers.Must(initializers.Normal(0, 1))
 
 // TestGorgoniaRuns fails (by panicking at start) if the go4.org/unsafe/assume-no-moving-gc
 // pin in go.mod is lost; it also pins the arithmetic of a tiny graph.
@@ -98,7 +80,7 @@ func TestConstructionErrors(t *testing.T) {
 		}, graph.ErrInit, `parameter "w": boom`},
 		{"param-init-wrong-shape", func(b *graph.Builder) error {
 			_, err := b.Param("w", tensor.Float64, graph.InitializerFunc(func(s uint64, dt tensor.Dtype, _ ...int) (tensor.Tensor, error) {
-				return normal(s, dt, 3)
+				return normal.Initialize(s, dt, 3)
 			}), 2)
 			return err
 		}, graph.ErrInit, "returned float64 (3), want float64 (2)"},
