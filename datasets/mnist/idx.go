@@ -174,15 +174,21 @@ func newSource(r io.Reader, name string, size int64) (*source, error) {
 }
 
 func (s *source) errorf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrFormat, s.name, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s: %s", ErrFormat, s.label(), fmt.Sprintf(format, args...))
+}
+
+// label names the source in messages, noting gzip (sizes and offsets then
+// count decompressed bytes).
+func (s *source) label() string {
+	if s.gz {
+		return s.name + " (gzip)"
+	}
+	return s.name
 }
 
 // wrap reports err, a failure of the underlying reader or of gzip, as ErrFormat.
 func (s *source) wrap(err error, what string) error {
-	if s.gz {
-		what += " (gzip)"
-	}
-	return fmt.Errorf("%w: %s: %s: %w", ErrFormat, s.name, what, err)
+	return fmt.Errorf("%w: %s: %s: %w", ErrFormat, s.label(), what, err)
 }
 
 // header reads and checks the magic number and returns the dimensions.
