@@ -276,8 +276,11 @@ func (s *source) payload(want int, what string) ([]byte, error) {
 func (s *source) end() error {
 	const limit = 1 << 20
 	n, err := io.Copy(io.Discard, io.LimitReader(s.r, limit+1))
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return s.errorf("truncated gzip stream after the data (%d bytes): trailer or further data missing", s.off)
+	}
 	if err != nil {
-		return s.wrap(err, "after the data")
+		return s.wrap(err, fmt.Sprintf("after the data (%d bytes)", s.off))
 	}
 	switch {
 	case n > limit:
