@@ -50,7 +50,8 @@ func ReadDataset(imagesPath, labelsPath string) (*Dataset, error) {
 // Features returns the number of pixels of one image, Rows·Cols.
 func (d *Dataset) Features() int { return d.Rows * d.Cols }
 
-// Image returns the pixels of image i (sharing memory with d).
+// Image returns the pixels of image i, which must be in 0..N-1 (sharing
+// memory with d).
 func (d *Dataset) Image(i int) []uint8 {
 	f := d.Features()
 	return d.Pixels[i*f : (i+1)*f : (i+1)*f]

@@ -127,7 +127,12 @@ func modCaches() []string {
 		dirs = append(dirs, d)
 	}
 	if goTool, err := exec.LookPath("go"); err == nil {
-		if out, err := exec.Command(goTool, "env", "GOMODCACHE").Output(); err == nil {
+		// Run outside any module and with the local toolchain, so that a
+		// go.mod asking for a newer Go cannot make the go tool download one.
+		cmd := exec.Command(goTool, "env", "GOMODCACHE")
+		cmd.Dir = os.TempDir()
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+		if out, err := cmd.Output(); err == nil {
 			if d := strings.TrimSpace(string(out)); d != "" {
 				dirs = append(dirs, d)
 			}
