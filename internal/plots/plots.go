@@ -1,0 +1,92 @@
+// Package plots draws the line charts gradlab writes (learning curves,
+// per-layer statistics) with gonum/plot, and saves them as PNG atomically.
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gradlab/gradlab/checkpoint"
+)
+
+// Series is one named line.
+type Series struct {
+	Name string
+	X, Y []float64
+}
+
+// Lines returns a plot of the series with a title, axis labels and a legend.
+func Lines(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = ylabel
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	for i, s := range series {
+		if len(s.X) != len(s.Y) {
+			return nil, fmt.Errorf("plots: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
+		}
+		pts := make(plotter.XYs, len(s.X))
+		for j := range s.X {
+			pts[j] = plotter.XY{X: s.X[j], Y: s.Y[j]}
+		}
+		l, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, fmt.Errorf("plots: series %q: %w", s.Name, err)
+		}
+		c := plotutil.Color(i)
+		l.Color, sc.Color = c, c
+		l.Dashes = plotutil.Dashes(i / 7)
+		sc.Shape = plotutil.Shape(i)
+		sc.Radius = vg.Points(2)
+		p.Add(l, sc)
+		p.Legend.Add(s.Name, l, sc)
+	}
+	return p, nil
+}
+
+// Color returns the i-th color of the palette the line plots use.
+func Color(i int) color.Color { return plotutil.Color(i) }
+
+// SavePNG draws plots in a grid of the given columns (rows follow) on one
+// PNG of the given size in centimetres, written atomically to path.
+func SavePNG(path string, width, height vg.Length, cols int, plots ...*plot.Plot) error {
+	if cols < 1 || len(plots) == 0 {
+		return fmt.Errorf("plots: %d plots in %d columns", len(plots), cols)
+	}
+	rows := (len(plots) + cols - 1) / cols
+	img := vgimg.New(width, height)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	grid := make([][]*plot.Plot, rows)
+	for i := range grid {
+		grid[i] = make([]*plot.Plot, cols)
+		for j := range grid[i] {
+			if k := i*cols + j; k < len(plots) {
+				grid[i][j] = plots[k]
+			}
+		}
+	}
+	canvases := plot.Align(grid, tiles, dc)
+	for i := range grid {
+		for j, p := range grid[i] {
+			if p != nil {
+				p.Draw(canvases[i][j])
+			}
+		}
+	}
+	return checkpoint.WriteAtomic(path, func(w io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
+		return err
+	})
+}

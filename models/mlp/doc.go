@@ -1,0 +1,15 @@
+// Package mlp builds multilayer perceptrons for classification from a
+// Config, with the graph, ops and initializers packages.
+//
+// Each hidden layer is x·W + b (or x·W then batch normalization, whose β
+// replaces the bias), then the activation, then dropout when the rate is
+// positive; the output layer gives logits, and the loss is the mean softmax
+// cross-entropy against integer labels. Parameter names are stable —
+// "fc1/w", "fc1/b", "bn1/gamma", …, "out/w", "out/b" — so checkpoints and
+// solver state match by name.
+//
+// Gorgonia fixes the batch size of a compiled program, so a Model compiles
+// one program per batch size on demand, all sharing the same parameter and
+// state tensors (graph.Builder.Share): the last, partial batch of an epoch is
+// trained on, not dropped.
+package mlp

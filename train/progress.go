@@ -1,0 +1,44 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// bar is a progress bar with loss, accuracy and samples/s, or nothing when
+// its writer is nil.
+type bar struct{ pb *progressbar.ProgressBar }
+
+func newBar(w io.Writer, total int, desc string) bar {
+	if w == nil {
+		return bar{}
+	}
+	return bar{progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetItsString("samples"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionShowDescriptionAtLineEnd(),
+	)}
+}
+
+func (b bar) update(n int, loss, acc float64) {
+	if b.pb == nil {
+		return
+	}
+	b.pb.Describe(fmt.Sprintf("loss %.4f acc %.2f%%", loss, 100*acc))
+	b.pb.Add(n)
+}
+
+func (b bar) finish() {
+	if b.pb != nil {
+		b.pb.Finish()
+	}
+}
