@@ -54,6 +54,7 @@ type base struct {
 	r        runner
 	j32      job[float32]
 	j64      job[float64]
+	h        hyper[float64] // here, not on the stack: a.hyper(…, &h) would make it escape
 }
 
 func (b *base) step(a algorithm, model []gorgonia.ValueGrad) error {
@@ -91,17 +92,16 @@ func (b *base) step(a algorithm, model []gorgonia.ValueGrad) error {
 		}
 	}
 
-	var h hyper[float64]
 	for _, it := range b.items {
 		st := it.st
 		st.scalars[0]++
-		h = hyper[float64]{}
-		a.hyper(st.scalars[:len(md.scalars)], &h)
+		b.h = hyper[float64]{}
+		a.hyper(st.scalars[:len(md.scalars)], &b.h)
 		switch st.dtype {
 		case tensor.Float32:
-			runJob(b, &b.j32, md.kind, it, &h, &p)
+			runJob(b, &b.j32, md.kind, it, &b.h, &p)
 		default:
-			runJob(b, &b.j64, md.kind, it, &h, &p)
+			runJob(b, &b.j64, md.kind, it, &b.h, &p)
 		}
 	}
 	b.j32, b.j64 = job[float32]{}, job[float64]{} // drop references to the tensors
