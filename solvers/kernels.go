@@ -1,0 +1,326 @@
+package solvers
+
+import "math"
+
+// kind selects the fused kernel a job runs.
+type kind uint8
+
+const (
+	kindNorm kind = iota
+	kindSGD
+	kindMomentum
+	kindAdaGrad
+	kindRMSProp
+	kindAdadelta
+	kindAdam
+	kindAdamax
+	kindNAdam
+	kindLion
+)
+
+// prep is the gradient preprocessing of Options, converted to T.
+type prep[T Float] struct {
+	l1, wd, scale, clip, ns T
+	on                      bool // any of the above is not the identity
+}
+
+// apply returns the preprocessed gradient element g of weight w:
+// L1, coupled L2, 1/batch scaling, clip by value, global-norm scale, in that order.
+func (p *prep[T]) apply(g, w T) T {
+	if p.l1 != 0 {
+		if w > 0 {
+			g += p.l1
+		} else if w < 0 {
+			g -= p.l1
+		}
+	}
+	g += p.wd * w
+	g *= p.scale
+	if c := p.clip; c > 0 {
+		if g > c {
+			g = c
+		} else if g < -c {
+			g = -c
+		}
+	}
+	return g * p.ns
+}
+
+// hyper holds the per-parameter, per-step constants of a kernel, converted to T.
+type hyper[T Float] struct {
+	lr, lr2       T // step sizes (bias corrections folded in where the rule has them)
+	b1, b2        T // β1, β2 (ρ of RMSProp/Adadelta is b2)
+	omb1, omb2    T // 1−β1, 1−β2
+	eps, epsIn    T // ε outside / inside the square root (one of them is 0)
+	mom           T // momentum μ
+	decay         T // decoupled weight decay factor 1 − lr·λ (1 when off)
+	s2            T // 1/√(1−β2^t)
+	ams, nesterov bool
+	centered      bool
+	useMom        bool
+}
+
+func castHyper[T Float](h *hyper[float64]) hyper[T] {
+	return hyper[T]{
+		lr: T(h.lr), lr2: T(h.lr2), b1: T(h.b1), b2: T(h.b2), omb1: T(h.omb1), omb2: T(h.omb2),
+		eps: T(h.eps), epsIn: T(h.epsIn), mom: T(h.mom), decay: T(h.decay), s2: T(h.s2),
+		ams: h.ams, nesterov: h.nesterov, centered: h.centered, useMom: h.useMom,
+	}
+}
+
+func castPrep[T Float](p *prep[float64]) prep[T] {
+	return prep[T]{l1: T(p.l1), wd: T(p.wd), scale: T(p.scale), clip: T(p.clip), ns: T(p.ns), on: p.on}
+}
+
+// sqrt is a square root in T; for float32 the compiler turns the
+// float64 round trip into a single-precision SQRTSS, which is correctly rounded.
+func sqrt[T Float](x T) T { return T(math.Sqrt(float64(x))) }
+
+// job is one parameter's kernel invocation; the pool runs it over index ranges.
+type job[T Float] struct {
+	k          kind
+	w, g       []T
+	s0, s1, s2 []T // state slots, by the algorithm's slot order; nil when unused
+	h          hyper[T]
+	p          prep[T]
+	partials   []float64 // kindNorm: one sum of squares per normChunk
+}
+
+func sub[T Float](s []T, lo, hi int) []T {
+	if s == nil {
+		return nil
+	}
+	return s[lo:hi]
+}
+
+func (j *job[T]) run(lo, hi int) {
+	w, g := j.w[lo:hi], j.g[lo:hi]
+	switch j.k {
+	case kindNorm:
+		// lo, hi are chunk indices here.
+		for c := lo; c < hi; c++ {
+			a := c * normChunk
+			b := min(a+normChunk, len(j.w))
+			j.partials[c] = sumSquares(j.w[a:b], j.g[a:b], &j.p)
+		}
+	case kindSGD:
+		sgdKernel(w, g, &j.h, &j.p)
+	case kindMomentum:
+		momentumKernel(w, g, j.s0[lo:hi], &j.h, &j.p)
+	case kindAdaGrad:
+		adagradKernel(w, g, j.s0[lo:hi], &j.h, &j.p)
+	case kindRMSProp:
+		rmspropKernel(w, g, j.s0[lo:hi], sub(j.s1, lo, hi), sub(j.s2, lo, hi), &j.h, &j.p)
+	case kindAdadelta:
+		adadeltaKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h, &j.p)
+	case kindAdam:
+		adamKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], sub(j.s2, lo, hi), &j.h, &j.p)
+	case kindAdamax:
+		adamaxKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h, &j.p)
+	case kindNAdam:
+		nadamKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h, &j.p)
+	case kindLion:
+		lionKernel(w, g, j.s0[lo:hi], &j.h, &j.p)
+	}
+}
+
+// sumSquares returns Σ prep(g)² in float64 (without the norm scale), reading only.
+func sumSquares[T Float](w, g []T, pp *prep[T]) float64 {
+	p := *pp
+	p.ns = 1
+	var s float64
+	g = g[:len(w)]
+	for i, gi := range g {
+		if p.on {
+			gi = p.apply(gi, w[i])
+		}
+		s += float64(gi) * float64(gi)
+	}
+	return s
+}
+
+// sgdKernel: w −= lr·g.
+func sgdKernel[T Float](w, g []T, h *hyper[T], pp *prep[T]) {
+	p, lr := *pp, h.lr
+	g = g[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		if p.on {
+			gi = p.apply(gi, wi)
+		}
+		w[i] = wi - lr*gi
+		g[i] = 0
+	}
+}
+
+// momentumKernel: b = μ·b + g; w −= lr·b, or w −= lr·(g + μ·b) with Nesterov.
+func momentumKernel[T Float](w, g, b []T, h *hyper[T], pp *prep[T]) {
+	p, lr, mu, nest := *pp, h.lr, h.mom, h.nesterov
+	g, b = g[:len(w)], b[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		if p.on {
+			gi = p.apply(gi, wi)
+		}
+		bi := mu*b[i] + gi
+		b[i] = bi
+		if nest {
+			bi = gi + mu*bi
+		}
+		w[i] = wi - lr*bi
+		g[i] = 0
+	}
+}
+
+// adagradKernel: s += g²; w −= lr·g/(√(s+εin) + ε).
+func adagradKernel[T Float](w, g, s []T, h *hyper[T], pp *prep[T]) {
+	p, lr, eps, epsIn := *pp, h.lr, h.eps, h.epsIn
+	g, s = g[:len(w)], s[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		if p.on {
+			gi = p.apply(gi, wi)
+		}
+		si := s[i] + gi*gi
+		s[i] = si
+		w[i] = wi - lr*gi/(sqrt(si+epsIn)+eps)
+		g[i] = 0
+	}
+}
+
+// rmspropKernel: sq = ρ·sq + (1−ρ)·g²; centered: a = ρ·a + (1−ρ)·g, d = √(sq − a² + εin) + ε,
+// else d = √(sq + εin) + ε; with momentum b = μ·b + g/d, w −= lr·b, else w −= lr·g/d.
+func rmspropKernel[T Float](w, g, sq, buf, ga []T, h *hyper[T], pp *prep[T]) {
+	p, lr, rho, omr, eps, epsIn, mu := *pp, h.lr, h.b2, h.omb2, h.eps, h.epsIn, h.mom
+	centered, useMom := h.centered, h.useMom
+	g, sq = g[:len(w)], sq[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		if p.on {
+			gi = p.apply(gi, wi)
+		}
+		si := rho*sq[i] + omr*(gi*gi)
+		sq[i] = si
+		if centered {
+			ai := rho*ga[i] + omr*gi
+			ga[i] = ai
+			si -= ai * ai
+		}
+		u := gi / (sqrt(si+epsIn) + eps)
+		if useMom {
+			u += mu * buf[i]
+			buf[i] = u
+		}
+		w[i] = wi - lr*u
+		g[i] = 0
+	}
+}
+
+// adadeltaKernel: sq = ρ·sq + (1−ρ)·g²; δ = √(acc+ε)/√(sq+ε)·g; acc = ρ·acc + (1−ρ)·δ²; w −= lr·δ.
+func adadeltaKernel[T Float](w, g, sq, acc []T, h *hyper[T], pp *prep[T]) {
+	p, lr, rho, omr, eps := *pp, h.lr, h.b2, h.omb2, h.eps
+	g, sq, acc = g[:len(w)], sq[:len(w)], acc[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		if p.on {
+			gi = p.apply(gi, wi)
+		}
+		si := rho*sq[i] + omr*(gi*gi)
+		sq[i] = si
+		ai := acc[i]
+		d := sqrt(ai+eps) / sqrt(si+eps) * gi
+		acc[i] = rho*ai + omr*(d*d)
+		w[i] = wi - lr*d
+		g[i] = 0
+	}
+}
+
+// adamKernel: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; AMSGrad: vmax = max(vmax, v), v = vmax;
+// w = decay·w − lr·m/(√v·s2 + ε), with lr = η/(1−β1^t) and s2 = 1/√(1−β2^t).
+func adamKernel[T Float](w, g, m, v, vmax []T, h *hyper[T], pp *prep[T]) {
+	p, a, b1, b2, omb1, omb2, eps, s2, decay, ams := *pp, h.lr, h.b1, h.b2, h.omb1, h.omb2, h.eps, h.s2, h.decay, h.ams
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		if p.on {
+			gi = p.apply(gi, wi)
+		}
+		mi := b1*m[i] + omb1*gi
+		vi := b2*v[i] + omb2*(gi*gi)
+		m[i], v[i] = mi, vi
+		if ams {
+			if x := vmax[i]; x > vi {
+				vi = x
+			}
+			vmax[i] = vi
+		}
+		w[i] = wi*decay - a*mi/(sqrt(vi)*s2+eps)
+		g[i] = 0
+	}
+}
+
+// adamaxKernel: m = β1·m + (1−β1)·g; u = max(β2·u, |g| + ε); w −= lr·m/u, lr = η/(1−β1^t).
+func adamaxKernel[T Float](w, g, m, u []T, h *hyper[T], pp *prep[T]) {
+	p, a, b1, b2, omb1, eps := *pp, h.lr, h.b1, h.b2, h.omb1, h.eps
+	g, m, u = g[:len(w)], m[:len(w)], u[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		if p.on {
+			gi = p.apply(gi, wi)
+		}
+		mi := b1*m[i] + omb1*gi
+		m[i] = mi
+		ui := b2 * u[i]
+		ag := gi
+		if ag < 0 {
+			ag = -ag
+		}
+		if ag += eps; ag > ui {
+			ui = ag
+		}
+		u[i] = ui
+		w[i] = wi - a*mi/ui
+		g[i] = 0
+	}
+}
+
+// nadamKernel: m, v as Adam; d = √v·s2 + ε; w −= (lr·g + lr2·m)/d with lr and lr2 the
+// NAdam step sizes for the gradient and the momentum terms.
+func nadamKernel[T Float](w, g, m, v []T, h *hyper[T], pp *prep[T]) {
+	p, c1, c2, b1, b2, omb1, omb2, eps, s2 := *pp, h.lr, h.lr2, h.b1, h.b2, h.omb1, h.omb2, h.eps, h.s2
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		if p.on {
+			gi = p.apply(gi, wi)
+		}
+		mi := b1*m[i] + omb1*gi
+		vi := b2*v[i] + omb2*(gi*gi)
+		m[i], v[i] = mi, vi
+		w[i] = wi - (c1*gi+c2*mi)/(sqrt(vi)*s2+eps)
+		g[i] = 0
+	}
+}
+
+// lionKernel: c = β1·m + (1−β1)·g; w = decay·w − lr·sign(c); m = β2·m + (1−β2)·g.
+func lionKernel[T Float](w, g, m []T, h *hyper[T], pp *prep[T]) {
+	p, lr, b1, b2, omb1, omb2, decay := *pp, h.lr, h.b1, h.b2, h.omb1, h.omb2, h.decay
+	g, m = g[:len(w)], m[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		if p.on {
+			gi = p.apply(gi, wi)
+		}
+		mi := m[i]
+		c := b1*mi + omb1*gi
+		wi *= decay
+		if c > 0 {
+			wi -= lr
+		} else if c < 0 {
+			wi += lr
+		}
+		w[i] = wi
+		m[i] = b2*mi + omb2*gi
+		g[i] = 0
+	}
+}
