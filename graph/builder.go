@@ -24,6 +24,11 @@ type Builder struct {
 	states []State
 	counts map[string]int // per-kind counters for Stream
 	err    error
+	// The mode-aware ops of g are shared by every Program and machine on it.
+	// modeBy is the Program that last pushed its mode (modeSet) to them;
+	// Compile clears it, because a new tape machine sets every op's mode.
+	modeBy  *Program
+	modeSet Mode
 }
 
 // State is a named tensor that belongs to the model but is not learned by

@@ -362,3 +362,38 @@ func TestStreamsAndStates(t *testing.T) {
 	assert.Equal(t, "bn/mean", st[0].Name)
 	assert.Same(t, mean, st[0].Value)
 }
+
+// TestModeSharedByPrograms: the mode-aware ops of a graph are shared by every
+// program compiled on it, and making a machine sets their mode; each program
+// therefore pushes its own mode again after another program ran or compiled.
+func TestModeSharedByPrograms(t *testing.T) {
+	var mode []bool
+	op := modeOp{calls: &mode}
+	b := graph.NewBuilder(1)
+	w, err := b.Param("w", tensor.Float64, normal, 3)
+	require.NoError(t, err)
+	y, err := gorgonia.ApplyOp(op, w)
+	require.NoError(t, err)
+	loss, err := gorgonia.Sum(y)
+	require.NoError(t, err)
+	train, err := b.Compile(loss)
+	require.NoError(t, err)
+	defer train.Close()
+	last := func() bool { return mode[len(mode)-1] }
+	require.NoError(t, train.Run(nil))
+	assert.True(t, last())
+	eval, err := b.Compile(nil, y) // its forward machine sets the op to eval
+	require.NoError(t, err)
+	defer eval.Close()
+	eval.SetMode(graph.Eval)
+	assert.False(t, last())
+	require.NoError(t, train.Run(nil))
+	assert.True(t, last(), "train program after another Compile")
+	require.NoError(t, eval.Run(nil))
+	assert.False(t, last())
+	require.NoError(t, train.Run(nil))
+	assert.True(t, last(), "train program after another program's eval run")
+	n := len(mode)
+	require.NoError(t, train.Run(nil))
+	assert.Len(t, mode, n, "no push while nothing changed")
+}
