@@ -185,3 +185,85 @@ func constantInit(v float64) graph.Initializer {
 		return dense(dt, vals, shape...), nil
 	})
 }
+
+func TestBatchNormErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		shape []int
+		dt    tensor.Dtype
+		opt   ops.BatchNormOptions
+		err   error
+		says  string
+	}{
+		{"momentum/negative", []int{4, 3}, tensor.Float64, ops.BatchNormOptions{Momentum: -0.1}, ops.ErrConfig, "Momentum = -0.1"},
+		{"momentum/above-1", []int{4, 3}, tensor.Float64, ops.BatchNormOptions{Momentum: 1.5}, ops.ErrConfig, "Momentum = 1.5"},
+		{"momentum/nan", []int{4, 3}, tensor.Float64, ops.BatchNormOptions{Momentum: math.NaN()}, ops.ErrConfig, "Momentum = NaN"},
+		{"eps/negative", []int{4, 3}, tensor.Float64, ops.BatchNormOptions{Eps: -1e-5}, ops.ErrConfig, "Eps = -1e-05"},
+		{"eps/inf", []int{4, 3}, tensor.Float64, ops.BatchNormOptions{Eps: math.Inf(1)}, ops.ErrConfig, "Eps = +Inf"},
+		{"shape/rank-3", []int{4, 3, 2}, tensor.Float64, ops.BatchNormOptions{}, ops.ErrShape, "(4, 3, 2)"},
+		{"shape/rank-1", []int{4}, tensor.Float64, ops.BatchNormOptions{}, ops.ErrShape, "(4)"},
+		{"shape/one-value-per-feature", []int{1, 3}, tensor.Float64, ops.BatchNormOptions{}, ops.ErrShape, "at least 2"},
+		{"dtype/int", []int{4, 3}, tensor.Int, ops.BatchNormOptions{}, ops.ErrDtype, "int"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := graph.NewBuilder(1)
+			x, err := b.Input("x", c.dt, c.shape...)
+			require.NoError(t, err)
+			y, err := ops.BatchNorm(b, "bn", x, c.opt)
+			assert.Nil(t, y)
+			require.ErrorIs(t, err, c.err)
+			assert.Contains(t, err.Error(), `BatchNorm "bn"`)
+			assert.Contains(t, err.Error(), c.says)
+			_, err = b.Compile(nil, x)
+			assert.ErrorIs(t, err, c.err, "the builder keeps the error")
+		})
+	}
+	t.Run("duplicate-name", func(t *testing.T) {
+		b := graph.NewBuilder(1)
+		x, _ := b.Input("x", tensor.Float64, 4, 3)
+		_, err := ops.BatchNorm(b, "bn", x, ops.BatchNormOptions{})
+		require.NoError(t, err)
+		_, err = ops.BatchNorm(b, "bn", x, ops.BatchNormOptions{})
+		require.ErrorIs(t, err, graph.ErrName)
+		assert.Contains(t, err.Error(), "bn/gamma")
+	})
+	t.Run("nil-builder", func(t *testing.T) {
+		_, err := ops.BatchNorm(nil, "bn", nil, ops.BatchNormOptions{})
+		require.ErrorIs(t, err, ops.ErrBuild)
+	})
+}
+
+// TestBatchNormFloat32 runs the float32 path against the float64 one: same
+// outputs, gradients and running statistics to float32 precision.
+func TestBatchNormFloat32(t *testing.T) {
+	shape := []int{8, 3, 2, 2}
+	out := map[tensor.Dtype][][]float64{}
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		b := graph.NewBuilder(5)
+		x, _ := b.Param("x", dt, randn(2, 0), shape...)
+		y, err := ops.BatchNorm(b, "bn", x, ops.BatchNormOptions{})
+		require.NoError(t, err)
+		loss, err := weightedSum(b, y)
+		require.NoError(t, err)
+		p, err := b.Compile(loss, y)
+		require.NoError(t, err)
+		r := dense(dt, f64s(randTensor(6, shape...)), shape...)
+		require.NoError(t, p.Run(graph.Feeds{"r": r}))
+		var vals [][]float64
+		vals = append(vals, append([]float64(nil), toF64(p.Output(0))...))
+		for _, n := range p.Params() {
+			g, err := n.Grad()
+			require.NoError(t, err)
+			vals = append(vals, toF64(g))
+		}
+		for _, s := range p.States() {
+			vals = append(vals, toF64(s.Value))
+		}
+		out[dt] = vals
+		require.NoError(t, p.Close())
+	}
+	for i := range out[tensor.Float64] {
+		assert.InDeltaSlice(t, out[tensor.Float64][i], out[tensor.Float32][i], 2e-5, "value %d", i)
+	}
+}
