@@ -267,3 +267,18 @@ func TestBatchNormFloat32(t *testing.T) {
 		assert.InDeltaSlice(t, out[tensor.Float64][i], out[tensor.Float32][i], 2e-5, "value %d", i)
 	}
 }
+
+// TestBatchNormDistinctNodes: the op's string (and so its hash) names the
+// layer, momentum and eps, so Gorgonia never merges two batch-norm nodes.
+func TestBatchNormDistinctNodes(t *testing.T) {
+	b := graph.NewBuilder(1)
+	x, _ := b.Input("x", tensor.Float64, 4, 3)
+	y1, err := ops.BatchNorm(b, "bn1", x, ops.BatchNormOptions{})
+	require.NoError(t, err)
+	y2, err := ops.BatchNorm(b, "bn2", x, ops.BatchNormOptions{Momentum: 0.3, Eps: 1e-3})
+	require.NoError(t, err)
+	assert.NotSame(t, y1, y2)
+	assert.NotEqual(t, y1.Op().Hashcode(), y2.Op().Hashcode())
+	assert.Equal(t, `BatchNorm("bn1", momentum=0.1, eps=1e-05)`, y1.Op().String())
+	assert.Equal(t, `BatchNorm("bn2", momentum=0.3, eps=0.001)`, y2.Op().String())
+}

@@ -216,6 +216,25 @@ func TestGorgoniaDefects(t *testing.T) {
 			require.InDelta(t, math.Sqrt((1+eps)/eps), ratio, 1e-6*ratio, "Gorgonia: eval-mode dx[%d] is off by √((1+ε)/ε) ≈ 316", i)
 		}
 
+		// The same set-up with a 2-D input gets it right.
+		g2 := gorgonia.NewGraph()
+		x2 := gorgonia.NewTensor(g2, tensor.Float64, 2, gorgonia.WithShape(4, 3), gorgonia.WithName("x"),
+			gorgonia.WithValue(randTensor(8, 4, 3)))
+		y2, gamma2, _, op2, err := gorgonia.BatchNorm(x2, nil, nil, 0.1, eps)
+		require.NoError(t, err)
+		loss2, err := gorgonia.Sum(y2)
+		require.NoError(t, err)
+		_, err = gorgonia.Grad(loss2, x2)
+		require.NoError(t, err)
+		m2 := gorgonia.NewTapeMachine(g2, gorgonia.BindDualValues(x2))
+		defer m2.Close()
+		require.NoError(t, op2.SetTraining(false))
+		require.NoError(t, m2.RunAll())
+		gv2 := f64s(gamma2.Value())
+		for i, v := range gradOf(t, x2) {
+			require.InDelta(t, gv2[i]/math.Sqrt(1+eps), v, 1e-12, "2-D eval dx[%d]", i)
+		}
+
 		// Ours: a backward pass in eval mode treats the running statistics as constants.
 		b := graph.NewBuilder(1)
 		xo, _ := b.Param("x", tensor.Float64, randn(1, 0), shape...)
