@@ -298,6 +298,30 @@ func TestGorgoniaDefects(t *testing.T) {
 		}
 	})
 
+	t.Run("dropout/seeded-from-the-clock", func(t *testing.T) {
+		mask := func() []float64 {
+			g := gorgonia.NewGraph()
+			x := gorgonia.NewTensor(g, tensor.Float64, 2, gorgonia.WithShape(20, 10), gorgonia.WithName("x"),
+				gorgonia.WithValue(tensor.New(tensor.WithShape(20, 10), tensor.WithBacking(allOf(200, 1)))))
+			y, err := gorgonia.Dropout(x, 0.5)
+			require.NoError(t, err)
+			m := gorgonia.NewTapeMachine(g)
+			defer m.Close()
+			require.NoError(t, m.RunAll())
+			return append([]float64(nil), f64s(y.Value())...)
+		}
+		// Two identical graphs: Gorgonia seeds each dropout with time.Now().
+		assert.NotEqual(t, mask(), mask(), "Gorgonia: identical graphs draw different masks")
+		// Ours: same builder seed, same masks (see also TestDropoutSeeds).
+		var ours [][]bool
+		for range 2 {
+			prog, y := dropoutProgram(t, 3, tensor.Float64, 0.5, 20, 10)
+			require.NoError(t, prog.Run(graph.Feeds{}))
+			ours = append(ours, ops.DropoutMask(y))
+		}
+		assert.Equal(t, ours[0], ours[1])
+	})
+
 	t.Run("dropout/hash-ignores-p", func(t *testing.T) {
 		g := gorgonia.NewGraph()
 		x := gorgonia.NewTensor(g, tensor.Float64, 2, gorgonia.WithShape(4, 4), gorgonia.WithName("x"))
