@@ -20,7 +20,8 @@ import (
 //	y = x·mask/(1 − p),  mask ~ Bernoulli(1 − p) per unit,  dx = g·mask/(1 − p)
 //
 // with the same mask and scale in the backward pass as in the forward pass
-// of the run; in Eval mode y = x and dx = g. p = 0 returns x itself.
+// of the run; in Eval mode y = x and dx = g. p = 0 returns x itself (after
+// taking its stream, so the seeds of later dropout nodes do not depend on it).
 //
 // Dropout takes the builder, unlike the plain ops, because its masks are
 // part of the model: ops keep no global state and read no clock. Each
