@@ -25,6 +25,11 @@ type Builder struct {
 	counts map[string]int // per-kind counters for Stream
 	shared *Program       // parameters and states reused by name (see Share)
 	err    error
+	// The mode-aware ops of g are shared by every Program and machine on it.
+	// modeBy is the Program that last pushed its mode (modeSet) to them;
+	// Compile clears it, because a new tape machine sets every op's mode.
+	modeBy  *Program
+	modeSet Mode
 }
 
 // State is a named tensor that belongs to the model but is not learned by
@@ -58,13 +63,13 @@ func (b *Builder) SeedFor(name string) uint64 {
 }
 
 // Stream returns a fresh seed for the next consumer of the given kind (for
-// example "dropout"): the k-th call for a kind returns SeedFor(kind#k), so
-// every consumer draws its own stream and the same construction sequence
-// gives the same seeds.
-func (b *Builder) Stream(kind string) uint64 {
-	k := b.counts[kind]
+// example "dropout") and its index k: the k-th call for a kind returns
+// SeedFor(kind#k), so every consumer draws its own stream and the same
+// construction sequence gives the same seeds.
+func (b *Builder) Stream(kind string) (seed uint64, k int) {
+	k = b.counts[kind]
 	b.counts[kind]++
-	return b.SeedFor(fmt.Sprintf("%s#%d", kind, k))
+	return b.SeedFor(fmt.Sprintf("%s#%d", kind, k)), k
 }
 
 func splitmix64(x uint64) uint64 {

@@ -324,12 +324,16 @@ func TestFromInitWFn(t *testing.T) {
 
 func TestStreamsAndStates(t *testing.T) {
 	b := graph.NewBuilder(3)
-	s0, s1 := b.Stream("dropout"), b.Stream("dropout")
+	s0, k0 := b.Stream("dropout")
+	s1, k1 := b.Stream("dropout")
 	assert.NotEqual(t, s0, s1)
+	assert.Equal(t, []int{0, 1}, []int{k0, k1})
 	assert.Equal(t, b.SeedFor("dropout#0"), s0)
 	again := graph.NewBuilder(3)
-	assert.Equal(t, s0, again.Stream("dropout"))
-	assert.NotEqual(t, s0, graph.NewBuilder(4).Stream("dropout"))
+	a0, _ := again.Stream("dropout")
+	assert.Equal(t, s0, a0)
+	o0, _ := graph.NewBuilder(4).Stream("dropout")
+	assert.NotEqual(t, s0, o0)
 
 	mean := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0, 0}))
 	got, err := b.AddState("bn/mean", mean)
@@ -379,4 +383,39 @@ func TestShare(t *testing.T) {
 	_, err := b.Param("w", tensor.Float64, normal, 3, 3)
 	require.ErrorIs(t, err, graph.ErrShape)
 	assert.Contains(t, err.Error(), `shared parameter "w" is float64 (3, 2), want float64 (3, 3)`)
+}
+
+// TestModeSharedByPrograms: the mode-aware ops of a graph are shared by every
+// program compiled on it, and making a machine sets their mode; each program
+// therefore pushes its own mode again after another program ran or compiled.
+func TestModeSharedByPrograms(t *testing.T) {
+	var mode []bool
+	op := modeOp{calls: &mode}
+	b := graph.NewBuilder(1)
+	w, err := b.Param("w", tensor.Float64, normal, 3)
+	require.NoError(t, err)
+	y, err := gorgonia.ApplyOp(op, w)
+	require.NoError(t, err)
+	loss, err := gorgonia.Sum(y)
+	require.NoError(t, err)
+	train, err := b.Compile(loss)
+	require.NoError(t, err)
+	defer train.Close()
+	last := func() bool { return mode[len(mode)-1] }
+	require.NoError(t, train.Run(nil))
+	assert.True(t, last())
+	eval, err := b.Compile(nil, y) // its forward machine sets the op to eval
+	require.NoError(t, err)
+	defer eval.Close()
+	eval.SetMode(graph.Eval)
+	assert.False(t, last())
+	require.NoError(t, train.Run(nil))
+	assert.True(t, last(), "train program after another Compile")
+	require.NoError(t, eval.Run(nil))
+	assert.False(t, last())
+	require.NoError(t, train.Run(nil))
+	assert.True(t, last(), "train program after another program's eval run")
+	n := len(mode)
+	require.NoError(t, train.Run(nil))
+	assert.Len(t, mode, n, "no push while nothing changed")
 }

@@ -77,7 +77,7 @@ type Program struct {
 	forward  gorgonia.VM
 	modeOps  []gorgonia.TrainModeOp
 	mode     Mode
-	applied  Mode // mode last pushed to modeOps; -1 when none was
+	b        *Builder
 	hasGrads bool
 }
 
@@ -89,6 +89,7 @@ func (b *Builder) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Pr
 	if b.err != nil {
 		return nil, b.err
 	}
+	b.modeBy = nil // the machines made below set every op's mode
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, b.Fail(fmt.Errorf("%w: compile: gorgonia panicked: %v", ErrBuild, r))
@@ -101,7 +102,7 @@ func (b *Builder) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Pr
 		}
 	}
 	p = &Program{g: b.g, loss: loss, outputs: slices.Clone(outputs), params: slices.Clone(b.params), states: slices.Clone(b.states),
-		inputs: map[string]*gorgonia.Node{}, applied: -1}
+		inputs: map[string]*gorgonia.Node{}, b: b}
 	if loss != nil {
 		if loss.Graph() != b.g {
 			return nil, b.Fail(fmt.Errorf("%w: compile: the loss is not a node of this graph", ErrBuild))
@@ -178,13 +179,16 @@ func (p *Program) run(vm gorgonia.VM, feeds Feeds) (err error) {
 			err = fmt.Errorf("%w: gorgonia panicked: %v", ErrRun, r)
 		}
 	}()
-	if p.applied != p.mode {
+	// Push the mode when it changed, or when another Program (or Compile)
+	// on the same builder has set the shared ops' mode since.
+	if p.b.modeBy != p || p.b.modeSet != p.mode {
+		p.b.modeBy = nil
 		for _, op := range p.modeOps {
 			if err := op.SetTraining(p.mode == Train); err != nil {
 				return fmt.Errorf("%w: set mode %v: %w", ErrRun, p.mode, err)
 			}
 		}
-		p.applied = p.mode
+		p.b.modeBy, p.b.modeSet = p, p.mode
 	}
 	vm.Reset()
 	for name, n := range p.inputs {

@@ -1,19 +1,16 @@
 package mlp
 
 import (
-	"fmt"
-
 	"gorgonia.org/gorgonia"
 
 	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/ops"
 )
 
-// batchNorm and dropout are wired to package ops once its BatchNorm and
-// Dropout land.
 func batchNorm(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
-	return nil, fmt.Errorf("%w: batch norm is not available yet", ErrConfig)
+	return ops.BatchNorm(b, name, x, ops.BatchNormOptions{})
 }
 
 func dropout(b *graph.Builder, x *gorgonia.Node, p float64) (*gorgonia.Node, error) {
-	return nil, fmt.Errorf("%w: dropout is not available yet", ErrConfig)
+	return ops.Dropout(b, x, p)
 }

@@ -1,0 +1,360 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/graph"
+)
+
+// Defaults of BatchNormOptions.
+const (
+	DefaultBatchNormMomentum = 0.1
+	DefaultBatchNormEps      = 1e-5
+)
+
+// BatchNormOptions configure BatchNorm. Zero fields select the defaults.
+type BatchNormOptions struct {
+	// Momentum is the weight of the current batch in the running statistics,
+	// PyTorch's convention: running = (1 − Momentum)·running + Momentum·batch
+	// (Keras and Gorgonia's docs call 1 − Momentum the momentum). It must be
+	// in (0, 1]; default DefaultBatchNormMomentum (0.1).
+	Momentum float64
+	// Eps is added to the variance before the square root. It must be > 0;
+	// default DefaultBatchNormEps (1e-5).
+	Eps float64
+}
+
+// BatchNorm normalizes x per feature (Ioffe & Szegedy, 2015). x has shape
+// (batch, features), or (batch, channels, h, w), normalized per channel over
+// batch, h and w as PyTorch's BatchNorm2d does. With m values per feature
+// (m = batch·h·w):
+//
+//	Train: μ = (1/m) Σ x,  σ² = (1/m) Σ (x − μ)²   (the biased batch variance)
+//	       running_mean = (1 − momentum)·running_mean + momentum·μ
+//	       running_var  = (1 − momentum)·running_var  + momentum·σ²·m/(m − 1)  (unbiased)
+//	Eval:  μ = running_mean, σ² = running_var, nothing is updated
+//	y = γ·(x − μ)/√(σ² + ε) + β
+//
+// In Train mode the gradients are those of the batch statistics: with
+// x̂ = (x − μ)/√(σ² + ε), dβ = Σ g, dγ = Σ g·x̂ and
+// dx = γ/√(σ² + ε) · (g − Σg/m − x̂·Σ(g·x̂)/m). (If a backward pass ever runs
+// in Eval mode, dx = γ·g/√(running_var + ε): the statistics are constants.)
+//
+// BatchNorm registers the learnable parameters name+"/gamma" (initialized to
+// 1) and name+"/beta" (0), of shape (features), and the state tensors
+// name+"/running_mean" (0) and name+"/running_var" (1), of shape (features)
+// and x's dtype, through b.AddState. The state tensors are the ones the op
+// updates: read and write them through Program.States. Switching modes and
+// compiling more programs never resets them. The op follows the mode the
+// Program pushes to it (gorgonia.TrainModeOp); m must be at least 2.
+func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOptions) (*gorgonia.Node, error) {
+	label := fmt.Sprintf("BatchNorm %q", name)
+	if b == nil {
+		return nil, fmt.Errorf("%w: %s: nil builder", ErrBuild, label)
+	}
+	fail := func(err error) (*gorgonia.Node, error) { return nil, b.Fail(err) }
+	if err := checkFloat(label, "x", x); err != nil {
+		return fail(err)
+	}
+	if x.Graph() != b.Graph() {
+		return fail(fmt.Errorf("%w: %s: x is not a node of the builder's graph", ErrBuild, label))
+	}
+	mom, eps := opt.Momentum, opt.Eps
+	if mom == 0 {
+		mom = DefaultBatchNormMomentum
+	}
+	if eps == 0 {
+		eps = DefaultBatchNormEps
+	}
+	if !(mom > 0 && mom <= 1) {
+		return fail(fmt.Errorf("%w: %s: Momentum = %v, want a value in (0, 1]", ErrConfig, label, opt.Momentum))
+	}
+	if !(eps > 0) || math.IsInf(eps, 0) {
+		return fail(fmt.Errorf("%w: %s: Eps = %v, want a finite value > 0", ErrConfig, label, opt.Eps))
+	}
+	xs := x.Shape()
+	if len(xs) != 2 && len(xs) != 4 {
+		return fail(fmt.Errorf("%w: %s: x %v: want (batch, features) or (batch, channels, h, w)", ErrShape, label, xs))
+	}
+	_, c, _ := bnDims(xs)
+	if m := xs.TotalSize() / c; m < 2 {
+		return fail(fmt.Errorf("%w: %s: x %v has %d value(s) per feature, batch statistics need at least 2", ErrShape, label, xs, m))
+	}
+	dt := x.Dtype()
+	gamma, err := b.Param(name+"/gamma", dt, constant(1), c)
+	if err != nil {
+		return nil, err
+	}
+	beta, err := b.Param(name+"/beta", dt, constant(0), c)
+	if err != nil {
+		return nil, err
+	}
+	rm, rv := filled(dt, c, 0), filled(dt, c, 1)
+	// With a shared builder (graph.Builder.Share) AddState returns the
+	// other program's tensors: both programs then update the same statistics.
+	if rm, err = b.AddState(name+"/running_mean", rm); err != nil {
+		return nil, err
+	}
+	if rv, err = b.AddState(name+"/running_var", rv); err != nil {
+		return nil, err
+	}
+	o := &bnOp{
+		opBase:   opBase{fmt.Sprintf("BatchNorm(%q, momentum=%v, eps=%v)", name, mom, eps)},
+		label:    label,
+		momentum: mom,
+		eps:      eps,
+		dims:     len(xs),
+		runMean:  rm,
+		runVar:   rv,
+		training: true,
+	}
+	n, err := apply(label, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(o, x, gamma, beta) })
+	if err != nil {
+		return fail(err)
+	}
+	return n, nil
+}
+
+// constant is an Initializer filling a tensor with v.
+type constant float64
+
+// Initialize returns a tensor of dtype dt and the given shape filled with c.
+func (c constant) Initialize(_ uint64, dt tensor.Dtype, shape ...int) (tensor.Tensor, error) {
+	if !isFloat(dt) {
+		return nil, fmt.Errorf("%w: constant initializer: dtype %v", ErrDtype, dt)
+	}
+	t := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	switch d := t.Data().(type) {
+	case []float32:
+		fill(d, float32(c))
+	case []float64:
+		fill(d, float64(c))
+	}
+	return t, nil
+}
+
+func fill[T float](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+// filled returns a (n) tensor of dtype dt (float32 or float64) filled with v.
+func filled(dt tensor.Dtype, n int, v float64) *tensor.Dense {
+	t, _ := constant(v).Initialize(0, dt, n)
+	return t.(*tensor.Dense)
+}
+
+// bnDims returns the batch size, the number of features (channels) and the
+// number of spatial positions per channel of an input of shape s.
+func bnDims(s tensor.Shape) (n, c, sp int) {
+	n, c, sp = s[0], s[1], 1
+	for _, d := range s[2:] {
+		sp *= d
+	}
+	return n, c, sp
+}
+
+// bnOp is y = γ·(x − μ)/√(σ² + ε) + β with inputs (x, γ, β). It is a pointer
+// type: the mode flag and the statistics of the last forward pass (read by
+// the gradient ops of the same run) live in the op, which every machine on
+// the graph shares.
+type bnOp struct {
+	opBase
+	label           string
+	momentum, eps   float64
+	dims            int
+	runMean, runVar *tensor.Dense // the registered state tensors, updated in place
+	training        bool
+
+	// Set by the last forward pass: whether batch statistics were used, and
+	// the mean and 1/√(σ² + ε) per feature.
+	batchStats   bool
+	mean, invStd []float64
+}
+
+var (
+	_ gorgonia.Op              = (*bnOp)(nil)
+	_ gorgonia.SDOp            = (*bnOp)(nil)
+	_ gorgonia.UsePreallocDoer = (*bnOp)(nil)
+	_ gorgonia.TrainModeOp     = (*bnOp)(nil)
+)
+
+// SetTraining selects batch statistics (true) or running statistics (false).
+// It only sets the flag: the running statistics are never reset.
+func (o *bnOp) SetTraining(training bool) error { o.training = training; return nil }
+
+func (o *bnOp) Arity() int { return 3 }
+
+func (o *bnOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := gorgonia.TensorType{Dims: o.dims, Of: a}
+	v := gorgonia.TensorType{Dims: 1, Of: a}
+	return hm.NewFnType(t, v, v, t)
+}
+
+func (o *bnOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
+
+func (o *bnOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.label, &err)
+	return o.UsePreallocDo(newLike(in[0]), in...)
+}
+
+// UsePreallocDo writes the normalized x into prealloc and, in Train mode,
+// updates the running statistics.
+func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.label, &err)
+	n, c, s := bnDims(in[0].Shape())
+	if len(o.mean) != c {
+		o.mean, o.invStd = make([]float64, c), make([]float64, c)
+	}
+	o.batchStats = o.training
+	switch x := in[0].Data().(type) {
+	case []float32:
+		bnForward(o, prealloc.Data().([]float32), x, in[1].Data().([]float32), in[2].Data().([]float32),
+			o.runMean.Data().([]float32), o.runVar.Data().([]float32), n, c, s)
+	case []float64:
+		bnForward(o, prealloc.Data().([]float64), x, in[1].Data().([]float64), in[2].Data().([]float64),
+			o.runMean.Data().([]float64), o.runVar.Data().([]float64), n, c, s)
+	default:
+		return nil, fmt.Errorf("%w: %s: unsupported data %T", ErrDtype, o.label, x)
+	}
+	return prealloc, nil
+}
+
+// channel calls f with the flat index of every value of feature ch of an
+// (n, c, s) tensor.
+func channel(n, c, s, ch int, f func(i int)) {
+	for b := 0; b < n; b++ {
+		base := (b*c + ch) * s
+		for i := base; i < base+s; i++ {
+			f(i)
+		}
+	}
+}
+
+func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
+	m := float64(n * s)
+	for ch := 0; ch < c; ch++ {
+		var mean, invStd float64
+		if o.batchStats {
+			var sum, ss float64
+			channel(n, c, s, ch, func(i int) { sum += float64(x[i]) })
+			mean = sum / m
+			channel(n, c, s, ch, func(i int) { d := float64(x[i]) - mean; ss += d * d })
+			v := ss / m
+			invStd = 1 / math.Sqrt(v+o.eps)
+			rm[ch] = T((1-o.momentum)*float64(rm[ch]) + o.momentum*mean)
+			rv[ch] = T((1-o.momentum)*float64(rv[ch]) + o.momentum*ss/(m-1))
+		} else {
+			mean = float64(rm[ch])
+			invStd = 1 / math.Sqrt(float64(rv[ch])+o.eps)
+		}
+		o.mean[ch], o.invStd[ch] = mean, invStd
+		g, bb := float64(gamma[ch]), float64(beta[ch])
+		channel(n, c, s, ch, func(i int) { y[i] = T((float64(x[i])-mean)*invStd*g + bb) })
+	}
+}
+
+func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+
+func (o *bnOp) SymDiff(in gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	out := make(gorgonia.Nodes, 3)
+	for wrt, what := range []string{"x", "gamma", "beta"} {
+		g := &bnGradOp{opBase{fmt.Sprintf("%s.Grad(wrt=%s)", o.name, what)}, o, wrt}
+		n, err := gorgonia.ApplyOp(g, in[0], y, in[1], grad)
+		if err != nil {
+			return nil, err
+		}
+		out[wrt] = n
+	}
+	return out, nil
+}
+
+// bnGradOp computes one of BatchNorm's input gradients (wrt 0: x, 1: γ,
+// 2: β) from (x, y, γ, g) and the statistics its forward op kept. y is an
+// input only so that the tape runs the forward op first.
+type bnGradOp struct {
+	opBase
+	fwd *bnOp
+	wrt int
+}
+
+func (o *bnGradOp) Arity() int { return 4 }
+
+func (o *bnGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := gorgonia.TensorType{Dims: o.fwd.dims, Of: a}
+	v := gorgonia.TensorType{Dims: 1, Of: a}
+	if o.wrt == 0 {
+		return hm.NewFnType(t, t, v, t, t)
+	}
+	return hm.NewFnType(t, t, v, t, v)
+}
+
+func (o *bnGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	if o.wrt == 0 {
+		return shapeOf(in[0])
+	}
+	return shapeOf(in[2])
+}
+
+func (o *bnGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.fwd.label+" gradient", &err)
+	if o.wrt == 0 {
+		return o.UsePreallocDo(newLike(in[0]), in...)
+	}
+	return o.UsePreallocDo(newLike(in[2]), in...)
+}
+
+// UsePreallocDo writes the gradient into prealloc.
+func (o *bnGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.fwd.label+" gradient", &err)
+	n, c, s := bnDims(in[0].Shape())
+	if len(o.fwd.mean) != c {
+		return nil, fmt.Errorf("%w: %s gradient: the forward pass has not run", ErrBuild, o.fwd.label)
+	}
+	switch x := in[0].Data().(type) {
+	case []float32:
+		bnBackward(o.fwd, o.wrt, prealloc.Data().([]float32), x, in[2].Data().([]float32), in[3].Data().([]float32), n, c, s)
+	case []float64:
+		bnBackward(o.fwd, o.wrt, prealloc.Data().([]float64), x, in[2].Data().([]float64), in[3].Data().([]float64), n, c, s)
+	default:
+		return nil, fmt.Errorf("%w: %s gradient: unsupported data %T", ErrDtype, o.fwd.label, x)
+	}
+	return prealloc, nil
+}
+
+func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
+	m := float64(n * s)
+	for ch := 0; ch < c; ch++ {
+		mean, inv := o.mean[ch], o.invStd[ch]
+		var sg, sgx float64
+		channel(n, c, s, ch, func(i int) {
+			gv := float64(g[i])
+			sg += gv
+			sgx += gv * (float64(x[i]) - mean) * inv
+		})
+		switch wrt {
+		case 1:
+			out[ch] = T(sgx)
+		case 2:
+			out[ch] = T(sg)
+		default:
+			k := float64(gamma[ch]) * inv
+			if o.batchStats {
+				channel(n, c, s, ch, func(i int) {
+					xh := (float64(x[i]) - mean) * inv
+					out[i] = T(k * (float64(g[i]) - sg/m - xh*sgx/m))
+				})
+			} else {
+				channel(n, c, s, ch, func(i int) { out[i] = T(k * float64(g[i])) })
+			}
+		}
+	}
+}

@@ -1,0 +1,216 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/graph"
+)
+
+// Dropout applies inverted dropout (Srivastava et al., 2014) to x, with p the
+// probability of dropping a unit, 0 ≤ p < 1 (anything else, NaN included, is
+// an error wrapping ErrConfig that names p). In Train mode each unit is kept
+// with probability 1 − p:
+//
+//	y = x·mask/(1 − p),  mask ~ Bernoulli(1 − p) per unit,  dx = g·mask/(1 − p)
+//
+// with the same mask and scale in the backward pass as in the forward pass
+// of the run; in Eval mode y = x and dx = g. p = 0 returns x itself (after
+// taking its stream, so the seeds of later dropout nodes do not depend on it).
+//
+// Dropout takes the builder, unlike the plain ops, because its masks are
+// part of the model: ops keep no global state and read no clock. Each
+// dropout node draws its own seed from b.Stream("dropout"), so the same
+// builder seed and construction sequence give the same masks and two
+// dropout nodes never share one. The mask of a node's k-th Train-mode
+// forward pass is drawn from rand.NewPCG(seed, k) (math/rand/v2); the counter
+// k is a state tensor "dropout#i/step" (float64, shape (1)) registered with
+// b.AddState, where i numbers the builder's dropout nodes from 0, so saving
+// and restoring the states resumes the mask sequence exactly. Eval-mode runs
+// draw no mask and leave k alone.
+func Dropout(b *graph.Builder, x *gorgonia.Node, p float64) (*gorgonia.Node, error) {
+	const op = "Dropout"
+	if b == nil {
+		return nil, fmt.Errorf("%w: %s: nil builder", ErrBuild, op)
+	}
+	fail := func(err error) (*gorgonia.Node, error) { return nil, b.Fail(err) }
+	if err := checkFloat(op, "x", x); err != nil {
+		return fail(err)
+	}
+	if x.Graph() != b.Graph() {
+		return fail(fmt.Errorf("%w: %s: x is not a node of the builder's graph", ErrBuild, op))
+	}
+	if !(p >= 0 && p < 1) {
+		return fail(fmt.Errorf("%w: %s: p = %v: the drop probability must be in [0, 1)", ErrConfig, op, p))
+	}
+	const kind = "dropout"
+	seed, k := b.Stream(kind)
+	if p == 0 {
+		return x, nil
+	}
+	stateName := fmt.Sprintf("%s#%d/step", kind, k)
+	step := tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{0}))
+	step, err := b.AddState(stateName, step)
+	if err != nil {
+		return nil, err
+	}
+	o := &dropoutOp{
+		opBase:   opBase{fmt.Sprintf("Dropout(p=%v, seed=%#x, state=%s)", p, seed, stateName)},
+		p:        p,
+		scale:    1 / (1 - p),
+		seed:     seed,
+		step:     step,
+		training: true,
+	}
+	n, err := apply(op, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(o, x) })
+	if err != nil {
+		return fail(err)
+	}
+	return n, nil
+}
+
+// dropoutOp multiplies x by a random keep mask and 1/(1 − p). It is a pointer
+// type: the mode flag and the mask of the last forward pass (read by the
+// gradient op of the same run) live in the op.
+type dropoutOp struct {
+	opBase
+	p, scale float64
+	seed     uint64
+	step     *tensor.Dense // the registered "dropout#i/step" counter
+	training bool
+	frozen   bool // test hook: draw every mask with the current counter, never advance it
+
+	masked bool   // whether the last forward pass applied a mask
+	keep   []bool // the last mask
+}
+
+var (
+	_ gorgonia.Op              = (*dropoutOp)(nil)
+	_ gorgonia.SDOp            = (*dropoutOp)(nil)
+	_ gorgonia.UsePreallocDoer = (*dropoutOp)(nil)
+	_ gorgonia.TrainModeOp     = (*dropoutOp)(nil)
+)
+
+// SetTraining selects random masks (true) or the identity (false). It only
+// sets the flag.
+func (o *dropoutOp) SetTraining(training bool) error { o.training = training; return nil }
+
+func (o *dropoutOp) Arity() int { return 1 }
+
+func (o *dropoutOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a) }
+
+func (o *dropoutOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
+
+func (o *dropoutOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard("Dropout", &err)
+	return o.UsePreallocDo(newLike(in[0]), in...)
+}
+
+// UsePreallocDo writes the dropped-out x into prealloc; in Train mode it
+// draws the next mask and advances the counter.
+func (o *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard("Dropout", &err)
+	o.masked = o.training
+	if o.masked {
+		if err := o.draw(in[0].Shape().TotalSize()); err != nil {
+			return nil, err
+		}
+	}
+	switch x := in[0].Data().(type) {
+	case []float32:
+		dropoutApply(prealloc.Data().([]float32), x, o.keep, float32(o.scale), o.masked)
+	case []float64:
+		dropoutApply(prealloc.Data().([]float64), x, o.keep, o.scale, o.masked)
+	default:
+		return nil, fmt.Errorf("%w: Dropout: unsupported data %T", ErrDtype, x)
+	}
+	return prealloc, nil
+}
+
+// draw sets keep to the mask of the current counter value and advances it.
+func (o *dropoutOp) draw(n int) error {
+	st := o.step.Data().([]float64)
+	k := st[0]
+	if !(k >= 0 && k < 1<<53) || k != math.Trunc(k) {
+		return fmt.Errorf("%w: %s: the step counter holds %v, want a non-negative integer", ErrBuild, o.name, k)
+	}
+	r := rand.New(rand.NewPCG(o.seed, uint64(k)))
+	if cap(o.keep) < n {
+		o.keep = make([]bool, n)
+	}
+	o.keep = o.keep[:n]
+	for i := range o.keep {
+		o.keep[i] = r.Float64() >= o.p
+	}
+	if !o.frozen {
+		st[0]++
+	}
+	return nil
+}
+
+// dropoutApply writes v·keep·scale into out, or v when masked is false; the
+// forward and the backward pass share it.
+func dropoutApply[T float](out, v []T, keep []bool, scale T, masked bool) {
+	if !masked {
+		copy(out, v)
+		return
+	}
+	for i, x := range v {
+		if keep[i] {
+			out[i] = x * scale
+		} else {
+			out[i] = 0
+		}
+	}
+}
+
+func (o *dropoutOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (o *dropoutOp) SymDiff(_ gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := gorgonia.ApplyOp(&dropoutGradOp{opBase{o.name + ".Grad()"}, o}, y, grad)
+	return gorgonia.Nodes{dx}, err
+}
+
+// dropoutGradOp computes dx = g·mask/(1 − p) (or g in Eval mode) from (y, g)
+// with its forward op's last mask; y is an input only so that the tape runs
+// the forward op first.
+type dropoutGradOp struct {
+	opBase
+	fwd *dropoutOp
+}
+
+func (o *dropoutGradOp) Arity() int { return 2 }
+
+func (o *dropoutGradOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a, a) }
+
+func (o *dropoutGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return shapeOf(in[1])
+}
+
+func (o *dropoutGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard("DropoutGrad", &err)
+	return o.UsePreallocDo(newLike(in[1]), in...)
+}
+
+// UsePreallocDo writes the input gradient into prealloc.
+func (o *dropoutGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard("DropoutGrad", &err)
+	n := in[1].Shape().TotalSize()
+	if o.fwd.masked && len(o.fwd.keep) != n {
+		return nil, fmt.Errorf("%w: DropoutGrad: the forward pass has not run", ErrBuild)
+	}
+	switch g := in[1].Data().(type) {
+	case []float32:
+		dropoutApply(prealloc.Data().([]float32), g, o.fwd.keep, float32(o.fwd.scale), o.fwd.masked)
+	case []float64:
+		dropoutApply(prealloc.Data().([]float64), g, o.fwd.keep, o.fwd.scale, o.fwd.masked)
+	default:
+		return nil, fmt.Errorf("%w: DropoutGrad: unsupported data %T", ErrDtype, g)
+	}
+	return prealloc, nil
+}

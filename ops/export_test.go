@@ -1,0 +1,24 @@
+package ops
+
+import "gorgonia.org/gorgonia"
+
+// FreezeDropout makes the dropout node n draw every mask with its current
+// step counter and never advance it, so that finite differences see one
+// fixed mask. It reports whether n is a dropout node.
+func FreezeDropout(n *gorgonia.Node, frozen bool) bool {
+	o, ok := n.Op().(*dropoutOp)
+	if ok {
+		o.frozen = frozen
+	}
+	return ok
+}
+
+// DropoutMask returns a copy of the keep mask of n's last forward pass (nil
+// if none was applied).
+func DropoutMask(n *gorgonia.Node) []bool {
+	o, ok := n.Op().(*dropoutOp)
+	if !ok || !o.masked {
+		return nil
+	}
+	return append([]bool(nil), o.keep...)
+}
