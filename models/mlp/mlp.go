@@ -152,7 +152,7 @@ func (m *Model) build(batch int) (*graph.Program, error) {
 			return nil, err
 		}
 		if c.BatchNorm {
-			h, err = batchNorm(b, fmt.Sprintf("bn%d", l), h)
+			h, err = ops.BatchNorm(b, fmt.Sprintf("bn%d", l), h, ops.BatchNormOptions{})
 		} else {
 			var bias *gorgonia.Node
 			if bias, err = b.Param(fmt.Sprintf("fc%d/b", l), m.dt, zeros, units); err == nil {
@@ -166,7 +166,7 @@ func (m *Model) build(batch int) (*graph.Program, error) {
 			return nil, err
 		}
 		if c.Dropout > 0 {
-			if h, err = dropout(b, h, c.Dropout); err != nil {
+			if h, err = ops.Dropout(b, h, c.Dropout); err != nil {
 				return nil, err
 			}
 		}
