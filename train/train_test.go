@@ -132,6 +132,8 @@ func TestResumeIsBitIdentical(t *testing.T) {
 			cfg := small()
 			cfg.Optimizer = name
 			cfg.Solver.LR = 0.01
+			// Batch-norm statistics and dropout counters must survive the interruption too.
+			cfg.Model.BatchNorm, cfg.Model.Dropout = true, 0.3
 			whole, parts := t.TempDir(), t.TempDir()
 			_, err := train.Train(context.Background(), cfg, data(t), train.Options{Out: whole})
 			require.NoError(t, err)

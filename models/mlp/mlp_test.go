@@ -1,0 +1,124 @@
+package mlp_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/models/mlp"
+)
+
+func cfg() mlp.Config {
+	return mlp.Config{Inputs: 6, Hidden: []int{5, 4}, Classes: 3, Activation: "tanh", Init: "xavier",
+		BatchNorm: true, Dropout: 0.25, Dtype: "float64", Seed: 9}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(c *mlp.Config)
+		says string
+	}{
+		{"inputs", func(c *mlp.Config) { c.Inputs = 0 }, "inputs = 0"},
+		{"classes", func(c *mlp.Config) { c.Classes = 1 }, "classes = 1"},
+		{"hidden", func(c *mlp.Config) { c.Hidden = []int{3, 0} }, "hidden layer 2 has 0 units"},
+		{"activation", func(c *mlp.Config) { c.Activation = "swish" }, `activation "swish"`},
+		{"init", func(c *mlp.Config) { c.Init = "nope" }, `"nope"`},
+		{"dropout", func(c *mlp.Config) { c.Dropout = -0.1 }, "dropout = -0.1"},
+		{"dtype", func(c *mlp.Config) { c.Dtype = "float16" }, `dtype "float16"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cf := cfg()
+			c.edit(&cf)
+			_, err := mlp.New(cf)
+			require.ErrorIs(t, err, mlp.ErrConfig)
+			assert.Contains(t, err.Error(), c.says)
+		})
+	}
+}
+
+func TestParamsAndCount(t *testing.T) {
+	m, err := mlp.New(cfg())
+	require.NoError(t, err)
+	p, err := m.Program(8)
+	require.NoError(t, err)
+	var names []string
+	total := 0
+	for _, n := range m.Params() {
+		names = append(names, n.Name())
+		total += n.Shape().TotalSize()
+	}
+	assert.Equal(t, []string{"fc1/w", "bn1/gamma", "bn1/beta", "fc2/w", "bn2/gamma", "bn2/beta", "out/w", "out/b"}, names)
+	assert.Equal(t, cfg().ParamCount(), total)
+	var states []string
+	for _, s := range p.States() {
+		states = append(states, s.Name)
+	}
+	assert.Equal(t, []string{"bn1/running_mean", "bn1/running_var", "dropout#0/step", "bn2/running_mean", "bn2/running_var", "dropout#1/step"}, states)
+
+	plain := cfg()
+	plain.BatchNorm, plain.Dropout = false, 0
+	assert.Equal(t, 6*5+5+5*4+4+4*3+3, plain.ParamCount())
+}
+
+func feeds(n int) graph.Feeds {
+	x := make([]float64, n*6)
+	y := make([]int, n)
+	for i := range x {
+		x[i] = float64(i%7) - 3
+	}
+	for i := range y {
+		y[i] = i % 3
+	}
+	return graph.Feeds{"x": tensor.New(tensor.WithShape(n, 6), tensor.WithBacking(x)), "y": tensor.New(tensor.WithShape(n), tensor.WithBacking(y))}
+}
+
+func TestProgramsShareWeightsAndStates(t *testing.T) {
+	m, err := mlp.New(cfg())
+	require.NoError(t, err)
+	full, err := m.Program(8)
+	require.NoError(t, err)
+	part, err := m.Program(3)
+	require.NoError(t, err)
+	again, err := m.Program(8)
+	require.NoError(t, err)
+	assert.Same(t, full, again, "programs are cached per batch size")
+	require.NoError(t, part.Run(feeds(3)))
+	// Training the partial program moved the shared batch-norm statistics and the dropout counter.
+	for i, s := range full.States() {
+		assert.Same(t, s.Value, part.States()[i].Value, s.Name)
+	}
+	assert.Equal(t, 1.0, full.States()[2].Value.Data().([]float64)[0], "dropout#0/step advanced once")
+	wf, _ := full.Param("fc1/w")
+	wp, _ := part.Param("fc1/w")
+	assert.Same(t, wf.Value(), wp.Value())
+
+	_, err = m.Program(0)
+	require.ErrorIs(t, err, mlp.ErrInput)
+}
+
+func TestSameSeedSameWeights(t *testing.T) {
+	values := func(seed uint64) []float64 {
+		c := cfg()
+		c.Seed = seed
+		m, err := mlp.New(c)
+		require.NoError(t, err)
+		_, err = m.Program(4)
+		require.NoError(t, err)
+		return m.Params()[0].Value().Data().([]float64)
+	}
+	assert.Equal(t, values(1), values(1))
+	assert.NotEqual(t, values(1), values(2))
+}
+
+func TestPredict(t *testing.T) {
+	logits := tensor.New(tensor.WithShape(3, 3), tensor.WithBacking([]float32{0, 1, 2, 5, -1, 0, 0, 9, 9}))
+	got := make([]int, 3)
+	require.NoError(t, mlp.Predict(logits, got))
+	assert.Equal(t, []int{2, 0, 1}, got, "ties go to the first class")
+	assert.ErrorIs(t, mlp.Predict(logits, make([]int, 2)), mlp.ErrInput)
+}
