@@ -419,3 +419,26 @@ func TestModeSharedByPrograms(t *testing.T) {
 	require.NoError(t, train.Run(nil))
 	assert.Len(t, mode, n, "no push while nothing changed")
 }
+
+// TestOutputsSurviveInPlaceConsumers: a plain Gorgonia op that consumes an
+// output may overwrite it in place; the program's outputs are copies.
+func TestOutputsSurviveInPlaceConsumers(t *testing.T) {
+	b := graph.NewBuilder(1)
+	x, _ := b.Input("x", tensor.Float64, 4)
+	w, _ := b.Param("w", tensor.Float64, initializers.Must(initializers.Constant(1)), 4)
+	h, err := gorgonia.Add(x, w)
+	require.NoError(t, err)
+	sq, err := gorgonia.Square(h)
+	require.NoError(t, err)
+	loss, err := gorgonia.Sum(sq)
+	require.NoError(t, err)
+	p, err := b.Compile(loss, h)
+	require.NoError(t, err)
+	feeds := graph.Feeds{"x": tensor.New(tensor.WithShape(4), tensor.WithBacking([]float64{1, 2, 3, 4}))}
+	for _, m := range []graph.Mode{graph.Train, graph.Eval} {
+		p.SetMode(m)
+		require.NoError(t, p.Run(feeds))
+		assert.Equal(t, []float64{2, 3, 4, 5}, p.Output(0).Data(), m.String())
+		assert.Equal(t, 4.0+9+16+25, p.Loss())
+	}
+}

@@ -95,13 +95,16 @@ func (b *Builder) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Pr
 			p, err = nil, b.Fail(fmt.Errorf("%w: compile: gorgonia panicked: %v", ErrBuild, r))
 		}
 	}()
-	roots := slices.Clone(outputs)
-	for i, n := range roots {
+	roots := make([]*gorgonia.Node, len(outputs))
+	for i, n := range outputs {
 		if n == nil || n.Graph() != b.g {
 			return nil, b.Fail(fmt.Errorf("%w: compile: output %d is nil or not a node of this graph", ErrBuild, i))
 		}
+		if roots[i], err = gorgonia.ApplyOp(copyOp{}, n); err != nil {
+			return nil, b.Fail(fmt.Errorf("%w: compile: output %d: %w", ErrBuild, i, err))
+		}
 	}
-	p = &Program{g: b.g, loss: loss, outputs: slices.Clone(outputs), params: slices.Clone(b.params), states: slices.Clone(b.states),
+	p = &Program{g: b.g, loss: loss, outputs: slices.Clone(roots), params: slices.Clone(b.params), states: slices.Clone(b.states),
 		inputs: map[string]*gorgonia.Node{}, b: b}
 	if loss != nil {
 		if loss.Graph() != b.g {
