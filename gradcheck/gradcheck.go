@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/gradlab/gradlab/graph"
 	"gorgonia.org/tensor"
@@ -38,8 +39,9 @@ func (r Result) String() string {
 // Check runs p once in Train mode to get the analytic gradients, then
 // perturbs every element of every parameter and runs p forward to get the
 // numeric ones. It returns the worst element of each parameter, in the
-// program's parameter order. The parameters' values are restored and their
-// gradients zeroed when it returns; p's mode is left as it was.
+// program's parameter order. The parameters' values and the program's
+// states are restored and the gradients zeroed when it returns; p's mode is
+// left as it was.
 func Check(p *graph.Program, feeds graph.Feeds, opt Options) ([]Result, error) {
 	if opt.Step == 0 {
 		opt.Step = 1e-5
@@ -58,6 +60,12 @@ func Check(p *graph.Program, feeds graph.Feeds, opt Options) ([]Result, error) {
 	}
 	mode := p.Mode()
 	defer p.SetMode(mode)
+	// Train-mode runs move batch-norm statistics and dropout counters: put
+	// them back afterwards.
+	for _, st := range p.States() {
+		saved := st.Value.Clone().(*tensor.Dense)
+		defer func() { reflect.Copy(reflect.ValueOf(st.Value.Data()), reflect.ValueOf(saved.Data())) }()
+	}
 	p.SetMode(graph.Train)
 	if err := p.ZeroGrads(); err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gradlab/gradlab/gradcheck"
 	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/ops"
 )
 
 // cubeOp computes x³ elementwise; its gradient is 3x²·g, or, when wrong is
@@ -119,4 +120,30 @@ func TestCheckRejectsFloat32(t *testing.T) {
 	_, err = gradcheck.Check(p, nil, gradcheck.Options{})
 	assert.ErrorIs(t, err, gradcheck.ErrDtype)
 	assert.Contains(t, err.Error(), "x32")
+}
+
+func TestCheckRestoresStates(t *testing.T) {
+	b := graph.NewBuilder(2)
+	x, err := b.Param("x", tensor.Float64, graph.InitializerFunc(uniform), 4, 3)
+	require.NoError(t, err)
+	y, err := ops.BatchNorm(b, "bn", x, ops.BatchNormOptions{})
+	require.NoError(t, err)
+	sq, err := gorgonia.Square(y)
+	require.NoError(t, err)
+	w, err := gorgonia.HadamardProd(sq, x)
+	require.NoError(t, err)
+	loss, err := gorgonia.Sum(w)
+	require.NoError(t, err)
+	p, err := b.Compile(loss)
+	require.NoError(t, err)
+	var before [][]float64
+	for _, st := range p.States() {
+		before = append(before, append([]float64(nil), st.Value.Data().([]float64)...))
+	}
+	res, err := gradcheck.Check(p, nil, gradcheck.Options{})
+	require.NoError(t, err)
+	assert.Less(t, gradcheck.MaxRelErr(res), 1e-6)
+	for i, st := range p.States() {
+		assert.Equal(t, before[i], st.Value.Data(), st.Name)
+	}
 }
