@@ -32,6 +32,7 @@ type Result struct {
 	RelErr   float64 // |Analytic − Numeric| / max(|Analytic|, |Numeric|, Floor)
 }
 
+// String formats the result for test failure messages.
 func (r Result) String() string {
 	return fmt.Sprintf("%s[%d]: analytic %.10g numeric %.10g relerr %.3g", r.Param, r.Index, r.Analytic, r.Numeric, r.RelErr)
 }
