@@ -16,7 +16,7 @@ type CurvesResult struct {
 	Experiment    string // optimizers-mnist, init-mnist, batchnorm, overfit
 	TrainN, TestN int    // images used
 	Seed          uint64
-	Runs          []Run
+	Runs          []Setup
 	Curves        []Curve // Curves[i] is Runs[i]'s
 }
 
@@ -41,7 +41,7 @@ func pick(quick bool, full, q size) size {
 }
 
 // runAll fits every run on the first s.train training and s.test test images.
-func runAll(ctx context.Context, name string, data train.Data, s size, opt Options, runs []Run) (*CurvesResult, error) {
+func runAll(ctx context.Context, name string, data train.Data, s size, opt Options, runs []Setup) (*CurvesResult, error) {
 	if data.Train == nil || data.Test == nil {
 		return nil, fmt.Errorf("%w: %s: training and test data are required", ErrConfig, name)
 	}
@@ -87,12 +87,12 @@ var four100 = []int{100, 100, 100, 100}
 // usual learning rate: SGD 0.01, Momentum and Nesterov 0.01 (μ 0.9), AdaGrad
 // 0.01, RMSProp 0.001 (ρ 0.99), Adadelta 1 (ρ 0.9, ε 1e-6: PyTorch's
 // defaults) and Adam 0.001.
-func OptimizerRuns() []Run {
+func OptimizerRuns() []Setup {
 	net := Net{Hidden: four100, Activation: "relu", Init: heInit}
-	mk := func(name, solver string, cfg solvers.Config) Run {
-		return Run{Name: name, Net: net, Solver: solver, Config: cfg, Batch: 128}
+	mk := func(name, solver string, cfg solvers.Config) Setup {
+		return Setup{Name: name, Net: net, Solver: solver, Config: cfg, Batch: 128}
 	}
-	return []Run{
+	return []Setup{
 		mk("SGD", "sgd", solvers.Config{LR: 0.01}),
 		mk("Momentum", "momentum", solvers.Config{LR: 0.01, Momentum: 0.9}),
 		mk("Nesterov", "nesterov", solvers.Config{LR: 0.01, Momentum: 0.9}),
@@ -115,11 +115,11 @@ func OptimizersMNIST(ctx context.Context, data train.Data, opt Options) (*Curves
 // InitRuns returns the runs of InitMNIST: the 5-layer ReLU network of
 // OptimizerRuns trained by SGD (lr 0.01, batches of 128) from N(0, 0.01²),
 // Xavier (randn/√fan_in) and He (randn/√(fan_in/2)) weights.
-func InitRuns() []Run {
-	mk := func(name string, in initializers.Init) Run {
-		return Run{Name: name, Net: Net{Hidden: four100, Activation: "relu", Init: in}, Solver: "sgd", Config: solvers.Config{LR: 0.01}, Batch: 128}
+func InitRuns() []Setup {
+	mk := func(name string, in initializers.Init) Setup {
+		return Setup{Name: name, Net: Net{Hidden: four100, Activation: "relu", Init: in}, Solver: "sgd", Config: solvers.Config{LR: 0.01}, Batch: 128}
 	}
-	return []Run{
+	return []Setup{
 		mk("std=0.01", smallInit),
 		mk("Xavier", initializers.LeCunNormal()),
 		mk("He", heInit),
@@ -142,8 +142,8 @@ var BatchNormScales = []float64{1, 0.3, 0.1, 0.03, 0.01}
 // norm — of a 784-(100×5)-10 ReLU network with N(0, s²) weights, SGD lr
 // 0.01, batches of 100: the setting of Saito's batch-norm figure. Run names
 // are "bn std=<s>" and "plain std=<s>"; Group is the scale.
-func BatchNormRuns(scales []float64) ([]Run, error) {
-	var runs []Run
+func BatchNormRuns(scales []float64) ([]Setup, error) {
+	var runs []Setup
 	for _, s := range scales {
 		in, err := initializers.Normal(0, s)
 		if err != nil {
@@ -154,7 +154,7 @@ func BatchNormRuns(scales []float64) ([]Run, error) {
 			if bn {
 				name = fmt.Sprintf("bn std=%g", s)
 			}
-			runs = append(runs, Run{Name: name, Group: fmt.Sprintf("weight std %g", s),
+			runs = append(runs, Setup{Name: name, Group: fmt.Sprintf("weight std %g", s),
 				Net:    Net{Hidden: []int{100, 100, 100, 100, 100}, Activation: "relu", Init: in, BatchNorm: bn},
 				Solver: "sgd", Config: solvers.Config{LR: 0.01}, Batch: 100})
 		}
@@ -183,11 +183,11 @@ func BatchNormMNIST(ctx context.Context, data train.Data, opt Options) (*CurvesR
 // trained on 300 images without regularization, with weight decay λ = 0.1
 // (coupled L2: g += λ·w on every parameter) and with dropout p = 0.3 (the
 // lecture's keep probability 0.7).
-func OverfitRuns() []Run {
+func OverfitRuns() []Setup {
 	net := Net{Hidden: []int{100, 100, 100, 100, 100, 100}, Activation: "relu", Init: heInit}
 	drop := net
 	drop.Dropout = 0.3
-	return []Run{
+	return []Setup{
 		{Name: "no regularization", Net: net, Solver: "sgd", Config: solvers.Config{LR: 0.01}, Batch: 100},
 		{Name: "weight decay 0.1", Net: net, Solver: "sgd", Config: solvers.Config{LR: 0.01, Options: solvers.Options{WeightDecay: 0.1}}, Batch: 100},
 		{Name: "dropout 0.3", Net: drop, Solver: "sgd", Config: solvers.Config{LR: 0.01}, Batch: 100},

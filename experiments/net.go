@@ -30,8 +30,8 @@ type Net struct {
 	Dropout    float64 // drop probability after each hidden activation
 }
 
-// Run is one training run of a Net on MNIST.
-type Run struct {
+// Setup is one training run of a Net on MNIST.
+type Setup struct {
 	Name   string
 	Group  string // panel of the figure, when runs are compared in groups
 	Net    Net
@@ -225,7 +225,7 @@ func newBatchBuf(n int) *batchBuf {
 // every step has the same batch size), then evaluates. A NaN or infinite
 // loss ends the run early; the curve then holds the steps so far and the
 // error is nil (diverging is a result, not a failure).
-func fit(ctx context.Context, r Run, data train.Data, seed uint64) (Curve, error) {
+func fit(ctx context.Context, r Setup, data train.Data, seed uint64) (Curve, error) {
 	c := Curve{Name: r.Name}
 	if data.Train == nil || data.Test == nil {
 		return c, fmt.Errorf("%w: %s: training and test data are required", ErrConfig, r.Name)
