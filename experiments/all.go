@@ -107,14 +107,18 @@ func runInitStats(o *Outcome, dir string, opt Options) error {
 	fmt.Fprintf(&b, "A %d×%d unit-Gaussian input goes through %d fully connected layers of %d units (no bias), h = act(h·W). ", r.Samples, r.Units, r.Layers, r.Units)
 	fmt.Fprintf(&b, "Small weights (N(0, 0.01²)) shrink the activations by about ×%.2f per layer until they are zero for all purposes, so the gradients of the weights, which are made of them, vanish too; ", ratio(r.Case("std0.01-tanh")))
 	fmt.Fprintf(&b, "N(0, 1) weights saturate tanh at ±1; Xavier (randn/√fan_in) keeps tanh well spread but loses a factor √2 of variance per layer with ReLU, which He (randn/√(fan_in/2)) restores; batch norm makes every layer's pre-activation unit Gaussian whatever the weights.\n\n")
-	fmt.Fprintf(&b, "| case | std layer 1 | std layer %d | mean layer %d | |a| > 0.99 at layer %d | zeros at layer %d |", r.Layers, r.Layers, r.Layers, r.Layers)
+	fmt.Fprintf(&b, "| case | std layer 1 | std layer %d | mean layer %d | share \\|a\\| > 0.99 at layer %d (tanh) | share of zeros at layer %d (ReLU) |", r.Layers, r.Layers, r.Layers, r.Layers)
 	if r.hasGrads() {
 		fmt.Fprintf(&b, " dL/dW std layer 1 | dL/dW std layer %d |", r.Layers)
 	}
 	fmt.Fprintf(&b, "\n|---|---|---|---|---|---|%s\n", map[bool]string{true: "---|---|"}[r.hasGrads()])
 	for _, c := range r.Cases {
 		f, l := c.Layers[0], c.Layers[len(c.Layers)-1]
-		fmt.Fprintf(&b, "| %s | %.3g | %.3g | %.3g | %.1f%% | %.1f%% |", c.Case.Name, f.Std, l.Std, l.Mean, 100*l.Saturated, 100*l.Zeros)
+		sat, zeros := fmt.Sprintf("%.1f%%", 100*l.Saturated), "–"
+		if c.Activation == "relu" {
+			sat, zeros = "–", fmt.Sprintf("%.1f%%", 100*l.Zeros)
+		}
+		fmt.Fprintf(&b, "| %s | %.3g | %.3g | %.3g | %s | %s |", c.Case.Name, f.Std, l.Std, l.Mean, sat, zeros)
 		if r.hasGrads() {
 			fmt.Fprintf(&b, " %.3g | %.3g |", f.GradStd, l.GradStd)
 		}
@@ -124,6 +128,7 @@ func runInitStats(o *Outcome, dir string, opt Options) error {
 	for _, c := range r.Cases {
 		fmt.Fprintf(&b, "![%s](init_hist_%s.png)\n", c.Case.Name, c.Case.Name)
 	}
+	b.WriteString("\n")
 	o.Report = b.String()
 	return nil
 }
@@ -160,7 +165,7 @@ func runOptimizers(ctx context.Context, o *Outcome, dir string, data func() (tra
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Optimizers (optimizers)\n\n![optimizer paths](optimizer_paths.png)\n\n")
 	fmt.Fprintf(&b, "Each optimizer starts at (%g, %g) on f(x, y) = x²/20 + y², a bowl 20 times steeper in y than in x, and takes %d steps with gradlab's solvers. ", BowlStart[0], BowlStart[1], p.Steps)
-	fmt.Fprintf(&b, "SGD overshoots the steep direction on every step (the zigzag) while crawling along the flat one; momentum damps the zigzag but swings past the minimum; the adaptive methods scale each coordinate by its own gradient history and head straight for the minimum — AdaGrad first.\n\n")
+	fmt.Fprintf(&b, "SGD overshoots the steep direction on every step (the zigzag) while crawling along the flat one; momentum damps the zigzag but swings past the minimum and back; the adaptive methods scale each coordinate by its own gradient history, so the flat x direction gets as large a step as the steep y direction and the path bends straight toward the minimum — AdaGrad gets there first.\n\n")
 	fmt.Fprintf(&b, "| optimizer | learning rate | f after %d steps | distance to minimum | first step staying within 0.5 | sign changes of y |\n|---|---|---|---|---|---|\n", p.Steps)
 	for _, q := range p.Paths {
 		w := "never"
