@@ -225,7 +225,7 @@ func runCurves(ctx context.Context, o *Outcome, dir string, data func() (train.D
 	case "batchnorm":
 		fmt.Fprintf(&b, "## Batch normalization across weight scales (batchnorm)\n\n![batch norm](batchnorm.png)\n\n")
 		fmt.Fprintf(&b, "A 784-(100×5)-10 ReLU network with N(0, s²) weights, trained by SGD (lr 0.01, batches of 100) on %d images for %d epochs, with and without batch norm after every hidden linear layer; the figure shows the training accuracy (Eval mode) per epoch. ", r.TrainN, r.Runs[0].Epochs)
-		fmt.Fprintf(&b, "Without batch norm only a narrow band of scales trains: too large and the activations overflow, too small and they vanish. With it, every scale trains, and faster — the lecture's \"less dependence on initialization\".\n\n")
+		fmt.Fprintf(&b, "Without batch norm only a narrow band of scales trains: too large and the activations overflow (the loss becomes NaN), too small and they vanish (the loss stays at ln 10). With it, every scale trains — the lecture's \"less dependence on initialization\". It is not faster everywhere: a batch-normalized layer's output does not depend on the scale of its weights, so their gradient shrinks as 1/‖W‖ and the relative step as lr/‖W‖²; large initial weights learn slowly, and inside the band where the plain network trains well it can be ahead.\n\n")
 		fmt.Fprintf(&b, "| weight std | train acc with BN | train acc without BN | test acc with BN | test acc without BN |\n|---|---|---|---|---|\n")
 		for i := 0; i+1 < len(r.Curves); i += 2 {
 			bn, pl := r.Curves[i], r.Curves[i+1]
@@ -235,7 +235,7 @@ func runCurves(ctx context.Context, o *Outcome, dir string, data func() (train.D
 	case "overfit":
 		fmt.Fprintf(&b, "## Overfitting and regularization (overfit)\n\n![overfitting](overfit.png)\n\n")
 		fmt.Fprintf(&b, "A 7-layer network (6 hidden layers of 100 ReLU units, He initialization) trained by SGD (lr 0.01, batches of 100) on only %d images for %d epochs, tested on %d. ", r.TrainN, r.Runs[0].Epochs, r.TestN)
-		fmt.Fprintf(&b, "Without regularization it memorizes the training set and the train–test gap is wide; weight decay (λ = 0.1) and dropout (p = 0.3, the lecture's keep probability 0.7) keep the gap smaller. At this size the smaller gap comes mostly from a lower training accuracy; it does not buy test accuracy.\n\n")
+		fmt.Fprintf(&b, "Without regularization it memorizes the training set and the train–test gap is wide; weight decay (λ = 0.1) and dropout (p = 0.3, the lecture's keep probability 0.7) keep the gap smaller. At this size the smaller gap comes from a lower training accuracy, not from a higher test accuracy; and dropout, at this learning rate and number of steps (%d), mostly slows training down — the setting of the figure in Saito's \"Deep Learning from Scratch\" shows the same.\n\n", r.Runs[0].Epochs*(r.TrainN/r.Runs[0].Batch))
 		fmt.Fprintf(&b, "| run | train acc | test acc | gap (mean of last 10 epochs) |\n|---|---|---|---|\n")
 		for _, c := range r.Curves {
 			f := c.Final()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/gradlab/gradlab/internal/plots"
 )
@@ -133,7 +134,9 @@ func lossPanels(r *CurvesResult) ([]*plot.Plot, error) {
 	if err != nil {
 		return nil, err
 	}
+	pl.Legend.YOffs = -1.5 * vg.Centimeter // below the flat start of the curves
 	pa.Legend.Top, pa.Legend.Left = false, false
+	pa.Legend.YOffs = 1.5 * vg.Centimeter // above a curve that stays at chance
 	return []*plot.Plot{pl, pa}, nil
 }
 
