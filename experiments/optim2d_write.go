@@ -40,7 +40,7 @@ func WritePaths(dir string, r *PathsResult) ([]string, error) {
 			return nil, err
 		}
 		files = append(files, name)
-		title := fmt.Sprintf("%s (lr %g): f = %.2g after %d steps", p.Spec.Name, lrOf(p.Spec), p.F[len(p.F)-1], r.Steps)
+		title := fmt.Sprintf("%s (lr %g): f = %.2g after %d steps", p.Spec.Name, p.Spec.Config.LR, p.F[len(p.F)-1], r.Steps)
 		c, err := plots.Contour(title, "x", "y", Bowl, -10, 10, -5, 5, levels, plots.Series{Name: p.Spec.Name, X: p.X, Y: p.Y})
 		if err != nil {
 			return nil, err
@@ -66,11 +66,4 @@ func WritePaths(dir string, r *PathsResult) ([]string, error) {
 		return nil, err
 	}
 	return append(files, "optimizer_paths.png"), nil
-}
-
-func lrOf(s PathSpec) float64 {
-	if s.Config.LR != 0 {
-		return s.Config.LR
-	}
-	return 0
 }
