@@ -43,6 +43,7 @@ initializers, batch normalization and dropout.
 Usage:
   gradlab train [flags]          train an MLP; gradlab train -h lists the flags
   gradlab evaluate -model CKPT   print test accuracy and the confusion matrix
+  gradlab experiment <name>      regenerate the lecture's figures (gradlab experiment -h)
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "train":
 		return runTrain(ctx, args[1:], stdout, stderr)
+	case "experiment":
+		return runExperiment(ctx, args[1:], stdout, stderr)
 	case "evaluate", "predict":
 		return runEvaluate(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
