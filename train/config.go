@@ -26,14 +26,17 @@ type Config struct {
 	Seed       uint64         `json:"seed"`        // drives initialization, dropout and shuffling
 }
 
-// Default returns the configuration `gradlab train` runs without flags.
+// Default returns the configuration `gradlab train` runs without flags: the
+// mlp.Default model, AdamW (lr 0.002, decoupled weight decay 0.05) with a
+// cosine schedule, batches of 64, 10 epochs, standardized pixels, seed 1. It
+// reaches 98.67% test accuracy on MNIST (see the README for the run).
 func Default() Config {
 	return Config{
 		Model:     mlp.Default(),
 		Epochs:    10,
-		Batch:     128,
-		Optimizer: "adam",
-		Solver:    solvers.Config{LR: 1e-3},
+		Batch:     64,
+		Optimizer: "adamw",
+		Solver:    solvers.Config{LR: 2e-3, DecoupledDecay: 0.05},
 		Schedule:  Schedule{Kind: "cosine"},
 		Scaling:   "standardize",
 		Seed:      1,

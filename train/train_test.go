@@ -17,6 +17,7 @@ import (
 	"github.com/gradlab/gradlab/checkpoint"
 	"github.com/gradlab/gradlab/datasets/mnist"
 	"github.com/gradlab/gradlab/models/mlp"
+	"github.com/gradlab/gradlab/solvers"
 	"github.com/gradlab/gradlab/train"
 )
 
@@ -43,7 +44,8 @@ func small() train.Config {
 	c.Batch = 100
 	c.TrainLimit = 1950
 	c.TestLimit = 1000
-	c.Solver.LR = 0.01
+	c.Optimizer = "adam"
+	c.Solver = solvers.Config{LR: 0.01}
 	return c
 }
 

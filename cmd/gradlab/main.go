@@ -108,7 +108,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		resume   = fs.Bool("resume", false, "continue the run in -out from its checkpoint (its saved configuration; -epochs may extend it)")
 		hidden   = fs.String("hidden", "512,256", "hidden layer sizes, comma-separated")
 		momentum = fs.Float64("momentum", 0, "momentum (momentum, nesterov, rmsprop); 0 = the solver's default")
-		wd       = fs.Float64("wd", 0, "coupled L2 weight decay; for adamw/lion the decoupled decay")
+		wd       = fs.Float64("wd", cfg.Solver.DecoupledDecay, "weight decay: decoupled for adamw and lion, coupled L2 for the others (default 0.05 with the default adamw, else 0)")
 	)
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs")
 	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size (the last partial batch is used)")
@@ -142,11 +142,18 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.Solver.Momentum = *momentum
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	decay := *wd
+	if !set["wd"] && cfg.Optimizer != train.Default().Optimizer {
+		decay = 0 // the default decay belongs to the default optimizer
+	}
+	cfg.Solver.DecoupledDecay, cfg.Solver.WeightDecay = 0, 0
 	switch cfg.Optimizer {
 	case "adamw", "lion":
-		cfg.Solver.DecoupledDecay = *wd
+		cfg.Solver.DecoupledDecay = decay
 	default:
-		cfg.Solver.WeightDecay = *wd
+		cfg.Solver.WeightDecay = decay
 	}
 	if cfg.Schedule.Kind != "step" { // the step fields mean nothing to other schedules
 		cfg.Schedule.StepEpochs, cfg.Schedule.Gamma = 0, 0

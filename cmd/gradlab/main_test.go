@@ -56,3 +56,15 @@ func TestTrainThenEvaluate(t *testing.T) {
 	assert.ErrorContains(t, err, "missing.safetensors")
 	assert.Error(t, run(context.Background(), []string{"frobnicate"}, &out, &errb))
 }
+
+// TestOtherOptimizerDropsDefaultDecay: the default weight decay belongs to
+// the default optimizer (adamw); another optimizer without -wd gets none.
+func TestOtherOptimizerDropsDefaultDecay(t *testing.T) {
+	for _, args := range [][]string{{"-opt", "sgd"}, {"-opt", "momentum", "-wd", "0.001"}, {"-opt", "lion", "-lr", "0.0001"}} {
+		dir := t.TempDir()
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append([]string{"train", "-out", dir, "-hidden", "16", "-epochs", "1",
+			"-train-limit", "200", "-test-limit", "100"}, args...), &out, &errb)
+		require.NoError(t, err, "%v", args)
+	}
+}

@@ -31,10 +31,10 @@ type Config struct {
 }
 
 // Default returns the configuration `gradlab train` uses: 784-512-256-10,
-// ReLU, He initialization, batch norm, dropout 0.2, float32.
+// ReLU, He initialization, batch norm, dropout 0.3, float32.
 func Default() Config {
 	return Config{Inputs: 784, Hidden: []int{512, 256}, Classes: 10, Activation: "relu", Init: "he",
-		BatchNorm: true, Dropout: 0.2, Dtype: "float32", Seed: 1}
+		BatchNorm: true, Dropout: 0.3, Dtype: "float32", Seed: 1}
 }
 
 // Validate reports the first invalid field.
