@@ -253,6 +253,9 @@ func adadeltaKernel[T Float](w, g, sq, acc []T, h *hyper[T]) {
 // adamKernel: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
 // w = decay·w − lr·m/(√v·s2 + ε), with lr = η/(1−β1^t) and s2 = 1/√(1−β2^t).
 func adamKernel[T Float](w, g, m, v []T, h *hyper[T]) {
+	if k := adamFast(w, g, m, v, h); k > 0 {
+		w, g, m, v = w[k:], g[k:], m[k:], v[k:]
+	}
 	a, b1, b2, omb1, omb2, eps, s2, decay := h.lr, h.b1, h.b2, h.omb1, h.omb2, h.eps, h.s2, h.decay
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	for i, wi := range w {
