@@ -156,6 +156,15 @@ func (j *job[T]) kernel(lo, hi int) {
 	}
 }
 
+// b2i is 1 for true, 0 for false (compiled to SETcc, without a branch).
+func b2i(b bool) int8 {
+	var x int8
+	if b {
+		x = 1
+	}
+	return x
+}
+
 // sumSquares returns Σ prep(g)² in float64 (without the norm scale), reading only.
 func sumSquares[T Float](w, g []T, pp *prep[T]) float64 {
 	p := *pp
@@ -331,13 +340,9 @@ func lionKernel[T Float](w, g, m []T, h *hyper[T]) {
 		gi := g[i]
 		mi := m[i]
 		c := b1*mi + omb1*gi
-		wi *= decay
-		if c > 0 {
-			wi -= lr
-		} else if c < 0 {
-			wi += lr
-		}
-		w[i] = wi
+		// lr·sign(c) without a data-dependent branch (the signs of c are
+		// random, a branch on them mispredicts half the time); c == 0 is rare.
+		w[i] = wi*decay - lr*T(b2i(c > 0)-b2i(c < 0))
 		m[i] = b2*mi + omb2*gi
 		g[i] = 0
 	}
