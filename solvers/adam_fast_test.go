@@ -43,3 +43,61 @@ func TestAdamFastBitIdentical(t *testing.T) {
 		require.Equal(t, g2, g)
 	}
 }
+
+// TestVectorKernelsBitIdentical checks the vector AdaGrad and RMSProp kernels
+// against their scalar formulas bit for bit, in both dtypes.
+func TestVectorKernelsBitIdentical(t *testing.T) {
+	vectorCheck[float32](t)
+	vectorCheck[float64](t)
+}
+
+func vectorCheck[T Float](t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 2, 3, 5, 8, 1001} {
+		mk := func(abs bool) []T {
+			x := make([]T, n)
+			for i := range x {
+				x[i] = T(r.NormFloat64())
+				if abs && x[i] < 0 {
+					x[i] = -x[i]
+				}
+			}
+			return x
+		}
+		for _, inside := range []bool{false, true} {
+			var h64 hyper[float64]
+			h64.lr, h64.b2, h64.omb2 = 0.0123, 0.9, 0.1
+			h64.eps, h64.epsIn = epsPlace(1e-6, inside)
+			h := castHyper[T](&h64)
+
+			w, g, s := mk(false), mk(false), mk(true)
+			w2, g2, s2 := append([]T(nil), w...), append([]T(nil), g...), append([]T(nil), s...)
+			adagradKernel(w, g, s, &h)
+			for i := range w2 {
+				gi := g2[i]
+				si := s2[i] + gi*gi
+				s2[i] = si
+				w2[i] = w2[i] - h.lr*gi/(sqrt(si+h.epsIn)+h.eps)
+				g2[i] = 0
+			}
+			require.Equal(t, w2, w, "adagrad n=%d", n)
+			require.Equal(t, s2, s)
+			require.Equal(t, g2, g)
+
+			w, g, s = mk(false), mk(false), mk(true)
+			w2, g2, s2 = append([]T(nil), w...), append([]T(nil), g...), append([]T(nil), s...)
+			rmspropKernel(w, g, s, nil, nil, &h)
+			for i := range w2 {
+				gi := g2[i]
+				si := h.b2*s2[i] + h.omb2*(gi*gi)
+				s2[i] = si
+				u := gi / (sqrt(si+h.epsIn) + h.eps)
+				w2[i] = w2[i] - h.lr*u
+				g2[i] = 0
+			}
+			require.Equal(t, w2, w, "rmsprop n=%d", n)
+			require.Equal(t, s2, s)
+			require.Equal(t, g2, g)
+		}
+	}
+}

@@ -207,6 +207,9 @@ func momentumKernel[T Float](w, g, b []T, h *hyper[T]) {
 
 // adagradKernel: s += g²; w −= lr·g/(√(s+εin) + ε).
 func adagradKernel[T Float](w, g, s []T, h *hyper[T]) {
+	if k := adagradFast(w, g, s, h); k > 0 {
+		w, g, s = w[k:], g[k:], s[k:]
+	}
 	lr, eps, epsIn := h.lr, h.eps, h.epsIn
 	g, s = g[:len(w)], s[:len(w)]
 	for i, wi := range w {
@@ -223,6 +226,11 @@ func adagradKernel[T Float](w, g, s []T, h *hyper[T]) {
 func rmspropKernel[T Float](w, g, sq, buf, ga []T, h *hyper[T]) {
 	lr, rho, omr, eps, epsIn, mu := h.lr, h.b2, h.omb2, h.eps, h.epsIn, h.mom
 	centered, useMom := h.centered, h.useMom
+	if !centered && !useMom {
+		if k := rmspropFast(w, g, sq, h); k > 0 {
+			w, g, sq = w[k:], g[k:], sq[k:]
+		}
+	}
 	g, sq = g[:len(w)], sq[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
