@@ -59,9 +59,22 @@ var (
 	_ Solver          = (*Adam)(nil)
 )
 
-var adamMeta = meta{name: "adam", kind: kindAdam, slots: []string{"m", "v", "vmax"}, scalars: []string{"step"}, init: []float64{0}}
+var (
+	adamMeta    = meta{name: "adam", kind: kindAdam, slots: []string{"m", "v", "vmax"}, scalars: []string{"step"}, init: []float64{0}}
+	amsgradMeta = meta{name: "amsgrad", kind: kindAdam, slots: adamMeta.slots, scalars: adamMeta.scalars, init: adamMeta.init}
+	adamwMeta   = meta{name: "adamw", kind: kindAdam, slots: adamMeta.slots, scalars: adamMeta.scalars, init: adamMeta.init}
+)
 
-func (s *Adam) meta() *meta       { return &adamMeta }
+// meta names the variant in errors; the state layout is the same for all three.
+func (s *Adam) meta() *meta {
+	switch s.name() {
+	case "amsgrad":
+		return &amsgradMeta
+	case "adamw":
+		return &adamwMeta
+	}
+	return &adamMeta
+}
 func (s *Adam) options() *Options { return &s.Options }
 func (s *Adam) slotUsed(i int) bool {
 	return i < 2 || s.AMSGrad

@@ -94,34 +94,75 @@ func sub[T Float](s []T, lo, hi int) []T {
 }
 
 func (j *job[T]) run(lo, hi int) {
-	w, g := j.w[lo:hi], j.g[lo:hi]
-	switch j.k {
-	case kindNorm:
+	if j.k == kindNorm {
 		// lo, hi are chunk indices here.
 		for c := lo; c < hi; c++ {
 			a := c * normChunk
 			b := min(a+normChunk, len(j.w))
 			j.partials[c] = sumSquares(j.w[a:b], j.g[a:b], &j.p)
 		}
-	case kindSGD:
-		sgdKernel(w, g, &j.h, &j.p)
-	case kindMomentum:
-		momentumKernel(w, g, j.s0[lo:hi], &j.h, &j.p)
-	case kindAdaGrad:
-		adagradKernel(w, g, j.s0[lo:hi], &j.h, &j.p)
-	case kindRMSProp:
-		rmspropKernel(w, g, j.s0[lo:hi], sub(j.s1, lo, hi), sub(j.s2, lo, hi), &j.h, &j.p)
-	case kindAdadelta:
-		adadeltaKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h, &j.p)
-	case kindAdam:
-		adamKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], sub(j.s2, lo, hi), &j.h, &j.p)
-	case kindAdamax:
-		adamaxKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h, &j.p)
-	case kindNAdam:
-		nadamKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h, &j.p)
-	case kindLion:
-		lionKernel(w, g, j.s0[lo:hi], &j.h, &j.p)
+		return
 	}
+	if !j.p.on {
+		j.kernel(lo, hi)
+		return
+	}
+	// Preprocess the gradient in place one L1-sized block at a time, then run
+	// the kernel on the block: still one pass over memory, and the kernels'
+	// inner loops stay free of option branches.
+	for a := lo; a < hi; a += block {
+		b := min(a+block, hi)
+		prepBlock(j.w[a:b], j.g[a:b], &j.p)
+		j.kernel(a, b)
+	}
+}
+
+// block is the number of elements preprocessed ahead of a kernel (L1-resident).
+const block = 512
+
+func prepBlock[T Float](w, g []T, pp *prep[T]) {
+	p := *pp
+	g = g[:len(w)]
+	for i, wi := range w {
+		g[i] = p.apply(g[i], wi)
+	}
+}
+
+func (j *job[T]) kernel(lo, hi int) {
+	w, g := j.w[lo:hi], j.g[lo:hi]
+	switch j.k {
+	case kindSGD:
+		sgdKernel(w, g, &j.h)
+	case kindMomentum:
+		momentumKernel(w, g, j.s0[lo:hi], &j.h)
+	case kindAdaGrad:
+		adagradKernel(w, g, j.s0[lo:hi], &j.h)
+	case kindRMSProp:
+		rmspropKernel(w, g, j.s0[lo:hi], sub(j.s1, lo, hi), sub(j.s2, lo, hi), &j.h)
+	case kindAdadelta:
+		adadeltaKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h)
+	case kindAdam:
+		if j.h.ams {
+			amsgradKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], j.s2[lo:hi], &j.h)
+		} else {
+			adamKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h)
+		}
+	case kindAdamax:
+		adamaxKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h)
+	case kindNAdam:
+		nadamKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h)
+	case kindLion:
+		lionKernel(w, g, j.s0[lo:hi], &j.h)
+	}
+}
+
+// b2i is 1 for true, 0 for false (compiled to SETcc, without a branch).
+func b2i(b bool) int8 {
+	var x int8
+	if b {
+		x = 1
+	}
+	return x
 }
 
 // sumSquares returns Σ prep(g)² in float64 (without the norm scale), reading only.
@@ -131,37 +172,29 @@ func sumSquares[T Float](w, g []T, pp *prep[T]) float64 {
 	var s float64
 	g = g[:len(w)]
 	for i, gi := range g {
-		if p.on {
-			gi = p.apply(gi, w[i])
-		}
+		gi = p.apply(gi, w[i])
 		s += float64(gi) * float64(gi)
 	}
 	return s
 }
 
 // sgdKernel: w −= lr·g.
-func sgdKernel[T Float](w, g []T, h *hyper[T], pp *prep[T]) {
-	p, lr := *pp, h.lr
+func sgdKernel[T Float](w, g []T, h *hyper[T]) {
+	lr := h.lr
 	g = g[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		if p.on {
-			gi = p.apply(gi, wi)
-		}
 		w[i] = wi - lr*gi
 		g[i] = 0
 	}
 }
 
 // momentumKernel: b = μ·b + g; w −= lr·b, or w −= lr·(g + μ·b) with Nesterov.
-func momentumKernel[T Float](w, g, b []T, h *hyper[T], pp *prep[T]) {
-	p, lr, mu, nest := *pp, h.lr, h.mom, h.nesterov
+func momentumKernel[T Float](w, g, b []T, h *hyper[T]) {
+	lr, mu, nest := h.lr, h.mom, h.nesterov
 	g, b = g[:len(w)], b[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		if p.on {
-			gi = p.apply(gi, wi)
-		}
 		bi := mu*b[i] + gi
 		b[i] = bi
 		if nest {
@@ -173,14 +206,14 @@ func momentumKernel[T Float](w, g, b []T, h *hyper[T], pp *prep[T]) {
 }
 
 // adagradKernel: s += g²; w −= lr·g/(√(s+εin) + ε).
-func adagradKernel[T Float](w, g, s []T, h *hyper[T], pp *prep[T]) {
-	p, lr, eps, epsIn := *pp, h.lr, h.eps, h.epsIn
+func adagradKernel[T Float](w, g, s []T, h *hyper[T]) {
+	if k := adagradFast(w, g, s, h); k > 0 {
+		w, g, s = w[k:], g[k:], s[k:]
+	}
+	lr, eps, epsIn := h.lr, h.eps, h.epsIn
 	g, s = g[:len(w)], s[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		if p.on {
-			gi = p.apply(gi, wi)
-		}
 		si := s[i] + gi*gi
 		s[i] = si
 		w[i] = wi - lr*gi/(sqrt(si+epsIn)+eps)
@@ -190,15 +223,17 @@ func adagradKernel[T Float](w, g, s []T, h *hyper[T], pp *prep[T]) {
 
 // rmspropKernel: sq = ρ·sq + (1−ρ)·g²; centered: a = ρ·a + (1−ρ)·g, d = √(sq − a² + εin) + ε,
 // else d = √(sq + εin) + ε; with momentum b = μ·b + g/d, w −= lr·b, else w −= lr·g/d.
-func rmspropKernel[T Float](w, g, sq, buf, ga []T, h *hyper[T], pp *prep[T]) {
-	p, lr, rho, omr, eps, epsIn, mu := *pp, h.lr, h.b2, h.omb2, h.eps, h.epsIn, h.mom
+func rmspropKernel[T Float](w, g, sq, buf, ga []T, h *hyper[T]) {
+	lr, rho, omr, eps, epsIn, mu := h.lr, h.b2, h.omb2, h.eps, h.epsIn, h.mom
 	centered, useMom := h.centered, h.useMom
+	if !centered && !useMom {
+		if k := rmspropFast(w, g, sq, h); k > 0 {
+			w, g, sq = w[k:], g[k:], sq[k:]
+		}
+	}
 	g, sq = g[:len(w)], sq[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		if p.on {
-			gi = p.apply(gi, wi)
-		}
 		si := rho*sq[i] + omr*(gi*gi)
 		sq[i] = si
 		if centered {
@@ -217,14 +252,11 @@ func rmspropKernel[T Float](w, g, sq, buf, ga []T, h *hyper[T], pp *prep[T]) {
 }
 
 // adadeltaKernel: sq = ρ·sq + (1−ρ)·g²; δ = √(acc+ε)/√(sq+ε)·g; acc = ρ·acc + (1−ρ)·δ²; w −= lr·δ.
-func adadeltaKernel[T Float](w, g, sq, acc []T, h *hyper[T], pp *prep[T]) {
-	p, lr, rho, omr, eps := *pp, h.lr, h.b2, h.omb2, h.eps
+func adadeltaKernel[T Float](w, g, sq, acc []T, h *hyper[T]) {
+	lr, rho, omr, eps := h.lr, h.b2, h.omb2, h.eps
 	g, sq, acc = g[:len(w)], sq[:len(w)], acc[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		if p.on {
-			gi = p.apply(gi, wi)
-		}
 		si := rho*sq[i] + omr*(gi*gi)
 		sq[i] = si
 		ai := acc[i]
@@ -235,39 +267,48 @@ func adadeltaKernel[T Float](w, g, sq, acc []T, h *hyper[T], pp *prep[T]) {
 	}
 }
 
-// adamKernel: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; AMSGrad: vmax = max(vmax, v), v = vmax;
+// adamKernel: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
 // w = decay·w − lr·m/(√v·s2 + ε), with lr = η/(1−β1^t) and s2 = 1/√(1−β2^t).
-func adamKernel[T Float](w, g, m, v, vmax []T, h *hyper[T], pp *prep[T]) {
-	p, a, b1, b2, omb1, omb2, eps, s2, decay, ams := *pp, h.lr, h.b1, h.b2, h.omb1, h.omb2, h.eps, h.s2, h.decay, h.ams
+func adamKernel[T Float](w, g, m, v []T, h *hyper[T]) {
+	if k := adamFast(w, g, m, v, h); k > 0 {
+		w, g, m, v = w[k:], g[k:], m[k:], v[k:]
+	}
+	a, b1, b2, omb1, omb2, eps, s2, decay := h.lr, h.b1, h.b2, h.omb1, h.omb2, h.eps, h.s2, h.decay
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		if p.on {
-			gi = p.apply(gi, wi)
-		}
 		mi := b1*m[i] + omb1*gi
 		vi := b2*v[i] + omb2*(gi*gi)
 		m[i], v[i] = mi, vi
-		if ams {
-			if x := vmax[i]; x > vi {
-				vi = x
-			}
-			vmax[i] = vi
+		w[i] = wi*decay - a*mi/(sqrt(vi)*s2+eps)
+		g[i] = 0
+	}
+}
+
+// amsgradKernel is adamKernel with vmax = max(vmax, v) used in place of v.
+func amsgradKernel[T Float](w, g, m, v, vmax []T, h *hyper[T]) {
+	a, b1, b2, omb1, omb2, eps, s2, decay := h.lr, h.b1, h.b2, h.omb1, h.omb2, h.eps, h.s2, h.decay
+	g, m, v, vmax = g[:len(w)], m[:len(w)], v[:len(w)], vmax[:len(w)]
+	for i, wi := range w {
+		gi := g[i]
+		mi := b1*m[i] + omb1*gi
+		vi := b2*v[i] + omb2*(gi*gi)
+		m[i], v[i] = mi, vi
+		if x := vmax[i]; x > vi {
+			vi = x
 		}
+		vmax[i] = vi
 		w[i] = wi*decay - a*mi/(sqrt(vi)*s2+eps)
 		g[i] = 0
 	}
 }
 
 // adamaxKernel: m = β1·m + (1−β1)·g; u = max(β2·u, |g| + ε); w −= lr·m/u, lr = η/(1−β1^t).
-func adamaxKernel[T Float](w, g, m, u []T, h *hyper[T], pp *prep[T]) {
-	p, a, b1, b2, omb1, eps := *pp, h.lr, h.b1, h.b2, h.omb1, h.eps
+func adamaxKernel[T Float](w, g, m, u []T, h *hyper[T]) {
+	a, b1, b2, omb1, eps := h.lr, h.b1, h.b2, h.omb1, h.eps
 	g, m, u = g[:len(w)], m[:len(w)], u[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		if p.on {
-			gi = p.apply(gi, wi)
-		}
 		mi := b1*m[i] + omb1*gi
 		m[i] = mi
 		ui := b2 * u[i]
@@ -286,14 +327,11 @@ func adamaxKernel[T Float](w, g, m, u []T, h *hyper[T], pp *prep[T]) {
 
 // nadamKernel: m, v as Adam; d = √v·s2 + ε; w −= (lr·g + lr2·m)/d with lr and lr2 the
 // NAdam step sizes for the gradient and the momentum terms.
-func nadamKernel[T Float](w, g, m, v []T, h *hyper[T], pp *prep[T]) {
-	p, c1, c2, b1, b2, omb1, omb2, eps, s2 := *pp, h.lr, h.lr2, h.b1, h.b2, h.omb1, h.omb2, h.eps, h.s2
+func nadamKernel[T Float](w, g, m, v []T, h *hyper[T]) {
+	c1, c2, b1, b2, omb1, omb2, eps, s2 := h.lr, h.lr2, h.b1, h.b2, h.omb1, h.omb2, h.eps, h.s2
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		if p.on {
-			gi = p.apply(gi, wi)
-		}
 		mi := b1*m[i] + omb1*gi
 		vi := b2*v[i] + omb2*(gi*gi)
 		m[i], v[i] = mi, vi
@@ -303,23 +341,16 @@ func nadamKernel[T Float](w, g, m, v []T, h *hyper[T], pp *prep[T]) {
 }
 
 // lionKernel: c = β1·m + (1−β1)·g; w = decay·w − lr·sign(c); m = β2·m + (1−β2)·g.
-func lionKernel[T Float](w, g, m []T, h *hyper[T], pp *prep[T]) {
-	p, lr, b1, b2, omb1, omb2, decay := *pp, h.lr, h.b1, h.b2, h.omb1, h.omb2, h.decay
+func lionKernel[T Float](w, g, m []T, h *hyper[T]) {
+	lr, b1, b2, omb1, omb2, decay := h.lr, h.b1, h.b2, h.omb1, h.omb2, h.decay
 	g, m = g[:len(w)], m[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		if p.on {
-			gi = p.apply(gi, wi)
-		}
 		mi := m[i]
 		c := b1*mi + omb1*gi
-		wi *= decay
-		if c > 0 {
-			wi -= lr
-		} else if c < 0 {
-			wi += lr
-		}
-		w[i] = wi
+		// lr·sign(c) without a data-dependent branch (the signs of c are
+		// random, a branch on them mispredicts half the time); c == 0 is rare.
+		w[i] = wi*decay - lr*T(b2i(c > 0)-b2i(c < 0))
 		m[i] = b2*mi + omb2*gi
 		g[i] = 0
 	}

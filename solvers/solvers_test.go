@@ -143,7 +143,7 @@ func TestClipNorm(t *testing.T) {
 // TestParallelBitIdentical checks that splitting the work over 1, 2, 3 or 5
 // goroutines gives bit-identical weights, including the global norm.
 func TestParallelBitIdentical(t *testing.T) {
-	pr := newProblem(17, 3, []int{5*grain + 123}, []int{1000})
+	pr := newProblem(17, 3, []int{3*grain + 123}, []int{1000})
 	defer func(p int) { parallelism = p }(parallelism)
 	for name, cfg := range configs() {
 		for _, dt := range dtypes {
@@ -257,7 +257,7 @@ func TestParamErrors(t *testing.T) {
 // unnamed hides the Name method.
 type unnamed struct{ v *Var }
 
-func (u unnamed) Value() gorgonia.Value          { return u.v.Value() }
+func (u unnamed) Value() gorgonia.Value         { return u.v.Value() }
 func (u unnamed) Grad() (gorgonia.Value, error) { return u.v.Grad() }
 
 func TestSetLR(t *testing.T) {

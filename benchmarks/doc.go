@@ -1,0 +1,9 @@
+// Package benchmarks holds cross-implementation benchmarks: gradlab's solvers
+// against Gorgonia's built-ins (and, by the script torch_solvers.py, against
+// PyTorch), plus a stream-triad memory-bandwidth benchmark so each solver's
+// MB/s reads as a fraction of what the machine streams. It has no API; run
+//
+//	go test -run '^$' -bench . ./benchmarks
+//
+// See README.md for the table measured on the development machine.
+package benchmarks

@@ -1,0 +1,95 @@
+//go:build !purego
+
+package solvers
+
+import "unsafe"
+
+// adamF32SSE is adamKernel for float32, four lanes at a time with SSE
+// (baseline amd64, no CPU detection needed): same operations in the same
+// order, no fused multiply-add, so results are bit-identical to the Go loop.
+//
+//go:noescape
+func adamF32SSE(w, g, m, v []float32, c *[8]float32)
+
+// adamFast runs the vector kernel on float32 and returns how many leading
+// elements it did (a multiple of 4); the caller's Go loop does the rest.
+func adamFast[T Float](w, g, m, v []T, h *hyper[T]) int {
+	if unsafe.Sizeof(T(0)) != 4 || len(w) < 4 {
+		return 0
+	}
+	n := len(w) &^ 3
+	_, _, _ = g[n-1], m[n-1], v[n-1]
+	c := [8]float32{f32(h.lr), f32(h.b1), f32(h.b2), f32(h.omb1), f32(h.omb2), f32(h.eps), f32(h.s2), f32(h.decay)}
+	adamF32SSE(f32s(w[:n]), f32s(g[:n]), f32s(m[:n]), f32s(v[:n]), &c)
+	return n
+}
+
+func f32[T Float](x T) float32 { return *(*float32)(unsafe.Pointer(&x)) }
+
+func f32s[T Float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+//go:noescape
+func adagradF32SSE(w, g, s []float32, c *[3]float32)
+
+//go:noescape
+func adagradF64SSE(w, g, s []float64, c *[3]float64)
+
+//go:noescape
+func rmspropF32SSE(w, g, sq []float32, c *[5]float32)
+
+//go:noescape
+func rmspropF64SSE(w, g, sq []float64, c *[5]float64)
+
+func f64[T Float](x T) float64 { return *(*float64)(unsafe.Pointer(&x)) }
+
+func f64s[T Float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// adagradFast runs the vector AdaGrad kernel on the leading elements and
+// returns how many it did.
+func adagradFast[T Float](w, g, s []T, h *hyper[T]) int {
+	if unsafe.Sizeof(T(0)) == 4 {
+		n := len(w) &^ 3
+		if n == 0 {
+			return 0
+		}
+		_, _ = g[n-1], s[n-1]
+		c := [3]float32{f32(h.lr), f32(h.eps), f32(h.epsIn)}
+		adagradF32SSE(f32s(w[:n]), f32s(g[:n]), f32s(s[:n]), &c)
+		return n
+	}
+	n := len(w) &^ 1
+	if n == 0 {
+		return 0
+	}
+	_, _ = g[n-1], s[n-1]
+	c := [3]float64{f64(h.lr), f64(h.eps), f64(h.epsIn)}
+	adagradF64SSE(f64s(w[:n]), f64s(g[:n]), f64s(s[:n]), &c)
+	return n
+}
+
+// rmspropFast runs the vector kernel of plain RMSProp (not centered, no
+// momentum) on the leading elements and returns how many it did.
+func rmspropFast[T Float](w, g, sq []T, h *hyper[T]) int {
+	if unsafe.Sizeof(T(0)) == 4 {
+		n := len(w) &^ 3
+		if n == 0 {
+			return 0
+		}
+		_, _ = g[n-1], sq[n-1]
+		c := [5]float32{f32(h.lr), f32(h.b2), f32(h.omb2), f32(h.eps), f32(h.epsIn)}
+		rmspropF32SSE(f32s(w[:n]), f32s(g[:n]), f32s(sq[:n]), &c)
+		return n
+	}
+	n := len(w) &^ 1
+	if n == 0 {
+		return 0
+	}
+	_, _ = g[n-1], sq[n-1]
+	c := [5]float64{f64(h.lr), f64(h.b2), f64(h.omb2), f64(h.eps), f64(h.epsIn)}
+	rmspropF64SSE(f64s(w[:n]), f64s(g[:n]), f64s(sq[:n]), &c)
+	return n
+}

@@ -1,0 +1,69 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func adamF32SSE(w, g, m, v []float32, c *[8]float32)
+// c = {a, b1, b2, omb1, omb2, eps, s2, decay}. Processes len(w)/4*4 elements,
+// four at a time, with exactly the operations (and rounding) of adamKernel:
+//   mi = b1*m + omb1*g; vi = b2*v + omb2*(g*g); w = w*decay - (a*mi)/(sqrt(vi)*s2 + eps); g = 0.
+TEXT ·adamF32SSE(SB), NOSPLIT, $0-104
+	MOVQ w_base+0(FP), DI
+	MOVQ w_len+8(FP), CX
+	MOVQ g_base+24(FP), SI
+	MOVQ m_base+48(FP), R8
+	MOVQ v_base+72(FP), R9
+	MOVQ c+96(FP), AX
+	MOVSS 0(AX), X8
+	SHUFPS $0, X8, X8
+	MOVSS 4(AX), X9
+	SHUFPS $0, X9, X9
+	MOVSS 8(AX), X10
+	SHUFPS $0, X10, X10
+	MOVSS 12(AX), X11
+	SHUFPS $0, X11, X11
+	MOVSS 16(AX), X12
+	SHUFPS $0, X12, X12
+	MOVSS 20(AX), X13
+	SHUFPS $0, X13, X13
+	MOVSS 24(AX), X14
+	SHUFPS $0, X14, X14
+	MOVSS 28(AX), X15
+	SHUFPS $0, X15, X15
+	XORPS X7, X7
+	SHRQ $2, CX
+	XORQ BX, BX
+
+loop:
+	TESTQ CX, CX
+	JZ done
+	MOVUPS (SI)(BX*1), X0 // g
+	MOVUPS (R8)(BX*1), X1 // m
+	MULPS X9, X1          // b1*m
+	MOVAPS X0, X2
+	MULPS X11, X2         // omb1*g
+	ADDPS X2, X1          // mi
+	MOVUPS X1, (R8)(BX*1)
+	MOVUPS (R9)(BX*1), X3 // v
+	MULPS X10, X3         // b2*v
+	MOVAPS X0, X4
+	MULPS X0, X4          // g*g
+	MULPS X12, X4         // omb2*(g*g)
+	ADDPS X4, X3          // vi
+	MOVUPS X3, (R9)(BX*1)
+	SQRTPS X3, X5         // sqrt(vi)
+	MULPS X14, X5         // *s2
+	ADDPS X13, X5         // +eps
+	MOVAPS X8, X6
+	MULPS X1, X6          // a*mi
+	DIVPS X5, X6          // (a*mi)/den
+	MOVUPS (DI)(BX*1), X0 // w
+	MULPS X15, X0         // w*decay
+	SUBPS X6, X0
+	MOVUPS X0, (DI)(BX*1)
+	MOVUPS X7, (SI)(BX*1) // g = 0
+	ADDQ $16, BX
+	DECQ CX
+	JMP loop
+
+done:
+	RET

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package solvers
+
+func adamFast[T Float](w, g, m, v []T, h *hyper[T]) int { return 0 }
+
+func adagradFast[T Float](w, g, s []T, h *hyper[T]) int { return 0 }
+
+func rmspropFast[T Float](w, g, sq []T, h *hyper[T]) int { return 0 }
