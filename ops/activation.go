@@ -43,7 +43,7 @@ func activate(a *activation, x *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, err
 	}
 	return apply(a.name, func() (*gorgonia.Node, error) {
-		return gorgonia.ApplyOp(actOp{opBase{a.name + "()"}, a}, x)
+		return gorgonia.ApplyOp(actOp{newBase(a.name + "()"), a}, x)
 	})
 }
 
@@ -106,7 +106,7 @@ func (actOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { return 
 
 func (o actOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.a.name, &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes the activation of in[0] into prealloc.
@@ -126,7 +126,7 @@ func (o actOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 func (actOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (o actOp) SymDiff(_ gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(actGradOp{opBase{o.a.name + "Grad()"}, o.a}, y, grad)
+	dx, err := gorgonia.ApplyOp(actGradOp{newBase(o.a.name + "Grad()"), o.a}, y, grad)
 	return gorgonia.Nodes{dx}, err
 }
 
@@ -145,7 +145,7 @@ func (actGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { ret
 
 func (o actGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.a.name+"Grad", &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes the input gradient into prealloc.

@@ -104,7 +104,7 @@ func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOpt
 		return nil, err
 	}
 	o := &bnOp{
-		opBase:   opBase{fmt.Sprintf("BatchNorm(%q, momentum=%v, eps=%v)", name, mom, eps)},
+		opBase:   newBase(fmt.Sprintf("BatchNorm(%q, momentum=%v, eps=%v)", name, mom, eps)),
 		label:    label,
 		momentum: mom,
 		eps:      eps,
@@ -202,7 +202,7 @@ func (o *bnOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { retur
 
 func (o *bnOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.label, &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes the normalized x into prealloc and, in Train mode,
@@ -266,7 +266,7 @@ func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (o *bnOp) SymDiff(in gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	out := make(gorgonia.Nodes, 3)
 	for wrt, what := range []string{"x", "gamma", "beta"} {
-		g := &bnGradOp{opBase{fmt.Sprintf("%s.Grad(wrt=%s)", o.name, what)}, o, wrt}
+		g := &bnGradOp{newBase(fmt.Sprintf("%s.Grad(wrt=%s)", o.name, what)), o, wrt}
 		n, err := gorgonia.ApplyOp(g, in[0], y, in[1], grad)
 		if err != nil {
 			return nil, err
@@ -307,9 +307,9 @@ func (o *bnGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 func (o *bnGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.fwd.label+" gradient", &err)
 	if o.wrt == 0 {
-		return o.UsePreallocDo(newLike(in[0]), in...)
+		return o.UsePreallocDo(o.out.like(in[0]), in...)
 	}
-	return o.UsePreallocDo(newLike(in[2]), in...)
+	return o.UsePreallocDo(o.out.like(in[2]), in...)
 }
 
 // UsePreallocDo writes the gradient into prealloc.

@@ -26,7 +26,7 @@ func BiasAdd(x, b *gorgonia.Node) (*gorgonia.Node, error) {
 	if x.Dtype() != b.Dtype() {
 		return nil, fmt.Errorf("%w: %s: x is %v, b is %v", ErrDtype, op, x.Dtype(), b.Dtype())
 	}
-	return apply(op, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(biasAddOp{opBase{"BiasAdd()"}}, x, b) })
+	return apply(op, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(biasAddOp{newBase("BiasAdd()")}, x, b) })
 }
 
 type biasAddOp struct{ opBase }
@@ -43,7 +43,7 @@ func (biasAddOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { ret
 
 func (o biasAddOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard("BiasAdd", &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes x + b into prealloc.
