@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -218,6 +220,15 @@ func (s *gorgoniaStep) loss() float64 {
 
 func (s *gorgoniaStep) close() { s.vm.Close() }
 
+// cpuTime returns the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func newStepper(impl string, cfg mlp.Config, batch int) (stepper, error) {
 	switch impl {
 	case "gradlab":
@@ -246,12 +257,17 @@ func BenchmarkTrainStep(b *testing.B) {
 					}
 				}
 				b.ReportAllocs()
+				cpu0 := cpuTime()
 				for b.Loop() {
 					if err := s.step(); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(trainBatch*b.N)/b.Elapsed().Seconds(), "samples/s")
+				// CPU time of the process (all threads) per step: the work
+				// done, less sensitive than ns/op to other processes on a
+				// loaded machine (it includes BLAS threads' spinning).
+				b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}
