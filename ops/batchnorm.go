@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -176,6 +177,13 @@ type bnOp struct {
 	// the mean and 1/√(σ² + ε) per feature.
 	batchStats   bool
 	mean, invStd []float64
+	runs         uint64 // forward passes so far
+
+	// The per-feature sums Σg and Σg·x̂ the three gradient ops share, and
+	// the forward pass and output gradient they were computed for.
+	sg, sgx []float64
+	sumsAt  uint64
+	sumsOf  uintptr
 }
 
 var (
@@ -212,8 +220,10 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	n, c, s := bnDims(in[0].Shape())
 	if len(o.mean) != c {
 		o.mean, o.invStd = make([]float64, c), make([]float64, c)
+		o.sg, o.sgx = make([]float64, c), make([]float64, c)
 	}
 	o.batchStats = o.training
+	o.runs++
 	switch x := in[0].Data().(type) {
 	case []float32:
 		bnForward(o, prealloc.Data().([]float32), x, in[1].Data().([]float32), in[2].Data().([]float32),
@@ -227,38 +237,58 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	return prealloc, nil
 }
 
-// channel calls f with the flat index of every value of feature ch of an
-// (n, c, s) tensor.
-func channel(n, c, s, ch int, f func(i int)) {
-	for b := 0; b < n; b++ {
-		base := (b*c + ch) * s
-		for i := base; i < base+s; i++ {
-			f(i)
+// forEach calls f(ch, lo, hi) for every run x[lo:hi] of feature ch of an
+// (n, c, s) tensor, in memory order: the kernels below read each tensor
+// front to back, accumulating per-feature sums, instead of striding through
+// it once per feature.
+func forEach(n, c, s int, f func(ch, lo, hi int)) {
+	for b, i := 0, 0; b < n; b++ {
+		for ch := 0; ch < c; ch++ {
+			f(ch, i, i+s)
+			i += s
 		}
 	}
 }
 
 func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
 	m := float64(n * s)
-	for ch := 0; ch < c; ch++ {
-		var mean, invStd float64
-		if o.batchStats {
-			var sum, ss float64
-			channel(n, c, s, ch, func(i int) { sum += float64(x[i]) })
-			mean = sum / m
-			channel(n, c, s, ch, func(i int) { d := float64(x[i]) - mean; ss += d * d })
-			v := ss / m
-			invStd = 1 / math.Sqrt(v+o.eps)
-			rm[ch] = T((1-o.momentum)*float64(rm[ch]) + o.momentum*mean)
-			rv[ch] = T((1-o.momentum)*float64(rv[ch]) + o.momentum*ss/(m-1))
-		} else {
-			mean = float64(rm[ch])
-			invStd = 1 / math.Sqrt(float64(rv[ch])+o.eps)
+	mean, invStd := o.mean, o.invStd
+	if o.batchStats {
+		clear(mean)
+		forEach(n, c, s, func(ch, lo, hi int) {
+			for _, v := range x[lo:hi] {
+				mean[ch] += float64(v)
+			}
+		})
+		for ch := range mean {
+			mean[ch] /= m
 		}
-		o.mean[ch], o.invStd[ch] = mean, invStd
-		g, bb := float64(gamma[ch]), float64(beta[ch])
-		channel(n, c, s, ch, func(i int) { y[i] = T((float64(x[i])-mean)*invStd*g + bb) })
+		ss := invStd // Σ(x − μ)², turned into 1/√(σ² + ε) below
+		clear(ss)
+		forEach(n, c, s, func(ch, lo, hi int) {
+			mu := mean[ch]
+			for _, v := range x[lo:hi] {
+				d := float64(v) - mu
+				ss[ch] += d * d
+			}
+		})
+		for ch := range mean {
+			rm[ch] = T((1-o.momentum)*float64(rm[ch]) + o.momentum*mean[ch])
+			rv[ch] = T((1-o.momentum)*float64(rv[ch]) + o.momentum*ss[ch]/(m-1))
+			invStd[ch] = 1 / math.Sqrt(ss[ch]/m+o.eps)
+		}
+	} else {
+		for ch := range mean {
+			mean[ch] = float64(rm[ch])
+			invStd[ch] = 1 / math.Sqrt(float64(rv[ch])+o.eps)
+		}
 	}
+	forEach(n, c, s, func(ch, lo, hi int) {
+		mu, k, bb := mean[ch], invStd[ch]*float64(gamma[ch]), float64(beta[ch])
+		for i, v := range x[lo:hi] {
+			y[lo+i] = T((float64(v)-mu)*k + bb)
+		}
+	})
 }
 
 func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -332,29 +362,50 @@ func (o *bnGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) 
 
 func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
 	m := float64(n * s)
-	for ch := 0; ch < c; ch++ {
-		mean, inv := o.mean[ch], o.invStd[ch]
-		var sg, sgx float64
-		channel(n, c, s, ch, func(i int) {
-			gv := float64(g[i])
-			sg += gv
-			sgx += gv * (float64(x[i]) - mean) * inv
-		})
-		switch wrt {
-		case 1:
-			out[ch] = T(sgx)
-		case 2:
-			out[ch] = T(sg)
-		default:
-			k := float64(gamma[ch]) * inv
-			if o.batchStats {
-				channel(n, c, s, ch, func(i int) {
-					xh := (float64(x[i]) - mean) * inv
-					out[i] = T(k * (float64(g[i]) - sg/m - xh*sgx/m))
-				})
-			} else {
-				channel(n, c, s, ch, func(i int) { out[i] = T(k * float64(g[i])) })
+	mean, inv := o.mean, o.invStd
+	// The three gradient ops of a run read the same x and output gradient g:
+	// the first computes Σg and Σg·x̂ per feature, the others reuse them.
+	if id := uintptr(unsafe.Pointer(unsafe.SliceData(g))); o.sumsAt != o.runs || o.sumsOf != id {
+		sg, sgx := o.sg, o.sgx
+		clear(sg)
+		clear(sgx)
+		forEach(n, c, s, func(ch, lo, hi int) {
+			mu := mean[ch]
+			var a, b float64
+			for i, v := range x[lo:hi] {
+				gv := float64(g[lo+i])
+				a += gv
+				b += gv * (float64(v) - mu)
 			}
+			sg[ch] += a
+			sgx[ch] += b * inv[ch]
+		})
+		o.sumsAt, o.sumsOf = o.runs, id
+	}
+	sg, sgx := o.sg, o.sgx
+	switch wrt {
+	case 1:
+		for ch := range c {
+			out[ch] = T(sgx[ch])
 		}
+	case 2:
+		for ch := range c {
+			out[ch] = T(sg[ch])
+		}
+	default:
+		forEach(n, c, s, func(ch, lo, hi int) {
+			k, mu, iv := float64(gamma[ch])*inv[ch], mean[ch], inv[ch]
+			if !o.batchStats {
+				for i := range hi - lo {
+					out[lo+i] = T(k * float64(g[lo+i]))
+				}
+				return
+			}
+			a, b := sg[ch]/m, sgx[ch]/m
+			for i, v := range x[lo:hi] {
+				xh := (float64(v) - mu) * iv
+				out[lo+i] = T(k * (float64(g[lo+i]) - a - xh*b))
+			}
+		})
 	}
 }
