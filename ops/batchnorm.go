@@ -220,7 +220,6 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	n, c, s := bnDims(in[0].Shape())
 	if len(o.mean) != c {
 		o.mean, o.invStd = make([]float64, c), make([]float64, c)
-		o.sg, o.sgx = make([]float64, c), make([]float64, c)
 	}
 	o.batchStats = o.training
 	o.runs++
@@ -363,6 +362,9 @@ func (o *bnGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) 
 func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
 	m := float64(n * s)
 	mean, inv := o.mean, o.invStd
+	if len(o.sg) != c {
+		o.sg, o.sgx = make([]float64, c), make([]float64, c)
+	}
 	// The three gradient ops of a run read the same x and output gradient g:
 	// the first computes Σg and Σg·x̂ per feature, the others reuse them.
 	if id := uintptr(unsafe.Pointer(unsafe.SliceData(g))); o.sumsAt != o.runs || o.sumsOf != id {
