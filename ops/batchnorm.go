@@ -236,41 +236,37 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	return prealloc, nil
 }
 
-// forEach calls f(ch, lo, hi) for every run x[lo:hi] of feature ch of an
-// (n, c, s) tensor, in memory order: the kernels below read each tensor
-// front to back, accumulating per-feature sums, instead of striding through
-// it once per feature.
-func forEach(n, c, s int, f func(ch, lo, hi int)) {
-	for b, i := 0, 0; b < n; b++ {
-		for ch := 0; ch < c; ch++ {
-			f(ch, i, i+s)
-			i += s
-		}
-	}
-}
+// The kernels read each tensor front to back, accumulating per-feature
+// sums, instead of striding through it once per feature: an (n, c, s)
+// tensor is walked as n·c runs of s values, feature ch = run mod c.
 
 func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
 	m := float64(n * s)
 	mean, invStd := o.mean, o.invStd
 	if o.batchStats {
 		clear(mean)
-		forEach(n, c, s, func(ch, lo, hi int) {
-			for _, v := range x[lo:hi] {
-				mean[ch] += float64(v)
+		for i, b := 0, 0; b < n; b++ {
+			for ch := range c {
+				for _, v := range x[i : i+s] {
+					mean[ch] += float64(v)
+				}
+				i += s
 			}
-		})
+		}
 		for ch := range mean {
 			mean[ch] /= m
 		}
 		ss := invStd // Σ(x − μ)², turned into 1/√(σ² + ε) below
 		clear(ss)
-		forEach(n, c, s, func(ch, lo, hi int) {
-			mu := mean[ch]
-			for _, v := range x[lo:hi] {
-				d := float64(v) - mu
-				ss[ch] += d * d
+		for i, b := 0, 0; b < n; b++ {
+			for ch, mu := range mean {
+				for _, v := range x[i : i+s] {
+					d := float64(v) - mu
+					ss[ch] += d * d
+				}
+				i += s
 			}
-		})
+		}
 		for ch := range mean {
 			rm[ch] = T((1-o.momentum)*float64(rm[ch]) + o.momentum*mean[ch])
 			rv[ch] = T((1-o.momentum)*float64(rv[ch]) + o.momentum*ss[ch]/(m-1))
@@ -282,12 +278,15 @@ func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
 			invStd[ch] = 1 / math.Sqrt(float64(rv[ch])+o.eps)
 		}
 	}
-	forEach(n, c, s, func(ch, lo, hi int) {
-		mu, k, bb := mean[ch], invStd[ch]*float64(gamma[ch]), float64(beta[ch])
-		for i, v := range x[lo:hi] {
-			y[lo+i] = T((float64(v)-mu)*k + bb)
+	for i, b := 0, 0; b < n; b++ {
+		for ch, mu := range mean {
+			k, bb := invStd[ch]*float64(gamma[ch]), float64(beta[ch])
+			for j, v := range x[i : i+s] {
+				y[i+j] = T((float64(v)-mu)*k + bb)
+			}
+			i += s
 		}
-	})
+	}
 }
 
 func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -365,26 +364,27 @@ func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
 	if len(o.sg) != c {
 		o.sg, o.sgx = make([]float64, c), make([]float64, c)
 	}
+	sg, sgx := o.sg, o.sgx
 	// The three gradient ops of a run read the same x and output gradient g:
-	// the first computes Σg and Σg·x̂ per feature, the others reuse them.
+	// the first computes Σg and Σg·(x − μ) per feature, the others reuse them.
 	if id := uintptr(unsafe.Pointer(unsafe.SliceData(g))); o.sumsAt != o.runs || o.sumsOf != id {
-		sg, sgx := o.sg, o.sgx
 		clear(sg)
 		clear(sgx)
-		forEach(n, c, s, func(ch, lo, hi int) {
-			mu := mean[ch]
-			var a, b float64
-			for i, v := range x[lo:hi] {
-				gv := float64(g[lo+i])
-				a += gv
-				b += gv * (float64(v) - mu)
+		for i, b := 0, 0; b < n; b++ {
+			for ch, mu := range mean {
+				for j, v := range x[i : i+s] {
+					gv := float64(g[i+j])
+					sg[ch] += gv
+					sgx[ch] += gv * (float64(v) - mu)
+				}
+				i += s
 			}
-			sg[ch] += a
-			sgx[ch] += b * inv[ch]
-		})
+		}
+		for ch := range sgx {
+			sgx[ch] *= inv[ch] // Σg·x̂
+		}
 		o.sumsAt, o.sumsOf = o.runs, id
 	}
-	sg, sgx := o.sg, o.sgx
 	switch wrt {
 	case 1:
 		for ch := range c {
@@ -395,19 +395,23 @@ func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
 			out[ch] = T(sg[ch])
 		}
 	default:
-		forEach(n, c, s, func(ch, lo, hi int) {
-			k, mu, iv := float64(gamma[ch])*inv[ch], mean[ch], inv[ch]
-			if !o.batchStats {
-				for i := range hi - lo {
-					out[lo+i] = T(k * float64(g[lo+i]))
+		for i, b := 0, 0; b < n; b++ {
+			for ch, mu := range mean {
+				iv := inv[ch]
+				k := float64(gamma[ch]) * iv
+				if !o.batchStats {
+					for j := range s {
+						out[i+j] = T(k * float64(g[i+j]))
+					}
+				} else {
+					a, bx := sg[ch]/m, sgx[ch]/m
+					for j, v := range x[i : i+s] {
+						xh := (float64(v) - mu) * iv
+						out[i+j] = T(k * (float64(g[i+j]) - a - xh*bx))
+					}
 				}
-				return
+				i += s
 			}
-			a, b := sg[ch]/m, sgx[ch]/m
-			for i, v := range x[lo:hi] {
-				xh := (float64(v) - mu) * iv
-				out[lo+i] = T(k * (float64(g[lo+i]) - a - xh*b))
-			}
-		})
+		}
 	}
 }
