@@ -86,6 +86,7 @@ type gemm struct {
 	packedB   []float32
 	bCols, bK int
 	bJ0, bP0  int
+	mb        int // rows of A per block, ≤ mc, a multiple of mr
 }
 
 var pool = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
@@ -102,8 +103,12 @@ func getBuf(n int) *[]float32 {
 func (g *gemm) run() {
 	workers := 1
 	if g.m*g.n*g.k >= parallelFlops {
-		workers = min(runtime.GOMAXPROCS(0), (g.m+mc-1)/mc)
+		workers = min(runtime.GOMAXPROCS(0), (g.m+mr-1)/mr)
 	}
+	// Blocks of at most mc rows, small enough that every worker gets one
+	// (m = 128 on two workers: 66 + 62 rows, not 96 + 32).
+	per := (g.m + workers - 1) / workers
+	g.mb = min(mc, (per+mr-1)/mr*mr)
 	bp := getBuf(kc * (nc + nr))
 	defer pool.Put(bp)
 	for j0 := 0; j0 < g.n; j0 += nc {
@@ -114,21 +119,21 @@ func (g *gemm) run() {
 			g.packedB, g.bCols, g.bK, g.bJ0, g.bP0 = *bp, cols, depth, j0, p0
 			if workers == 1 {
 				ap := getBuf(mc * kc)
-				for i0 := 0; i0 < g.m; i0 += mc {
+				for i0 := 0; i0 < g.m; i0 += g.mb {
 					g.block(*ap, i0)
 				}
 				pool.Put(ap)
 				continue
 			}
 			var wg sync.WaitGroup
-			blocks := (g.m + mc - 1) / mc
+			blocks := (g.m + g.mb - 1) / g.mb
 			for w := range workers {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					ap := getBuf(mc * kc)
 					for blk := w; blk < blocks; blk += workers {
-						g.block(*ap, blk*mc)
+						g.block(*ap, blk*g.mb)
 					}
 					pool.Put(ap)
 				}()
@@ -191,9 +196,9 @@ func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
 	}
 }
 
-// block multiplies rows [i0, i0+mc) of op(A), for the packed B block, into C.
+// block multiplies rows [i0, i0+mb) of op(A), for the packed B block, into C.
 func (g *gemm) block(ap []float32, i0 int) {
-	rows := min(mc, g.m-i0)
+	rows := min(g.mb, g.m-i0)
 	depth, cols := g.bK, g.bCols
 	g.packA(ap, i0, rows, g.bP0, depth)
 	var tmp [mr * nr]float32
