@@ -13,11 +13,14 @@ load, and prints the ratio gradlab / PyTorch from medians:
     /usr/bin/python3 benchmarks/torch_trainstep.py --vs-go              # pure Go
     /usr/bin/python3 benchmarks/torch_trainstep.py --vs-go --tags openblas
 
-Run from the repository root. Needs PyTorch (Debian's python3-torch 1.13);
+Each PyTorch measurement runs in a fresh interpreter with OPENBLAS_NUM_THREADS
+and OMP_NUM_THREADS set to its thread count (unless already set), so that
+"1 thread" means one thread in the BLAS too. Run from the repository root. Needs PyTorch (Debian's python3-torch 1.13);
 use /usr/bin/python3, not another interpreter without torch.
 """
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -78,6 +81,19 @@ def samples_per_s(model, threads, seconds):
             return BATCH * n / elapsed
 
 
+def measure(model, threads, seconds):
+    """samples_per_s in a fresh interpreter whose BLAS and OpenMP pools have
+    `threads` threads: torch.set_num_threads does not reach the OpenBLAS that
+    Debian's torch calls through the generic BLAS interface, whose thread
+    count is fixed when the library loads (OPENBLAS_NUM_THREADS)."""
+    env = dict(os.environ)
+    env.setdefault("OPENBLAS_NUM_THREADS", str(threads))
+    env.setdefault("OMP_NUM_THREADS", str(threads))
+    out = subprocess.run([sys.executable, __file__, "--child", model, str(threads), str(seconds)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return float(out.split()[-1])
+
+
 def go_samples_per_s(model, tags, benchtime):
     pattern = f"TrainStep/{model}/"
     cmd = ["go", "test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime, "-count", "1"]
@@ -112,7 +128,7 @@ def main():
     res = {f"torch/{t}t": [] for t in threads}
     for r in range(args.rounds):
         for t in threads:
-            v = samples_per_s(args.model, t, args.seconds)
+            v = measure(args.model, t, args.seconds)
             res[f"torch/{t}t"].append(v)
             print(f"round {r + 1}: torch {t} thread(s): {v:9.0f} samples/s", flush=True)
         if args.vs_go:
@@ -137,4 +153,7 @@ def blas_of_torch():
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        print(samples_per_s(sys.argv[2], int(sys.argv[3]), float(sys.argv[4])))
+        sys.exit(0)
     sys.exit(main())
