@@ -13,8 +13,12 @@ import (
 // copyOp copies its input into a node nothing else reads. Compile puts one
 // after every requested output: Gorgonia lets a later op overwrite a value
 // in place when it believes nothing else needs it, and it does not know that
-// the caller will read an output after the run.
-type copyOp struct{}
+// the caller will read an output after the run. The copy is written into
+// the same tensor every run (Program.Outputs documents that the next run
+// replaces the values), so a training step does not allocate it anew.
+type copyOp struct{ buf *outBuf }
+
+type outBuf struct{ t *tensor.Dense }
 
 func (copyOp) Arity() int            { return 1 }
 func (copyOp) Type() hm.Type         { a := hm.TypeVariable('a'); return hm.NewFnType(a, a) }
@@ -33,8 +37,16 @@ func (copyOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (copyOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	return gorgonia.CloneValue(in[0])
+func (o copyOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	d, ok := in[0].(*tensor.Dense)
+	if !ok || o.buf == nil || d.IsView() {
+		return gorgonia.CloneValue(in[0])
+	}
+	b := o.buf
+	if b.t == nil || b.t.Dtype() != d.Dtype() || !b.t.Shape().Eq(d.Shape()) {
+		b.t = tensor.New(tensor.Of(d.Dtype()), tensor.WithShape(d.Shape().Clone()...))
+	}
+	return gorgonia.Copy(b.t, d)
 }
 
 // UsePreallocDo copies the input into prealloc.

@@ -100,7 +100,7 @@ func (b *Builder) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Pr
 		if n == nil || n.Graph() != b.g {
 			return nil, b.Fail(fmt.Errorf("%w: compile: output %d is nil or not a node of this graph", ErrBuild, i))
 		}
-		if roots[i], err = gorgonia.ApplyOp(copyOp{}, n); err != nil {
+		if roots[i], err = gorgonia.ApplyOp(copyOp{&outBuf{}}, n); err != nil {
 			return nil, b.Fail(fmt.Errorf("%w: compile: output %d: %w", ErrBuild, i, err))
 		}
 	}

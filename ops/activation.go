@@ -24,7 +24,7 @@ type activation struct {
 var (
 	tanhAct    = &activation{"Tanh", tanhFwd[float32], tanhFwd[float64], tanhBwd[float32], tanhBwd[float64]}
 	sigmoidAct = &activation{"Sigmoid", sigmoidFwd[float32], sigmoidFwd[float64], sigmoidBwd[float32], sigmoidBwd[float64]}
-	reluAct    = &activation{"ReLU", reluFwd[float32], reluFwd[float64], reluBwd[float32], reluBwd[float64]}
+	reluAct    = &activation{"ReLU", reluFwd[float32], reluFwd[float64], reluBwd32, reluBwd64}
 )
 
 // Tanh returns tanh(x) elementwise; dx = g·(1 − y²).
@@ -43,7 +43,7 @@ func activate(a *activation, x *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, err
 	}
 	return apply(a.name, func() (*gorgonia.Node, error) {
-		return gorgonia.ApplyOp(actOp{opBase{a.name + "()"}, a}, x)
+		return gorgonia.ApplyOp(actOp{newBase(a.name + "()"), a}, x)
 	})
 }
 
@@ -82,13 +82,26 @@ func reluFwd[T float](y, x []T) {
 	}
 }
 
-func reluBwd[T float](dx, y, g []T) {
+// reluBwd32 and reluBwd64 pass g where y > 0 and write 0 elsewhere by
+// masking g's bits with a mask made from y's: y is a ReLU output, +0 or
+// positive (the forward pass maps −0 to +0), so y > 0 exactly when its bits
+// are non-zero. A branch on the sign of y mispredicts about half the time on
+// real activations and was several times slower. (A NaN y passes g.) They
+// are two functions, not one generic kernel, because Go generics cannot
+// reach the bits of a float type parameter.
+func reluBwd32(dx, y, g []float32) {
+	dx, g = dx[:len(y)], g[:len(y)]
 	for i, v := range y {
-		if v > 0 {
-			dx[i] = g[i]
-		} else {
-			dx[i] = 0
-		}
+		mask := uint32(int32(-math.Float32bits(v)) >> 31)
+		dx[i] = math.Float32frombits(math.Float32bits(g[i]) & mask)
+	}
+}
+
+func reluBwd64(dx, y, g []float64) {
+	dx, g = dx[:len(y)], g[:len(y)]
+	for i, v := range y {
+		mask := uint64(int64(-math.Float64bits(v)) >> 63)
+		dx[i] = math.Float64frombits(math.Float64bits(g[i]) & mask)
 	}
 }
 
@@ -106,7 +119,7 @@ func (actOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { return 
 
 func (o actOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.a.name, &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes the activation of in[0] into prealloc.
@@ -126,7 +139,7 @@ func (o actOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 func (actOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (o actOp) SymDiff(_ gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(actGradOp{opBase{o.a.name + "Grad()"}, o.a}, y, grad)
+	dx, err := gorgonia.ApplyOp(actGradOp{newBase(o.a.name + "Grad()"), o.a}, y, grad)
 	return gorgonia.Nodes{dx}, err
 }
 
@@ -145,7 +158,7 @@ func (actGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { ret
 
 func (o actGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.a.name+"Grad", &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes the input gradient into prealloc.

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -104,7 +105,7 @@ func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOpt
 		return nil, err
 	}
 	o := &bnOp{
-		opBase:   opBase{fmt.Sprintf("BatchNorm(%q, momentum=%v, eps=%v)", name, mom, eps)},
+		opBase:   newBase(fmt.Sprintf("BatchNorm(%q, momentum=%v, eps=%v)", name, mom, eps)),
 		label:    label,
 		momentum: mom,
 		eps:      eps,
@@ -176,6 +177,13 @@ type bnOp struct {
 	// the mean and 1/√(σ² + ε) per feature.
 	batchStats   bool
 	mean, invStd []float64
+	runs         uint64 // forward passes so far
+
+	// The per-feature sums Σg and Σg·x̂ the three gradient ops share, and
+	// the forward pass and output gradient they were computed for.
+	sg, sgx []float64
+	sumsAt  uint64
+	sumsOf  uintptr
 }
 
 var (
@@ -202,7 +210,7 @@ func (o *bnOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { retur
 
 func (o *bnOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.label, &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes the normalized x into prealloc and, in Train mode,
@@ -214,6 +222,7 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 		o.mean, o.invStd = make([]float64, c), make([]float64, c)
 	}
 	o.batchStats = o.training
+	o.runs++
 	switch x := in[0].Data().(type) {
 	case []float32:
 		bnForward(o, prealloc.Data().([]float32), x, in[1].Data().([]float32), in[2].Data().([]float32),
@@ -227,37 +236,56 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	return prealloc, nil
 }
 
-// channel calls f with the flat index of every value of feature ch of an
-// (n, c, s) tensor.
-func channel(n, c, s, ch int, f func(i int)) {
-	for b := 0; b < n; b++ {
-		base := (b*c + ch) * s
-		for i := base; i < base+s; i++ {
-			f(i)
-		}
-	}
-}
+// The kernels read each tensor front to back, accumulating per-feature
+// sums, instead of striding through it once per feature: an (n, c, s)
+// tensor is walked as n·c runs of s values, feature ch = run mod c.
 
 func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
 	m := float64(n * s)
-	for ch := 0; ch < c; ch++ {
-		var mean, invStd float64
-		if o.batchStats {
-			var sum, ss float64
-			channel(n, c, s, ch, func(i int) { sum += float64(x[i]) })
-			mean = sum / m
-			channel(n, c, s, ch, func(i int) { d := float64(x[i]) - mean; ss += d * d })
-			v := ss / m
-			invStd = 1 / math.Sqrt(v+o.eps)
-			rm[ch] = T((1-o.momentum)*float64(rm[ch]) + o.momentum*mean)
-			rv[ch] = T((1-o.momentum)*float64(rv[ch]) + o.momentum*ss/(m-1))
-		} else {
-			mean = float64(rm[ch])
-			invStd = 1 / math.Sqrt(float64(rv[ch])+o.eps)
+	mean, invStd := o.mean, o.invStd
+	if o.batchStats {
+		clear(mean)
+		for i, b := 0, 0; b < n; b++ {
+			for ch := range c {
+				for _, v := range x[i : i+s] {
+					mean[ch] += float64(v)
+				}
+				i += s
+			}
 		}
-		o.mean[ch], o.invStd[ch] = mean, invStd
-		g, bb := float64(gamma[ch]), float64(beta[ch])
-		channel(n, c, s, ch, func(i int) { y[i] = T((float64(x[i])-mean)*invStd*g + bb) })
+		for ch := range mean {
+			mean[ch] /= m
+		}
+		ss := invStd // Σ(x − μ)², turned into 1/√(σ² + ε) below
+		clear(ss)
+		for i, b := 0, 0; b < n; b++ {
+			for ch, mu := range mean {
+				for _, v := range x[i : i+s] {
+					d := float64(v) - mu
+					ss[ch] += d * d
+				}
+				i += s
+			}
+		}
+		for ch := range mean {
+			rm[ch] = T((1-o.momentum)*float64(rm[ch]) + o.momentum*mean[ch])
+			rv[ch] = T((1-o.momentum)*float64(rv[ch]) + o.momentum*ss[ch]/(m-1))
+			invStd[ch] = 1 / math.Sqrt(ss[ch]/m+o.eps)
+		}
+	} else {
+		for ch := range mean {
+			mean[ch] = float64(rm[ch])
+			invStd[ch] = 1 / math.Sqrt(float64(rv[ch])+o.eps)
+		}
+	}
+	for i, b := 0, 0; b < n; b++ {
+		for ch, mu := range mean {
+			k, bb := invStd[ch]*float64(gamma[ch]), float64(beta[ch])
+			for j, v := range x[i : i+s] {
+				y[i+j] = T((float64(v)-mu)*k + bb)
+			}
+			i += s
+		}
 	}
 }
 
@@ -266,7 +294,7 @@ func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (o *bnOp) SymDiff(in gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	out := make(gorgonia.Nodes, 3)
 	for wrt, what := range []string{"x", "gamma", "beta"} {
-		g := &bnGradOp{opBase{fmt.Sprintf("%s.Grad(wrt=%s)", o.name, what)}, o, wrt}
+		g := &bnGradOp{newBase(fmt.Sprintf("%s.Grad(wrt=%s)", o.name, what)), o, wrt}
 		n, err := gorgonia.ApplyOp(g, in[0], y, in[1], grad)
 		if err != nil {
 			return nil, err
@@ -307,9 +335,9 @@ func (o *bnGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 func (o *bnGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.fwd.label+" gradient", &err)
 	if o.wrt == 0 {
-		return o.UsePreallocDo(newLike(in[0]), in...)
+		return o.UsePreallocDo(o.out.like(in[0]), in...)
 	}
-	return o.UsePreallocDo(newLike(in[2]), in...)
+	return o.UsePreallocDo(o.out.like(in[2]), in...)
 }
 
 // UsePreallocDo writes the gradient into prealloc.
@@ -332,28 +360,57 @@ func (o *bnGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) 
 
 func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
 	m := float64(n * s)
-	for ch := 0; ch < c; ch++ {
-		mean, inv := o.mean[ch], o.invStd[ch]
-		var sg, sgx float64
-		channel(n, c, s, ch, func(i int) {
-			gv := float64(g[i])
-			sg += gv
-			sgx += gv * (float64(x[i]) - mean) * inv
-		})
-		switch wrt {
-		case 1:
-			out[ch] = T(sgx)
-		case 2:
-			out[ch] = T(sg)
-		default:
-			k := float64(gamma[ch]) * inv
-			if o.batchStats {
-				channel(n, c, s, ch, func(i int) {
-					xh := (float64(x[i]) - mean) * inv
-					out[i] = T(k * (float64(g[i]) - sg/m - xh*sgx/m))
-				})
-			} else {
-				channel(n, c, s, ch, func(i int) { out[i] = T(k * float64(g[i])) })
+	mean, inv := o.mean, o.invStd
+	if len(o.sg) != c {
+		o.sg, o.sgx = make([]float64, c), make([]float64, c)
+	}
+	sg, sgx := o.sg, o.sgx
+	// The three gradient ops of a run read the same x and output gradient g:
+	// the first computes Σg and Σg·(x − μ) per feature, the others reuse them.
+	if id := uintptr(unsafe.Pointer(unsafe.SliceData(g))); o.sumsAt != o.runs || o.sumsOf != id {
+		clear(sg)
+		clear(sgx)
+		for i, b := 0, 0; b < n; b++ {
+			for ch, mu := range mean {
+				for j, v := range x[i : i+s] {
+					gv := float64(g[i+j])
+					sg[ch] += gv
+					sgx[ch] += gv * (float64(v) - mu)
+				}
+				i += s
+			}
+		}
+		for ch := range sgx {
+			sgx[ch] *= inv[ch] // Σg·x̂
+		}
+		o.sumsAt, o.sumsOf = o.runs, id
+	}
+	switch wrt {
+	case 1:
+		for ch := range c {
+			out[ch] = T(sgx[ch])
+		}
+	case 2:
+		for ch := range c {
+			out[ch] = T(sg[ch])
+		}
+	default:
+		for i, b := 0, 0; b < n; b++ {
+			for ch, mu := range mean {
+				iv := inv[ch]
+				k := float64(gamma[ch]) * iv
+				if !o.batchStats {
+					for j := range s {
+						out[i+j] = T(k * float64(g[i+j]))
+					}
+				} else {
+					a, bx := sg[ch]/m, sgx[ch]/m
+					for j, v := range x[i : i+s] {
+						xh := (float64(v) - mu) * iv
+						out[i+j] = T(k * (float64(g[i+j]) - a - xh*bx))
+					}
+				}
+				i += s
 			}
 		}
 	}

@@ -26,7 +26,7 @@ func BiasAdd(x, b *gorgonia.Node) (*gorgonia.Node, error) {
 	if x.Dtype() != b.Dtype() {
 		return nil, fmt.Errorf("%w: %s: x is %v, b is %v", ErrDtype, op, x.Dtype(), b.Dtype())
 	}
-	return apply(op, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(biasAddOp{opBase{"BiasAdd()"}}, x, b) })
+	return apply(op, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(biasAddOp{newBase("BiasAdd()")}, x, b) })
 }
 
 type biasAddOp struct{ opBase }
@@ -43,7 +43,7 @@ func (biasAddOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { ret
 
 func (o biasAddOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard("BiasAdd", &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes x + b into prealloc.
@@ -62,6 +62,9 @@ func (biasAddOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_
 
 func biasAdd[T float](out, x, b []T) {
 	n := len(b)
+	if n == 0 {
+		return
+	}
 	for i := 0; i+n <= len(x); i += n {
 		row, o := x[i:i+n], out[i:i+n]
 		for j, bj := range b {
@@ -73,9 +76,67 @@ func biasAdd[T float](out, x, b []T) {
 func (biasAddOp) DiffWRT(int) []bool { return []bool{true, true} }
 
 func (biasAddOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	db, err := gorgonia.Sum(grad, 0)
+	db, err := gorgonia.ApplyOp(colSumOp{newBase("ColSum()")}, grad)
 	if err != nil {
 		return nil, err
 	}
 	return gorgonia.Nodes{grad, db}, nil
+}
+
+// colSumOp sums a (rows, n) matrix over its rows, giving (n): the gradient
+// of a broadcast bias. It replaces Gorgonia's Sum(g, 0), which allocates its
+// result and walks the matrix with a generic reduction.
+type colSumOp struct{ opBase }
+
+func (colSumOp) Arity() int { return 1 }
+
+func (colSumOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(gorgonia.TensorType{Dims: 2, Of: a}, gorgonia.TensorType{Dims: 1, Of: a})
+}
+
+func (colSumOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(in[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(s) != 2 {
+		return nil, fmt.Errorf("%w: ColSum: %v is not a matrix", ErrShape, s)
+	}
+	return tensor.Shape{s[1]}, nil
+}
+
+func (o colSumOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard("ColSum", &err)
+	return o.UsePreallocDo(o.out.get(in[0].Dtype(), tensor.Shape{in[0].Shape()[1]}), in...)
+}
+
+// UsePreallocDo writes the column sums of in[0] into prealloc.
+func (colSumOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard("ColSum", &err)
+	switch g := in[0].Data().(type) {
+	case []float32:
+		colSum(prealloc.Data().([]float32), g)
+	case []float64:
+		colSum(prealloc.Data().([]float64), g)
+	default:
+		return nil, fmt.Errorf("%w: ColSum: unsupported data %T", ErrDtype, g)
+	}
+	return prealloc, nil
+}
+
+// colSum adds the rows of g (len(out) columns) into out, row by row so that
+// memory is read in order.
+func colSum[T float](out, g []T) {
+	clear(out)
+	n := len(out)
+	if n == 0 {
+		return
+	}
+	for i := 0; i+n <= len(g); i += n {
+		row := g[i : i+n]
+		for j, v := range row {
+			out[j] += v
+		}
+	}
 }

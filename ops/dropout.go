@@ -60,7 +60,7 @@ func Dropout(b *graph.Builder, x *gorgonia.Node, p float64) (*gorgonia.Node, err
 		return nil, err
 	}
 	o := &dropoutOp{
-		opBase:   opBase{fmt.Sprintf("Dropout(p=%v, seed=%#x, state=%s)", p, seed, stateName)},
+		opBase:   newBase(fmt.Sprintf("Dropout(p=%v, seed=%#x, state=%s)", p, seed, stateName)),
 		p:        p,
 		scale:    1 / (1 - p),
 		seed:     seed,
@@ -108,7 +108,7 @@ func (o *dropoutOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { 
 
 func (o *dropoutOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard("Dropout", &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes the dropped-out x into prealloc; in Train mode it
@@ -172,7 +172,7 @@ func dropoutApply[T float](out, v []T, keep []bool, scale T, masked bool) {
 func (o *dropoutOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (o *dropoutOp) SymDiff(_ gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(&dropoutGradOp{opBase{o.name + ".Grad()"}, o}, y, grad)
+	dx, err := gorgonia.ApplyOp(&dropoutGradOp{newBase(o.name + ".Grad()"), o}, y, grad)
 	return gorgonia.Nodes{dx}, err
 }
 
@@ -194,7 +194,7 @@ func (o *dropoutGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error
 
 func (o *dropoutGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard("DropoutGrad", &err)
-	return o.UsePreallocDo(newLike(in[1]), in...)
+	return o.UsePreallocDo(o.out.like(in[1]), in...)
 }
 
 // UsePreallocDo writes the input gradient into prealloc.

@@ -22,3 +22,6 @@ func DropoutMask(n *gorgonia.Node) []bool {
 	}
 	return append([]bool(nil), o.keep...)
 }
+
+// Gemm applies op(a)·op(b), transposing a (b) when ta (tb) is set.
+func Gemm(a, b *gorgonia.Node, ta, tb bool) (*gorgonia.Node, error) { return gemm(a, b, ta, tb) }

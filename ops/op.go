@@ -15,7 +15,15 @@ type float interface{ ~float32 | ~float64 }
 // opBase holds the methods every project-owned op shares; an op embeds it and
 // sets name to a string that includes every parameter of the op, so the hash
 // (which Gorgonia uses to merge identical nodes) never confuses two ops.
-type opBase struct{ name string }
+// out keeps the op's output between runs (see outBuf); copies of the op
+// share it.
+type opBase struct {
+	name string
+	out  *outBuf
+}
+
+// newBase returns an opBase named name with an output buffer of its own.
+func newBase(name string) opBase { return opBase{name: name, out: &outBuf{}} }
 
 func (o opBase) String() string        { return o.name }
 func (o opBase) WriteHash(h hash.Hash) { fmt.Fprint(h, o.name) }
@@ -106,7 +114,28 @@ func shapeOf(d gorgonia.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-// newLike returns a new dense tensor of v's dtype and shape.
-func newLike(v gorgonia.Value) *tensor.Dense {
-	return tensor.New(tensor.Of(v.Dtype()), tensor.WithShape(v.Shape().Clone()...))
+// outBuf keeps an op's output tensor from one run to the next. Gorgonia's
+// tape machine drops every register on Reset, so an op that allocated its
+// result in Do would allocate (and the garbage collector free) every
+// intermediate of every training step; an op with an outBuf writes into the
+// same tensor each run and allocates only when the dtype or shape changes.
+//
+// The price: a node's Value is overwritten by the node's next run, by any
+// machine on the graph. Nothing in a run reads a value of an earlier run (the
+// tape recomputes every node before its readers), and graph.Program copies
+// the outputs it hands to callers.
+type outBuf struct{ t *tensor.Dense }
+
+// get returns the buffer, (re)allocated for dtype dt and the given shape.
+func (b *outBuf) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if b == nil {
+		return tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+	}
+	if b.t == nil || b.t.Dtype() != dt || !b.t.Shape().Eq(shape) || b.t.IsView() {
+		b.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+	}
+	return b.t
 }
+
+// like returns the buffer with v's dtype and shape.
+func (b *outBuf) like(v gorgonia.Value) *tensor.Dense { return b.get(v.Dtype(), v.Shape()) }

@@ -33,7 +33,7 @@ func SoftmaxCrossEntropy(logits, labels *gorgonia.Node) (*gorgonia.Node, error) 
 		return nil, fmt.Errorf("%w: %s: logits %v and labels %v: want (batch, classes) and (batch)", ErrShape, op, ls, ys)
 	}
 	return apply(op, func() (*gorgonia.Node, error) {
-		return gorgonia.ApplyOp(xentOp{opBase{"SoftmaxCrossEntropy()"}}, logits, labels)
+		return gorgonia.ApplyOp(xentOp{newBase("SoftmaxCrossEntropy()")}, logits, labels)
 	})
 }
 
@@ -104,7 +104,7 @@ func logSumExp[T float](row []T) float64 {
 func (xentOp) DiffWRT(int) []bool { return []bool{true, false} }
 
 func (xentOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dz, err := gorgonia.ApplyOp(xentGradOp{opBase{"SoftmaxCrossEntropyGrad()"}}, in[0], in[1], grad)
+	dz, err := gorgonia.ApplyOp(xentGradOp{newBase("SoftmaxCrossEntropyGrad()")}, in[0], in[1], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (xentGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { re
 
 func (o xentGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard("SoftmaxCrossEntropyGrad", &err)
-	return o.UsePreallocDo(newLike(in[0]), in...)
+	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes the gradient into prealloc.

@@ -1,0 +1,7 @@
+package sgemm
+
+import "gonum.org/v1/gonum/blas"
+
+// OpenBLASSgemm is OpenBLAS's Sgemm under the openblas tag (set by
+// openblas_bench_test.go), for BenchmarkSgemm.
+var OpenBLASSgemm func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
