@@ -2,10 +2,12 @@
 
 #include "textflag.h"
 
-// func adamF32SSE(w, g, m, v []float32, c *[8]float32)
-// c = {a, b1, b2, omb1, omb2, eps, s2, decay}. Processes len(w)/4*4 elements,
-// four at a time, with exactly the operations (and rounding) of adamKernel:
-//   mi = b1*m + omb1*g; vi = b2*v + omb2*(g*g); w = w*decay - (a*mi)/(sqrt(vi)*s2 + eps); g = 0.
+// func adamF32SSE(w, g, m, v []float32, c *[16]float32)
+// c = {a, b1, b2, omb1, omb2, eps, s2, decay, absmask×4, tiny×4}. Processes
+// len(w)/4*4 elements, four at a time, with exactly the operations (and
+// rounding) of adamKernel:
+//   mi = b1*m + omb1*g; vi = b2*v + omb2*(g*g); mi, vi below tiny in magnitude → 0;
+//   w = w*decay - (a*mi)/(sqrt(vi)*s2 + eps); g = 0.
 TEXT ·adamF32SSE(SB), NOSPLIT, $0-104
 	MOVQ w_base+0(FP), DI
 	MOVQ w_len+8(FP), CX
@@ -42,6 +44,11 @@ loop:
 	MOVAPS X0, X2
 	MULPS X11, X2         // omb1*g
 	ADDPS X2, X1          // mi
+	MOVUPS 32(AX), X2     // abs mask
+	ANDPS X1, X2          // |mi|
+	MOVUPS 48(AX), X4     // tiny
+	CMPPS X4, X2, $5      // |mi| >= tiny (or NaN)
+	ANDPS X2, X1          // flush subnormal mi to 0
 	MOVUPS X1, (R8)(BX*1)
 	MOVUPS (R9)(BX*1), X3 // v
 	MULPS X10, X3         // b2*v
@@ -49,6 +56,10 @@ loop:
 	MULPS X0, X4          // g*g
 	MULPS X12, X4         // omb2*(g*g)
 	ADDPS X4, X3          // vi
+	MOVUPS 48(AX), X5     // tiny
+	MOVAPS X3, X2
+	CMPPS X5, X2, $5      // vi >= tiny (or NaN)
+	ANDPS X2, X3          // flush subnormal vi to 0
 	MOVUPS X3, (R9)(BX*1)
 	SQRTPS X3, X5         // sqrt(vi)
 	MULPS X14, X5         // *s2

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // TestAdamFastBitIdentical checks the vector Adam kernel against the Go loop
@@ -23,6 +25,9 @@ func TestAdamFastBitIdentical(t *testing.T) {
 		w, g, m, v := mk(), mk(), mk(), mk()
 		for i := range v {
 			v[i] = float32(math.Abs(float64(v[i])))
+			if i%3 == 1 { // moments about to become subnormal: the flush must agree too
+				g[i], m[i], v[i] = 0, 1.2e-38, 1.2e-38
+			}
 		}
 		h := castHyper[float32](&hyper[float64]{lr: 0.0123, b1: 0.9, b2: 0.999, omb1: 0.1, omb2: 1 - 0.999, eps: 1e-8, s2: 1.7, decay: 0.999})
 		w2, g2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), g...), append([]float32(nil), m...), append([]float32(nil), v...)
@@ -33,6 +38,12 @@ func TestAdamFastBitIdentical(t *testing.T) {
 			gi := g2[i]
 			mi := b1*m2[i] + omb1*gi
 			vi := b2*v2[i] + omb2*(gi*gi)
+			if math.Abs(float64(mi)) < 0x1p-126 {
+				mi = 0
+			}
+			if vi < 0x1p-126 {
+				vi = 0
+			}
 			m2[i], v2[i] = mi, vi
 			w2[i] = w2[i]*decay - a*mi/(sqrt(vi)*s2+eps)
 			g2[i] = 0
@@ -100,4 +111,55 @@ func vectorCheck[T Float](t *testing.T) {
 			require.Equal(t, g2, g)
 		}
 	}
+}
+
+// TestNoSubnormalState: a gradient that stays 0 makes moving averages decay
+// geometrically; the kernels flush them to 0 before they turn subnormal
+// (where arithmetic is slow), in both dtypes and through the vector kernel.
+func TestNoSubnormalState(t *testing.T) {
+	for _, name := range []string{"adam", "adamw", "amsgrad", "momentum", "nesterov"} {
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			t.Run(name+"/"+dt.String(), func(t *testing.T) {
+				s, err := New(name, Config{})
+				require.NoError(t, err)
+				const n = 13 // the vector kernel and the scalar tail
+				w := tensor.New(tensor.Of(dt), tensor.WithShape(n))
+				g := tensor.New(tensor.Of(dt), tensor.WithShape(n))
+				p := NewVar("w", w, g)
+				g.Memset(castTo(dt, 1e-3))
+				require.NoError(t, s.Step([]gorgonia.ValueGrad{p}))
+				for range 8000 { // the gradient stays 0 (Step zeroes it)
+					require.NoError(t, s.Step([]gorgonia.ValueGrad{p}))
+				}
+				for key, st := range s.State() {
+					for i := range n {
+						x, _ := st.At(i % st.Shape().TotalSize())
+						f := toFloat64(x)
+						small := 0x1p-1022
+						if dt == tensor.Float32 {
+							small = 0x1p-126
+						}
+						require.False(t, f != 0 && math.Abs(f) < small, "%s[%d] = %g is subnormal", key, i, f)
+					}
+				}
+			})
+		}
+	}
+}
+
+func castTo(dt tensor.Dtype, x float64) any {
+	if dt == tensor.Float32 {
+		return float32(x)
+	}
+	return x
+}
+
+func toFloat64(x any) float64 {
+	switch v := x.(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return math.NaN()
 }
