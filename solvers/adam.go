@@ -24,6 +24,10 @@ import (
 // Adam update, as torch.optim.AdamW does (its weight_decay is λ). Gorgonia's
 // AdamW is no reference: its weights never change.
 //
+// Unlike PyTorch, m and v are flushed to 0 when their magnitude falls below
+// the dtype's smallest normal number (a unit whose gradient stays 0 would
+// otherwise drive them into slow subnormal arithmetic; see smallestNormal).
+//
 // Defaults (NewAdam, PyTorch's): LearningRate 0.001, Beta1 0.9, Beta2 0.999,
 // Eps 1e-8. NewAMSGrad sets AMSGrad; NewAdamW sets DecoupledDecay 0.01.
 // State slots: "m", "v", "vmax" (AMSGrad only).

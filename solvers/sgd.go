@@ -58,7 +58,9 @@ func (s *SGD) SetState(st map[string]*tensor.Dense) error { return s.setState(s.
 // once instead of through the velocity. g is preprocessed by Options
 // (regularize → scale → clip) before it enters b. Gorgonia's Momentum instead
 // applies L1/L2 to the velocity (sign(v), λ·v), which is not weight decay;
-// ours regularizes the weights as PyTorch does.
+// ours regularizes the weights as PyTorch does. A velocity whose magnitude
+// falls below the dtype's smallest normal number is flushed to 0 (as in
+// Adam), keeping the kernel off slow subnormal arithmetic.
 //
 // Defaults (NewMomentum): LearningRate 0.01, Momentum 0.9. State slot: "momentum".
 type Momentum struct {
