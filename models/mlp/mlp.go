@@ -83,6 +83,8 @@ func (c Config) dtype() (tensor.Dtype, error) {
 type Model struct {
 	cfg   Config
 	dt    tensor.Dtype
+	init  initializers.Init // weight initializer
+	mode  graph.Mode        // of every program, including ones made later
 	first *graph.Program
 	progs map[int]*graph.Program
 }
@@ -92,8 +94,28 @@ func New(cfg Config) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	dt, _ := cfg.dtype()
-	return &Model{cfg: cfg, dt: dt, progs: map[int]*graph.Program{}}, nil
+	init, _ := initializers.ByName(cfg.Init)
+	return newModel(cfg, init)
+}
+
+// NewWithInit is New with the weights drawn from init instead of the
+// initializer cfg.Init names (which may then be empty, or a label for
+// reports): experiments use it to sweep a distribution's scale.
+func NewWithInit(cfg Config, init initializers.Init) (*Model, error) {
+	named := cfg
+	named.Init = "zeros" // validate every other field
+	if err := named.Validate(); err != nil {
+		return nil, err
+	}
+	return newModel(cfg, init)
+}
+
+func newModel(cfg Config, init initializers.Init) (*Model, error) {
+	dt, err := cfg.dtype()
+	if err != nil {
+		return nil, err
+	}
+	return &Model{cfg: cfg, dt: dt, init: init, progs: map[int]*graph.Program{}}, nil
 }
 
 // Config returns the model's configuration.
@@ -119,6 +141,7 @@ func (m *Model) Program(batch int) (*graph.Program, error) {
 	if m.first == nil {
 		m.first = p
 	}
+	p.SetMode(m.mode) // a program made during evaluation evaluates
 	m.progs[batch] = p
 	return p, nil
 }
@@ -127,10 +150,7 @@ func (m *Model) build(batch int) (*graph.Program, error) {
 	c := m.cfg
 	b := graph.NewBuilder(c.Seed)
 	b.Share(m.first)
-	winit, err := initializers.ByName(c.Init)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
+	winit := m.init
 	zeros := initializers.Zeros()
 	x, err := b.Input("x", m.dt, batch, c.Inputs)
 	if err != nil {
@@ -225,8 +245,10 @@ func (c Config) ParamCount() int {
 	return n + in*c.Classes + c.Classes
 }
 
-// SetMode sets the mode of every program of the model.
+// SetMode sets the mode of every program of the model, and of the programs
+// Program makes later.
 func (m *Model) SetMode(mode graph.Mode) {
+	m.mode = mode
 	for _, p := range m.progs {
 		p.SetMode(mode)
 	}

@@ -1,6 +1,7 @@
 package mlp_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/initializers"
 	"github.com/gradlab/gradlab/models/mlp"
 )
 
@@ -121,4 +123,38 @@ func TestPredict(t *testing.T) {
 	require.NoError(t, mlp.Predict(logits, got))
 	assert.Equal(t, []int{2, 0, 1}, got, "ties go to the first class")
 	assert.ErrorIs(t, mlp.Predict(logits, make([]int, 2)), mlp.ErrInput)
+}
+
+// TestNewProgramFollowsModelMode: a program made while the model is in Eval
+// mode (the last partial batch of a test set) must evaluate, not train.
+func TestNewProgramFollowsModelMode(t *testing.T) {
+	m, err := mlp.New(cfg())
+	require.NoError(t, err)
+	_, err = m.Program(8)
+	require.NoError(t, err)
+	m.SetMode(graph.Eval)
+	p, err := m.Program(3)
+	require.NoError(t, err)
+	assert.Equal(t, graph.Eval, p.Mode())
+	before := append([]float64(nil), p.States()[0].Value.Data().([]float64)...)
+	require.NoError(t, p.Run(feeds(3)))
+	assert.Equal(t, before, p.States()[0].Value.Data(), "an Eval run leaves the running mean alone")
+}
+
+func TestNewWithInit(t *testing.T) {
+	c := cfg()
+	c.Init = "N(0, 0.3²)"
+	m, err := mlp.NewWithInit(c, initializers.Must(initializers.Normal(0, 0.3)))
+	require.NoError(t, err)
+	_, err = m.Program(4)
+	require.NoError(t, err)
+	w := m.Params()[0].Value().Data().([]float64)
+	var ss float64
+	for _, v := range w {
+		ss += v * v
+	}
+	assert.InDelta(t, 0.3, math.Sqrt(ss/float64(len(w))), 0.1)
+	c.Dropout = 2
+	_, err = mlp.NewWithInit(c, initializers.Zeros())
+	assert.ErrorIs(t, err, mlp.ErrConfig)
 }
