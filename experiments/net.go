@@ -6,22 +6,20 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/datasets/mnist"
 	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/initializers"
 	"github.com/gradlab/gradlab/models/mlp"
-	"github.com/gradlab/gradlab/ops"
 	"github.com/gradlab/gradlab/solvers"
 	"github.com/gradlab/gradlab/train"
 )
 
 // Net describes the fully connected ReLU/tanh networks of the MNIST
-// experiments: 784 inputs, Hidden layers, 10 logits. Unlike models/mlp it
-// takes any initializer value (the batch-norm experiment sweeps the weight
-// scale), and hidden layers are x·W + b, or x·W then batch norm.
+// experiments: 784 inputs, Hidden layers, 10 logits, built as an mlp.Model
+// (hidden layers x·W + b, or x·W then batch norm) from any initializer value
+// (the batch-norm experiment sweeps the weight scale).
 type Net struct {
 	Hidden     []int
 	Activation string // relu or tanh
@@ -96,110 +94,20 @@ func (c Curve) MeanLoss(lo, hi int) float64 {
 	return s / float64(hi-lo)
 }
 
-// net is a built Net: one program per batch size sharing parameters.
-type net struct {
-	spec  Net
-	seed  uint64
-	first *graph.Program
-	progs map[int]*graph.Program
-}
-
-func (n *net) program(batch int) (*graph.Program, error) {
-	if p, ok := n.progs[batch]; ok {
-		return p, nil
+// model builds n as an mlp.Model (784 inputs, 10 classes, float32) with
+// the weights drawn from n.Init.
+func (n Net) model(seed uint64) (*mlp.Model, error) {
+	act := n.Activation
+	if act == "" {
+		act = "relu"
 	}
-	b := graph.NewBuilder(n.seed)
-	b.Share(n.first)
-	x, err := b.Input("x", tensor.Float32, batch, 784)
+	cfg := mlp.Config{Inputs: 784, Hidden: n.Hidden, Classes: 10, Activation: act, Init: n.Init.String(),
+		BatchNorm: n.BatchNorm, Dropout: n.Dropout, Dtype: "float32", Seed: seed}
+	m, err := mlp.NewWithInit(cfg, n.Init)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	y, err := b.Input("y", tensor.Int, batch)
-	if err != nil {
-		return nil, err
-	}
-	var act func(*gorgonia.Node) (*gorgonia.Node, error)
-	switch n.spec.Activation {
-	case "relu", "":
-		act = ops.ReLU
-	case "tanh":
-		act = ops.Tanh
-	default:
-		return nil, fmt.Errorf("%w: activation %q", ErrConfig, n.spec.Activation)
-	}
-	zeros := initializers.Zeros()
-	h, in := x, 784
-	layer := func(name string, units int) (*gorgonia.Node, error) {
-		w, err := b.Param(name+"/w", tensor.Float32, n.spec.Init, in, units)
-		if err != nil {
-			return nil, err
-		}
-		return ops.MatMul(h, w)
-	}
-	for i, units := range n.spec.Hidden {
-		l := i + 1
-		if h, err = layer(fmt.Sprintf("fc%d", l), units); err != nil {
-			return nil, err
-		}
-		if n.spec.BatchNorm {
-			h, err = ops.BatchNorm(b, fmt.Sprintf("bn%d", l), h, ops.BatchNormOptions{})
-		} else {
-			var bias *gorgonia.Node
-			if bias, err = b.Param(fmt.Sprintf("fc%d/b", l), tensor.Float32, zeros, units); err == nil {
-				h, err = ops.BiasAdd(h, bias)
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		if h, err = act(h); err != nil {
-			return nil, err
-		}
-		if n.spec.Dropout > 0 {
-			if h, err = ops.Dropout(b, h, n.spec.Dropout); err != nil {
-				return nil, err
-			}
-		}
-		in = units
-	}
-	logits, err := layer("out", 10)
-	if err != nil {
-		return nil, err
-	}
-	bias, err := b.Param("out/b", tensor.Float32, zeros, 10)
-	if err != nil {
-		return nil, err
-	}
-	if logits, err = ops.BiasAdd(logits, bias); err != nil {
-		return nil, err
-	}
-	loss, err := ops.SoftmaxCrossEntropy(logits, y)
-	if err != nil {
-		return nil, err
-	}
-	p, err := b.Compile(loss, logits)
-	if err != nil {
-		return nil, err
-	}
-	if n.first == nil {
-		n.first = p
-	} else {
-		p.SetMode(n.first.Mode())
-	}
-	n.progs[batch] = p
-	return p, nil
-}
-
-func (n *net) setMode(m graph.Mode) {
-	for _, p := range n.progs {
-		p.SetMode(m)
-	}
-}
-
-func (n *net) close() {
-	for _, p := range n.progs {
-		p.Close()
-	}
+	return m, nil
 }
 
 // batchBuf is a reusable batch of float32 images and labels.
@@ -240,16 +148,19 @@ func fit(ctx context.Context, r Setup, data train.Data, seed uint64) (Curve, err
 	if err != nil {
 		return c, fmt.Errorf("experiments: %s: %w", r.Name, err)
 	}
-	n := &net{spec: r.Net, seed: seed, progs: map[int]*graph.Program{}}
-	defer n.close()
-	prog, err := n.program(r.Batch)
+	n, err := r.Net.model(seed)
+	if err != nil {
+		return c, fmt.Errorf("experiments: %s: %w", r.Name, err)
+	}
+	defer n.Close()
+	prog, err := n.Program(r.Batch)
 	if err != nil {
 		return c, fmt.Errorf("experiments: %s: %w", r.Name, err)
 	}
 	buf := newBatchBuf(r.Batch)
 	steps := data.Train.N / r.Batch
 	for epoch := 1; epoch <= r.Epochs; epoch++ {
-		n.setMode(graph.Train)
+		n.SetMode(graph.Train)
 		perm := rand.New(rand.NewPCG(seed, 0xe90c+uint64(epoch))).Perm(data.Train.N)
 		for s := range steps {
 			if err := ctx.Err(); err != nil {
@@ -272,10 +183,10 @@ func fit(ctx context.Context, r Setup, data train.Data, seed uint64) (Curve, err
 			}
 		}
 		e := EpochMetrics{Epoch: epoch}
-		if e.TrainLoss, e.TrainAcc, err = n.evaluate(data.Train); err != nil {
+		if e.TrainLoss, e.TrainAcc, err = evaluate(n, data.Train); err != nil {
 			return c, fmt.Errorf("experiments: %s: %w", r.Name, err)
 		}
-		if e.TestLoss, e.TestAcc, err = n.evaluate(data.Test); err != nil {
+		if e.TestLoss, e.TestAcc, err = evaluate(n, data.Test); err != nil {
 			return c, fmt.Errorf("experiments: %s: %w", r.Name, err)
 		}
 		c.Epochs = append(c.Epochs, e)
@@ -283,10 +194,10 @@ func fit(ctx context.Context, r Setup, data train.Data, seed uint64) (Curve, err
 	return c, nil
 }
 
-// evaluate returns the mean loss and accuracy on d in Eval mode.
-func (n *net) evaluate(d *mnist.Dataset) (loss, acc float64, err error) {
-	n.setMode(graph.Eval)
-	defer n.setMode(graph.Train)
+// evaluate returns the mean loss and accuracy of n on d in Eval mode.
+func evaluate(n *mlp.Model, d *mnist.Dataset) (loss, acc float64, err error) {
+	n.SetMode(graph.Eval)
+	defer n.SetMode(graph.Train)
 	const eb = 500
 	bufs := map[int]*batchBuf{}
 	idx := make([]int, eb)
@@ -304,7 +215,7 @@ func (n *net) evaluate(d *mnist.Dataset) (loss, acc float64, err error) {
 		if err := mnist.Gather(d, idx[:m], mnist.Unit, buf.x, buf.y); err != nil {
 			return 0, 0, err
 		}
-		p, err := n.program(m)
+		p, err := n.Program(m)
 		if err != nil {
 			return 0, 0, err
 		}

@@ -29,7 +29,7 @@ type Config struct {
 // Default returns the configuration `gradlab train` runs without flags: the
 // mlp.Default model, AdamW (lr 0.002, decoupled weight decay 0.05) with a
 // cosine schedule, batches of 64, 10 epochs, standardized pixels, seed 1. It
-// reaches 98.6% test accuracy on MNIST (the README records the run).
+// reaches 98.58% test accuracy on MNIST (the README records the run).
 func Default() Config {
 	return Config{
 		Model:     mlp.Default(),
