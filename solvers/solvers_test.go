@@ -272,6 +272,9 @@ func TestSetLR(t *testing.T) {
 // TestZeroAllocs checks that a steady-state Step allocates nothing, single-threaded
 // (testing.AllocsPerRun runs with GOMAXPROCS 1) and with the parallel path.
 func TestZeroAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	for name, cfg := range configs() {
 		for _, dt := range dtypes {
 			t.Run(fmt.Sprintf("%s/%v", name, dt), func(t *testing.T) {
