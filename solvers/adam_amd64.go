@@ -8,24 +8,40 @@ import (
 )
 
 // adamF32SSE is adamKernel for float32, four lanes at a time with SSE
-// (baseline amd64, no CPU detection needed): same operations in the same
-// order, no fused multiply-add, so results are bit-identical to the Go loop.
+// (baseline amd64, no CPU detection needed; adamF64SSE is the float64 twin):
+// same operations in the same order, no fused multiply-add, so results are
+// bit-identical to the Go loop.
 //
 //go:noescape
 func adamF32SSE(w, g, m, v []float32, c *[16]float32)
 
-// adamFast runs the vector kernel on float32 and returns how many leading
-// elements it did (a multiple of 4); the caller's Go loop does the rest.
+//go:noescape
+func adamF64SSE(w, g, m, v []float64, c *[12]float64)
+
+// adamFast runs the vector kernel (four float32 or two float64 lanes) and
+// returns how many leading elements it did; the caller's Go loop does the rest.
 func adamFast[T Float](w, g, m, v []T, h *hyper[T]) int {
-	if unsafe.Sizeof(T(0)) != 4 || len(w) < 4 {
+	if unsafe.Sizeof(T(0)) == 4 {
+		n := len(w) &^ 3
+		if n == 0 {
+			return 0
+		}
+		_, _, _ = g[n-1], m[n-1], v[n-1]
+		abs, tiny := math.Float32frombits(0x7fffffff), f32(h.tiny)
+		c := [16]float32{f32(h.lr), f32(h.b1), f32(h.b2), f32(h.omb1), f32(h.omb2), f32(h.eps), f32(h.s2), f32(h.decay),
+			abs, abs, abs, abs, tiny, tiny, tiny, tiny}
+		adamF32SSE(f32s(w[:n]), f32s(g[:n]), f32s(m[:n]), f32s(v[:n]), &c)
+		return n
+	}
+	n := len(w) &^ 1
+	if n == 0 {
 		return 0
 	}
-	n := len(w) &^ 3
 	_, _, _ = g[n-1], m[n-1], v[n-1]
-	abs, tiny := math.Float32frombits(0x7fffffff), f32(h.tiny)
-	c := [16]float32{f32(h.lr), f32(h.b1), f32(h.b2), f32(h.omb1), f32(h.omb2), f32(h.eps), f32(h.s2), f32(h.decay),
-		abs, abs, abs, abs, tiny, tiny, tiny, tiny}
-	adamF32SSE(f32s(w[:n]), f32s(g[:n]), f32s(m[:n]), f32s(v[:n]), &c)
+	abs, tiny := math.Float64frombits(0x7fffffffffffffff), f64(h.tiny)
+	c := [12]float64{f64(h.lr), f64(h.b1), f64(h.b2), f64(h.omb1), f64(h.omb2), f64(h.eps), f64(h.s2), f64(h.decay),
+		abs, abs, tiny, tiny}
+	adamF64SSE(f64s(w[:n]), f64s(g[:n]), f64s(m[:n]), f64s(v[:n]), &c)
 	return n
 }
 

@@ -78,3 +78,77 @@ loop:
 
 done:
 	RET
+
+// func adamF64SSE(w, g, m, v []float64, c *[12]float64)
+// c = {a, b1, b2, omb1, omb2, eps, s2, decay, absmask×2, tiny×2}: adamF32SSE
+// for float64, two lanes at a time (SSE2), the same operations in the same order.
+TEXT ·adamF64SSE(SB), NOSPLIT, $0-104
+	MOVQ w_base+0(FP), DI
+	MOVQ w_len+8(FP), CX
+	MOVQ g_base+24(FP), SI
+	MOVQ m_base+48(FP), R8
+	MOVQ v_base+72(FP), R9
+	MOVQ c+96(FP), AX
+	MOVSD 0(AX), X8
+	SHUFPD $0, X8, X8
+	MOVSD 8(AX), X9
+	SHUFPD $0, X9, X9
+	MOVSD 16(AX), X10
+	SHUFPD $0, X10, X10
+	MOVSD 24(AX), X11
+	SHUFPD $0, X11, X11
+	MOVSD 32(AX), X12
+	SHUFPD $0, X12, X12
+	MOVSD 40(AX), X13
+	SHUFPD $0, X13, X13
+	MOVSD 48(AX), X14
+	SHUFPD $0, X14, X14
+	MOVSD 56(AX), X15
+	SHUFPD $0, X15, X15
+	XORPD X7, X7
+	SHRQ $1, CX
+	XORQ BX, BX
+
+loop64:
+	TESTQ CX, CX
+	JZ done64
+	MOVUPD (SI)(BX*1), X0 // g
+	MOVUPD (R8)(BX*1), X1 // m
+	MULPD X9, X1          // b1*m
+	MOVAPD X0, X2
+	MULPD X11, X2         // omb1*g
+	ADDPD X2, X1          // mi
+	MOVUPD 64(AX), X2     // abs mask
+	ANDPD X1, X2          // |mi|
+	MOVUPD 80(AX), X4     // tiny
+	CMPPD X4, X2, $5      // |mi| >= tiny (or NaN)
+	ANDPD X2, X1          // flush subnormal mi to 0
+	MOVUPD X1, (R8)(BX*1)
+	MOVUPD (R9)(BX*1), X3 // v
+	MULPD X10, X3         // b2*v
+	MOVAPD X0, X4
+	MULPD X0, X4          // g*g
+	MULPD X12, X4         // omb2*(g*g)
+	ADDPD X4, X3          // vi
+	MOVUPD 80(AX), X5     // tiny
+	MOVAPD X3, X2
+	CMPPD X5, X2, $5      // vi >= tiny (or NaN)
+	ANDPD X2, X3          // flush subnormal vi to 0
+	MOVUPD X3, (R9)(BX*1)
+	SQRTPD X3, X5         // sqrt(vi)
+	MULPD X14, X5         // *s2
+	ADDPD X13, X5         // +eps
+	MOVAPD X8, X6
+	MULPD X1, X6          // a*mi
+	DIVPD X5, X6          // (a*mi)/den
+	MOVUPD (DI)(BX*1), X0 // w
+	MULPD X15, X0         // w*decay
+	SUBPD X6, X0
+	MOVUPD X0, (DI)(BX*1)
+	MOVUPD X7, (SI)(BX*1) // g = 0
+	ADDQ $16, BX
+	DECQ CX
+	JMP loop64
+
+done64:
+	RET

@@ -10,38 +10,45 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestAdamFastBitIdentical checks the vector Adam kernel against the Go loop
-// bit for bit, for lengths that do and do not divide by 4.
+// TestAdamFastBitIdentical checks the vector Adam kernels (float32 and
+// float64) against the scalar formula bit for bit, for lengths that do and
+// do not divide by the vector width, with moments about to turn subnormal.
 func TestAdamFastBitIdentical(t *testing.T) {
+	adamCheck[float32](t, 0x1p-126)
+	adamCheck[float64](t, 0x1p-1022)
+}
+
+func adamCheck[T Float](t *testing.T, tiny float64) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{1, 3, 4, 7, 64, 1001} {
-		mk := func() []float32 {
-			x := make([]float32, n)
+	for _, n := range []int{1, 2, 3, 4, 7, 64, 1001} {
+		mk := func() []T {
+			x := make([]T, n)
 			for i := range x {
-				x[i] = float32(r.NormFloat64())
+				x[i] = T(r.NormFloat64())
 			}
 			return x
 		}
 		w, g, m, v := mk(), mk(), mk(), mk()
 		for i := range v {
-			v[i] = float32(math.Abs(float64(v[i])))
+			v[i] = T(math.Abs(float64(v[i])))
 			if i%3 == 1 { // moments about to become subnormal: the flush must agree too
-				g[i], m[i], v[i] = 0, 1.2e-38, 1.2e-38
+				g[i], m[i], v[i] = 0, T(1.01*tiny), T(1.01*tiny)
 			}
 		}
-		h := castHyper[float32](&hyper[float64]{lr: 0.0123, b1: 0.9, b2: 0.999, omb1: 0.1, omb2: 1 - 0.999, eps: 1e-8, s2: 1.7, decay: 0.999})
-		w2, g2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), g...), append([]float32(nil), m...), append([]float32(nil), v...)
+		h := castHyper[T](&hyper[float64]{lr: 0.0123, b1: 0.9, b2: 0.999, omb1: 0.1, omb2: 1 - 0.999, eps: 1e-8, s2: 1.7, decay: 0.999})
+		w2, g2, m2, v2 := append([]T(nil), w...), append([]T(nil), g...), append([]T(nil), m...), append([]T(nil), v...)
 		adamKernel(w, g, m, v, &h)
-		// Reference: the scalar loop alone.
+		// Reference: the scalar formula alone.
 		a, b1, b2, omb1, omb2, eps, s2, decay := h.lr, h.b1, h.b2, h.omb1, h.omb2, h.eps, h.s2, h.decay
+		flushed := 0
 		for i := range w2 {
 			gi := g2[i]
 			mi := b1*m2[i] + omb1*gi
 			vi := b2*v2[i] + omb2*(gi*gi)
-			if math.Abs(float64(mi)) < 0x1p-126 {
-				mi = 0
+			if math.Abs(float64(mi)) < tiny {
+				mi, flushed = 0, flushed+1
 			}
-			if vi < 0x1p-126 {
+			if float64(vi) < tiny {
 				vi = 0
 			}
 			m2[i], v2[i] = mi, vi
@@ -52,6 +59,9 @@ func TestAdamFastBitIdentical(t *testing.T) {
 		require.Equal(t, m2, m)
 		require.Equal(t, v2, v)
 		require.Equal(t, g2, g)
+		if n > 3 {
+			require.Positive(t, flushed, "the case exercises the flush")
+		}
 	}
 }
 
