@@ -105,32 +105,3 @@ func (grayPalette) Colors() []color.Color {
 }
 
 var _ palette.Palette = grayPalette{}
-
-// Plain is Lines without point markers, for long series (a loss per step).
-func Plain(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = xlabel
-	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
-	p.Add(plotter.NewGrid())
-	for i, s := range series {
-		if len(s.X) != len(s.Y) {
-			return nil, fmt.Errorf("plots: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
-		}
-		pts := make(plotter.XYs, len(s.X))
-		for j := range s.X {
-			pts[j] = plotter.XY{X: s.X[j], Y: s.Y[j]}
-		}
-		l, err := plotter.NewLine(pts)
-		if err != nil {
-			return nil, fmt.Errorf("plots: series %q: %w", s.Name, err)
-		}
-		l.Color = plotutil.Color(i)
-		l.Dashes = plotutil.Dashes(i / 7)
-		l.Width = vg.Points(1.3)
-		p.Add(l)
-		p.Legend.Add(s.Name, l)
-	}
-	return p, nil
-}

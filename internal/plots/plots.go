@@ -25,6 +25,15 @@ type Series struct {
 
 // Lines returns a plot of the series with a title, axis labels and a legend.
 func Lines(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
+	return lines(title, xlabel, ylabel, true, series)
+}
+
+// Plain is Lines without point markers, for long series (a loss per step).
+func Plain(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
+	return lines(title, xlabel, ylabel, false, series)
+}
+
+func lines(title, xlabel, ylabel string, markers bool, series []Series) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
@@ -46,6 +55,12 @@ func Lines(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
 		c := plotutil.Color(i)
 		l.Color, sc.Color = c, c
 		l.Dashes = plotutil.Dashes(i / 7)
+		if !markers {
+			l.Width = vg.Points(1.3)
+			p.Add(l)
+			p.Legend.Add(s.Name, l)
+			continue
+		}
 		sc.Shape = plotutil.Shape(i)
 		sc.Radius = vg.Points(2)
 		p.Add(l, sc)
