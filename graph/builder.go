@@ -139,6 +139,9 @@ func (b *Builder) Inputs() []*gorgonia.Node { return slices.Clone(b.inputs) }
 // Params returns the learnable parameters in creation order.
 func (b *Builder) Params() []*gorgonia.Node { return slices.Clone(b.params) }
 
+// States returns the registered state tensors in registration order.
+func (b *Builder) States() []State { return slices.Clone(b.states) }
+
 func (b *Builder) claim(kind, name string) error {
 	if name == "" {
 		return b.Fail(fmt.Errorf("%w: %s name is empty", ErrName, kind))

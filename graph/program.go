@@ -303,6 +303,13 @@ func (p *Program) Learnables() []gorgonia.ValueGrad {
 // model, which is how a checkpoint restores them.
 func (p *Program) States() []State { return slices.Clone(p.states) }
 
+// Input returns the declared input of the given name, if the program reads
+// it: its Shape and Dtype are what every feed of that name must have.
+func (p *Program) Input(name string) (*gorgonia.Node, bool) {
+	n, ok := p.inputs[name]
+	return n, ok
+}
+
 // Param returns the parameter with the given name.
 func (p *Program) Param(name string) (*gorgonia.Node, bool) {
 	for _, n := range p.params {

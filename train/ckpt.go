@@ -14,7 +14,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/checkpoint"
-	"github.com/gradlab/gradlab/models/mlp"
 )
 
 // Tensor name prefixes in a checkpoint.
@@ -57,8 +56,12 @@ func fromJS(j epochJS) Epoch {
 }
 
 // ModelTensors returns the model's parameters and states under their
-// checkpoint names.
-func ModelTensors(m *mlp.Model) (map[string]*tensor.Dense, error) {
+// checkpoint names ("param/fc1/w", "state/bn1/running_mean"). The model must
+// have compiled a program (which makes its parameters).
+func ModelTensors(m Model) (map[string]*tensor.Dense, error) {
+	if len(m.Params()) == 0 && len(m.States()) == 0 {
+		return nil, fmt.Errorf("%w: the model has no parameters or states yet (compile a program first)", ErrCheckpoint)
+	}
 	out := map[string]*tensor.Dense{}
 	for _, n := range m.Params() {
 		d, ok := n.Value().(*tensor.Dense)
@@ -110,6 +113,19 @@ func (r *run) save(dir string) error {
 	return checkpoint.Write(filepath.Join(dir, CheckpointFile), &checkpoint.File{Tensors: tensors, Metadata: meta})
 }
 
+// ReadCheckpoint reads the checkpoint at path and the run configuration it holds.
+func ReadCheckpoint(path string) (*checkpoint.File, Config, error) {
+	f, err := checkpoint.Read(path)
+	if err != nil {
+		return nil, Config{}, err
+	}
+	cfg, err := ConfigOf(f)
+	if err != nil {
+		return nil, cfg, fmt.Errorf("%w (%s)", err, path)
+	}
+	return f, cfg, nil
+}
+
 // ConfigOf returns the run configuration stored in a checkpoint.
 func ConfigOf(f *checkpoint.File) (Config, error) {
 	c, err := ReadConfig([]byte(f.Metadata["config"]))
@@ -132,7 +148,7 @@ func (r *run) restore(path string) error {
 	}
 	a, b := saved, r.cfg
 	a.Epochs, b.Epochs = 0, 0
-	if !reflect.DeepEqual(a, b) {
+	if jsonOf(a) != jsonOf(b) {
 		return fmt.Errorf("%w: %s was written by a run with config %s; this run has %s", ErrCheckpoint, path, jsonOf(saved), jsonOf(r.cfg))
 	}
 	if err := RestoreModel(r.model, f); err != nil {
@@ -171,7 +187,7 @@ func jsonOf(v any) string {
 // Every tensor the model has must be in f with the same dtype and shape, and
 // f must hold no model tensor that m lacks; the error names the first
 // difference.
-func RestoreModel(m *mlp.Model, f *checkpoint.File) error {
+func RestoreModel(m Model, f *checkpoint.File) error {
 	have, err := ModelTensors(m)
 	if err != nil {
 		return err

@@ -38,6 +38,16 @@ func ReadConfig(b []byte) (Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("%w: config: %w", ErrConfig, err)
 	}
+	// config.json indents the specs; keep them in their compact form.
+	for _, s := range []*Spec{&c.Model, &c.Data} {
+		if len(s.Config) > 0 {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, s.Config); err != nil {
+				return c, fmt.Errorf("%w: config of %s: %w", ErrConfig, s.Name, err)
+			}
+			s.Config = buf.Bytes()
+		}
+	}
 	return c, nil
 }
 

@@ -11,11 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"gorgonia.org/tensor"
+	"gorgonia.org/gorgonia"
 
-	"github.com/gradlab/gradlab/datasets/mnist"
+	"github.com/gradlab/gradlab/datasets"
 	"github.com/gradlab/gradlab/graph"
-	"github.com/gradlab/gradlab/models/mlp"
 	"github.com/gradlab/gradlab/solvers"
 )
 
@@ -25,18 +24,57 @@ const shuffleStream = 0x5eed0000
 // CheckpointFile is the name of the checkpoint in the output directory.
 const CheckpointFile = "checkpoint.safetensors"
 
-// Options control a run's outputs; they do not change its numbers.
+// Model is what the trainer trains: a family of programs, one per batch
+// size, sharing parameters and states (nn.Model is one). Every program reads
+// the examples as input "x" (batch, …) and the integer labels as "y"
+// (batch), returns the mean loss, and gives the logits (batch, classes) as
+// Output(0).
+type Model interface {
+	Program(batch int) (*graph.Program, error)
+	// Params and States list the model's tensors once a program exists.
+	Params() []*gorgonia.Node
+	States() []graph.State
+	// SetMode sets the mode of every program, including later ones.
+	SetMode(graph.Mode)
+}
+
+// Data is the training and test data of a run.
+type Data struct {
+	Train, Test datasets.Dataset
+}
+
+// Step is what the step hook sees after each training step.
+type Step struct {
+	Epoch    int     // from 1
+	Step     int     // global step, from 0
+	Examples int     // in this batch
+	Loss     float64 // mean loss of the batch, in Train mode
+	LR       float64 // learning rate of the step
+}
+
+// Options control a run's outputs and hooks; they do not change its numbers
+// (unless a hook stops the run).
 type Options struct {
 	Out      string    // output directory (metrics.csv, curves.png, config.json, checkpoint); "" writes nothing
 	Resume   bool      // continue from Out/checkpoint.safetensors
 	Log      io.Writer // one line per epoch; nil for none
 	Progress io.Writer // a progress bar per epoch (use only on a terminal); nil for none
+	// OnStep is called after every step (also with the NaN loss of a step
+	// that diverged, before Train returns ErrDiverged). Returning ErrStop
+	// ends the run at once: the unfinished epoch is not recorded.
+	OnStep func(Step) error
+	// OnEpoch is called with each epoch's metrics once they are recorded
+	// (and checkpointed). Returning ErrStop ends the run after that epoch.
+	OnEpoch func(Epoch) error
 }
 
 // Epoch holds one row of metrics.csv (and validation numbers when a
 // validation set is held out).
 type Epoch struct {
-	Epoch               int
+	Epoch int
+	// TrainLoss and TrainAcc are the running means over the epoch's steps
+	// (Train mode, as the solver saw them), or with Config.EvalTrain the
+	// whole training set's numbers in Eval mode after the epoch.
 	TrainLoss, TrainAcc float64
 	TestLoss, TestAcc   float64
 	ValLoss, ValAcc     float64 // NaN without a validation set
@@ -47,39 +85,33 @@ type Epoch struct {
 // Result is what a run produced.
 type Result struct {
 	Epochs  []Epoch
-	Stopped string // why the run ended early ("early stopping: …"), or ""
-}
-
-// Data is the training and test data of a run.
-type Data struct {
-	Train, Test *mnist.Dataset
+	Stopped string // why the run ended early ("early stopping: …", a hook's ErrStop), or ""
 }
 
 // run is the state of a run that a checkpoint saves.
 type run struct {
 	cfg     Config
-	model   *mlp.Model
+	model   Model
 	solver  solvers.Solver
-	train   *mnist.Dataset
-	val     *mnist.Dataset // nil without validation
-	test    *mnist.Dataset
-	scaling mnist.Scaling
-	feed    feeder
+	train   datasets.Dataset
+	val     datasets.Dataset // nil without validation
+	test    datasets.Dataset
+	feed    *feeder
 	history []Epoch
 	best    float64 // best validation loss
 	bad     int     // epochs since it improved
 	step    int     // global step
 }
 
-// Train runs cfg on data. It validates everything before any work starts;
-// on a NaN or infinite loss it stops with ErrDiverged and leaves the last
-// good checkpoint in place.
-func Train(ctx context.Context, cfg Config, data Data, opt Options) (*Result, error) {
-	r, err := newRun(cfg, data)
+// Train trains m on data as cfg says. It validates everything, including
+// that the data fits the model, before any work starts; on a NaN or infinite
+// loss it stops with ErrDiverged and leaves the last good checkpoint in
+// place. The caller owns m (and closes it).
+func Train(ctx context.Context, cfg Config, m Model, data Data, opt Options) (*Result, error) {
+	r, err := newRun(cfg, m, data)
 	if err != nil {
 		return nil, err
 	}
-	defer r.model.Close()
 	if opt.Out != "" {
 		if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
@@ -99,13 +131,23 @@ func Train(ctx context.Context, cfg Config, data Data, opt Options) (*Result, er
 		}
 	}
 	res := &Result{Epochs: r.history}
+	stop := func(err error) (*Result, error) {
+		if errors.Is(err, ErrStop) {
+			res.Stopped = err.Error()
+			if opt.Log != nil {
+				fmt.Fprintln(opt.Log, res.Stopped)
+			}
+			return res, nil
+		}
+		return res, err
+	}
 	for epoch := len(r.history) + 1; epoch <= r.cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		e, err := r.epoch(ctx, epoch, opt.Progress)
+		e, err := r.epoch(ctx, epoch, opt)
 		if err != nil {
-			return res, err
+			return stop(err)
 		}
 		r.history = append(r.history, e)
 		res.Epochs = r.history
@@ -124,104 +166,130 @@ func Train(ctx context.Context, cfg Config, data Data, opt Options) (*Result, er
 				return res, err
 			}
 		}
-		if r.cfg.Patience > 0 && r.bad >= r.cfg.Patience {
-			res.Stopped = fmt.Sprintf("early stopping: validation loss has not improved on %.6f for %d epochs", r.best, r.bad)
-			if opt.Log != nil {
-				fmt.Fprintln(opt.Log, res.Stopped)
+		if opt.OnEpoch != nil {
+			if err := opt.OnEpoch(e); err != nil {
+				return stop(err)
 			}
-			break
+		}
+		if r.cfg.Patience > 0 && r.bad >= r.cfg.Patience {
+			return stop(fmt.Errorf("%w: early stopping: validation loss has not improved on %.6f for %d epochs", ErrStop, r.best, r.bad))
 		}
 	}
 	return res, nil
 }
 
-func newRun(cfg Config, data Data) (*run, error) {
+func newRun(cfg Config, m Model, data Data) (*run, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if data.Train == nil || data.Test == nil {
-		return nil, fmt.Errorf("%w: training and test data are required", ErrConfig)
+	if m == nil {
+		return nil, fmt.Errorf("%w: no model", ErrConfig)
 	}
-	cfg.Model.Seed = cfg.Seed
-	r := &run{cfg: cfg, test: data.Test, train: data.Train, best: math.Inf(1)}
-	r.scaling, _ = mnist.ParseScaling(cfg.Scaling)
+	if data.Train == nil || data.Test == nil {
+		return nil, fmt.Errorf("%w: training and test data are required", ErrData)
+	}
+	r := &run{cfg: cfg, model: m, best: math.Inf(1)}
 	var err error
-	if cfg.TrainLimit > 0 && cfg.TrainLimit < r.train.N {
-		if r.train, err = r.train.Slice(0, cfg.TrainLimit); err != nil {
+	if cfg.TrainLimit > 0 {
+		if r.train, err = datasets.Head(data.Train, cfg.TrainLimit); err != nil {
 			return nil, err
 		}
+	} else {
+		r.train = data.Train
 	}
-	if cfg.TestLimit > 0 && cfg.TestLimit < r.test.N {
-		if r.test, err = r.test.Slice(0, cfg.TestLimit); err != nil {
+	if r.test, err = data.Test, nil; cfg.TestLimit > 0 {
+		if r.test, err = datasets.Head(data.Test, cfg.TestLimit); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.Validation > 0 {
-		if cfg.Validation >= r.train.N {
-			return nil, fmt.Errorf("%w: validation = %d leaves no training data (%d examples)", ErrConfig, cfg.Validation, r.train.N)
+		if cfg.Validation >= r.train.Len() {
+			return nil, fmt.Errorf("%w: validation = %d leaves no training data (%d examples)", ErrConfig, cfg.Validation, r.train.Len())
 		}
-		if r.train, r.val, err = r.train.Split(cfg.Validation, cfg.Seed); err != nil {
+		if r.train, r.val, err = datasets.Split(r.train, cfg.Validation, cfg.Seed); err != nil {
 			return nil, err
 		}
 	}
-	if f := r.train.Features(); f != cfg.Model.Inputs {
-		return nil, fmt.Errorf("%w: the data has %d features per example, the model takes %d", ErrConfig, f, cfg.Model.Inputs)
+	if r.train.Len() == 0 {
+		return nil, fmt.Errorf("%w: the training set is empty", ErrData)
 	}
-	if r.model, err = mlp.New(cfg.Model); err != nil {
-		return nil, err
+	if cfg.DropLast && r.train.Len() < cfg.Batch {
+		return nil, fmt.Errorf("%w: drop_last with batch %d leaves no step in %d training examples", ErrConfig, cfg.Batch, r.train.Len())
 	}
 	if r.solver, err = solvers.New(cfg.Optimizer, cfg.Solver); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	// Build the full-batch program now: it creates the parameters.
-	if _, err := r.model.Program(min(cfg.Batch, r.train.N)); err != nil {
+	// Build the full-batch program now: it creates the parameters, and its
+	// inputs say what the data must look like.
+	p, err := m.Program(min(cfg.Batch, r.train.Len()))
+	if err != nil {
 		return nil, err
 	}
-	r.feed = newFeeder(r.model.Dtype())
+	for _, d := range []struct {
+		name string
+		d    datasets.Dataset
+	}{{"training", r.train}, {"test", r.test}, {"validation", r.val}} {
+		if d.d != nil {
+			if err := fits(p, d.name, d.d); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.feed = newFeeder()
 	return r, nil
 }
 
-func (r *run) stepsPerEpoch() int { return (r.train.N + r.cfg.Batch - 1) / r.cfg.Batch }
+func (r *run) stepsPerEpoch() int {
+	if r.cfg.DropLast {
+		return r.train.Len() / r.cfg.Batch
+	}
+	return (r.train.Len() + r.cfg.Batch - 1) / r.cfg.Batch
+}
 
 // epoch trains one epoch and evaluates.
-func (r *run) epoch(ctx context.Context, epoch int, progress io.Writer) (Epoch, error) {
+func (r *run) epoch(ctx context.Context, epoch int, opt Options) (Epoch, error) {
 	start := time.Now()
 	e := Epoch{Epoch: epoch, ValLoss: math.NaN(), ValAcc: math.NaN()}
-	perm := rand.New(rand.NewPCG(r.cfg.Seed, shuffleStream+uint64(epoch))).Perm(r.train.N)
+	n := r.train.Len()
+	perm := rand.New(rand.NewPCG(r.cfg.Seed, shuffleStream+uint64(epoch))).Perm(n)
 	spe := r.stepsPerEpoch()
 	total := spe * r.cfg.Epochs
 	base := r.cfg.Solver.LR
 	if base == 0 {
 		base = r.solver.LR() // the solver's default
 	}
-	bar := newBar(progress, r.train.N, fmt.Sprintf("epoch %d/%d", epoch, r.cfg.Epochs))
+	bar := newBar(opt.Progress, min(spe*r.cfg.Batch, n), fmt.Sprintf("epoch %d/%d", epoch, r.cfg.Epochs))
 	r.model.SetMode(graph.Train)
 	var sumLoss float64
 	var correct, seen int
-	for lo := 0; lo < r.train.N; lo += r.cfg.Batch {
+	for s := range spe {
 		if err := ctx.Err(); err != nil {
 			return e, err
 		}
-		idx := perm[lo:min(lo+r.cfg.Batch, r.train.N)]
+		idx := perm[s*r.cfg.Batch : min((s+1)*r.cfg.Batch, n)]
 		prog, err := r.model.Program(len(idx))
 		if err != nil {
 			return e, err
 		}
-		feeds, labels, err := r.feed.fill(r.train, idx, r.scaling)
+		b, err := r.feed.fill(prog, r.train, idx)
 		if err != nil {
 			return e, err
 		}
 		e.LR = r.cfg.Schedule.LR(base, r.step, spe, total)
 		r.solver.SetLR(e.LR)
-		if err := prog.Run(feeds); err != nil {
+		if err := prog.Run(b.feeds); err != nil {
 			return e, fmt.Errorf("train: epoch %d step %d: %w", epoch, r.step, err)
 		}
 		loss := prog.Loss()
+		info := Step{Epoch: epoch, Step: r.step, Examples: len(idx), Loss: loss, LR: e.LR}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			if opt.OnStep != nil {
+				opt.OnStep(info) // the run ends either way
+			}
 			return e, fmt.Errorf("%w: loss is %v at epoch %d, step %d (learning rate %g); the checkpoint of epoch %d is kept",
 				ErrDiverged, loss, epoch, r.step, e.LR, epoch-1)
 		}
-		c, err := r.feed.correct(prog.Output(0), labels)
+		c, err := b.correct(prog)
 		if err != nil {
 			return e, err
 		}
@@ -233,73 +301,36 @@ func (r *run) epoch(ctx context.Context, epoch int, progress io.Writer) (Epoch, 
 		correct += c
 		seen += len(idx)
 		bar.update(len(idx), sumLoss/float64(seen), float64(correct)/float64(seen))
+		if opt.OnStep != nil {
+			if err := opt.OnStep(info); err != nil {
+				return e, err
+			}
+		}
 	}
 	bar.finish()
 	e.TrainLoss, e.TrainAcc = sumLoss/float64(seen), float64(correct)/float64(seen)
-	var err error
-	if e.TestLoss, e.TestAcc, _, err = r.evaluate(r.test); err != nil {
-		return e, err
+	evals := []struct {
+		d         datasets.Dataset
+		loss, acc *float64
+	}{{r.test, &e.TestLoss, &e.TestAcc}, {r.val, &e.ValLoss, &e.ValAcc}}
+	if r.cfg.EvalTrain {
+		evals = append(evals, struct {
+			d         datasets.Dataset
+			loss, acc *float64
+		}{r.train, &e.TrainLoss, &e.TrainAcc})
 	}
-	if r.val != nil {
-		if e.ValLoss, e.ValAcc, _, err = r.evaluate(r.val); err != nil {
+	for _, ev := range evals {
+		if ev.d == nil {
+			continue
+		}
+		res, err := evaluate(r.model, r.feed, ev.d, r.cfg.Batch)
+		if err != nil {
 			return e, err
 		}
+		*ev.loss, *ev.acc = res.Loss, res.Accuracy
 	}
 	e.Seconds = time.Since(start).Seconds()
 	return e, nil
-}
-
-// evaluate runs d through the model in Eval mode and returns the mean loss,
-// the accuracy and the confusion matrix (rows: true class, columns: predicted).
-func (r *run) evaluate(d *mnist.Dataset) (loss, acc float64, confusion [][]int, err error) {
-	return evaluate(r.model, r.feed, d, r.scaling, r.cfg.Batch)
-}
-
-func evaluate(m *mlp.Model, f feeder, d *mnist.Dataset, s mnist.Scaling, batch int) (loss, acc float64, confusion [][]int, err error) {
-	m.SetMode(graph.Eval)
-	defer m.SetMode(graph.Train)
-	k := m.Config().Classes
-	confusion = make([][]int, k)
-	for i := range confusion {
-		confusion[i] = make([]int, k)
-	}
-	idx := make([]int, batch)
-	pred := make([]int, batch)
-	var sum float64
-	correct := 0
-	for lo := 0; lo < d.N; lo += batch {
-		n := min(batch, d.N-lo)
-		for i := range n {
-			idx[i] = lo + i
-		}
-		prog, err := m.Program(n)
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		feeds, labels, err := f.fill(d, idx[:n], s)
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		if err := prog.Run(feeds); err != nil {
-			return 0, 0, nil, fmt.Errorf("train: evaluate: %w", err)
-		}
-		sum += prog.Loss() * float64(n)
-		if err := mlp.Predict(prog.Output(0), pred[:n]); err != nil {
-			return 0, 0, nil, err
-		}
-		for i, y := range labels {
-			if y >= 0 && y < k {
-				confusion[y][pred[i]]++
-			}
-			if pred[i] == y {
-				correct++
-			}
-		}
-	}
-	if d.N == 0 {
-		return math.NaN(), math.NaN(), confusion, nil
-	}
-	return sum / float64(d.N), float64(correct) / float64(d.N), confusion, nil
 }
 
 func (e Epoch) line(epochs int) string {
@@ -309,65 +340,4 @@ func (e Epoch) line(epochs int) string {
 		s += fmt.Sprintf("  val loss %.4f acc %.2f%%", e.ValLoss, 100*e.ValAcc)
 	}
 	return s + fmt.Sprintf("  lr %.3g  %.1fs", e.LR, e.Seconds)
-}
-
-// feeder fills a batch's feeds from a dataset, reusing one buffer per batch
-// size, and counts correct predictions.
-type feeder interface {
-	fill(d *mnist.Dataset, idx []int, s mnist.Scaling) (graph.Feeds, []int, error)
-	correct(logits any, labels []int) (int, error)
-}
-
-func newFeeder(dt tensor.Dtype) feeder {
-	if dt == tensor.Float64 {
-		return &batches[float64]{bufs: map[int]*batchBuf[float64]{}}
-	}
-	return &batches[float32]{bufs: map[int]*batchBuf[float32]{}}
-}
-
-type batchBuf[T float32 | float64] struct {
-	x     []T
-	y     []int
-	pred  []int
-	feeds graph.Feeds
-}
-
-type batches[T float32 | float64] struct {
-	bufs map[int]*batchBuf[T]
-	last *batchBuf[T]
-}
-
-func (b *batches[T]) fill(d *mnist.Dataset, idx []int, s mnist.Scaling) (graph.Feeds, []int, error) {
-	n, f := len(idx), d.Features()
-	buf, ok := b.bufs[n]
-	if !ok || len(buf.x) != n*f {
-		buf = &batchBuf[T]{x: make([]T, n*f), y: make([]int, n), pred: make([]int, n)}
-		buf.feeds = graph.Feeds{
-			"x": tensor.New(tensor.WithShape(n, f), tensor.WithBacking(buf.x)),
-			"y": tensor.New(tensor.WithShape(n), tensor.WithBacking(buf.y)),
-		}
-		b.bufs[n] = buf
-	}
-	if err := mnist.Gather(d, idx, s, buf.x, buf.y); err != nil {
-		return nil, nil, err
-	}
-	b.last = buf
-	return buf.feeds, buf.y, nil
-}
-
-func (b *batches[T]) correct(logits any, labels []int) (int, error) {
-	v, ok := logits.(tensor.Tensor)
-	if !ok || b.last == nil || len(b.last.pred) != len(labels) {
-		return 0, errors.New("train: logits do not match the last batch")
-	}
-	if err := mlp.Predict(v, b.last.pred); err != nil {
-		return 0, err
-	}
-	c := 0
-	for i, y := range labels {
-		if b.last.pred[i] == y {
-			c++
-		}
-	}
-	return c, nil
 }

@@ -4,15 +4,49 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/datasets"
 )
 
 // Dataset is a set of labelled images held compactly as bytes: N images of
 // Rows×Cols pixels (0 background to 255 ink), row-major, image i at
 // Pixels[i*Rows*Cols : (i+1)*Rows*Cols], with label Labels[i] in 0..9.
+//
+// A Dataset is a datasets.Dataset: examples of shape (1, Rows, Cols),
+// PyTorch's layout of a one-channel image, scaled by Scaling when gathered.
 type Dataset struct {
 	N, Rows, Cols int
 	Pixels        []uint8
 	Labels        []uint8
+	Scaling       Scaling // how Gather maps pixels to floats; Unit when zero
+}
+
+var _ datasets.Dataset = (*Dataset)(nil)
+
+// Len returns N.
+func (d *Dataset) Len() int { return d.N }
+
+// Shape returns (1, Rows, Cols).
+func (d *Dataset) Shape() []int { return []int{1, d.Rows, d.Cols} }
+
+// Classes returns NumClasses (10).
+func (d *Dataset) Classes() int { return NumClasses }
+
+// Gather writes images idx, scaled by d.Scaling, into the float32 or float64
+// tensor x (len(idx)·Rows·Cols elements, any shape) and their labels into y.
+func (d *Dataset) Gather(idx []int, x *tensor.Dense, y []int) error {
+	if err := datasets.CheckBatch(x, y, len(idx), d.Features()); err != nil {
+		return err
+	}
+	switch v := x.Data().(type) {
+	case []float32:
+		return Gather(d, idx, d.Scaling, v, y)
+	case []float64:
+		return Gather(d, idx, d.Scaling, v, y)
+	}
+	return fmt.Errorf("%w: Gather: x holds %T, want float32 or float64", ErrArgument, x.Data())
 }
 
 // NewDataset pairs images with their labels; the counts must match
@@ -87,7 +121,7 @@ func (d *Dataset) Slice(lo, hi int) (*Dataset, error) {
 	return &Dataset{
 		N: hi - lo, Rows: d.Rows, Cols: d.Cols,
 		Pixels: d.Pixels[lo*f : hi*f : hi*f],
-		Labels: d.Labels[lo:hi:hi],
+		Labels: d.Labels[lo:hi:hi], Scaling: d.Scaling,
 	}, nil
 }
 
@@ -103,7 +137,7 @@ func (d *Dataset) Subset(indices []int) (*Dataset, error) {
 	s := &Dataset{
 		N: len(indices), Rows: d.Rows, Cols: d.Cols,
 		Pixels: make([]uint8, len(indices)*f),
-		Labels: make([]uint8, len(indices)),
+		Labels: make([]uint8, len(indices)), Scaling: d.Scaling,
 	}
 	for k, i := range indices {
 		copy(s.Pixels[k*f:(k+1)*f], d.Pixels[i*f:(i+1)*f])

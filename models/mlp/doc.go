@@ -8,8 +8,7 @@
 // "fc1/w", "fc1/b", "bn1/gamma", …, "out/w", "out/b" — so checkpoints and
 // solver state match by name.
 //
-// Gorgonia fixes the batch size of a compiled program, so a Model compiles
-// one program per batch size on demand, all sharing the same parameter and
-// state tensors (graph.Builder.Share): the last, partial batch of an epoch is
-// trained on, not dropped.
+// The network is an nn.Sequential (Layers) inside an nn.NewClassifier model,
+// which compiles one program per batch size on demand, all sharing the same
+// parameter and state tensors.
 package mlp

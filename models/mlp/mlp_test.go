@@ -11,6 +11,7 @@ import (
 	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/initializers"
 	"github.com/gradlab/gradlab/models/mlp"
+	"github.com/gradlab/gradlab/nn"
 )
 
 func cfg() mlp.Config {
@@ -100,7 +101,7 @@ func TestProgramsShareWeightsAndStates(t *testing.T) {
 	assert.Same(t, wf.Value(), wp.Value())
 
 	_, err = m.Program(0)
-	require.ErrorIs(t, err, mlp.ErrInput)
+	require.ErrorIs(t, err, nn.ErrInput)
 }
 
 func TestSameSeedSameWeights(t *testing.T) {
@@ -115,14 +116,6 @@ func TestSameSeedSameWeights(t *testing.T) {
 	}
 	assert.Equal(t, values(1), values(1))
 	assert.NotEqual(t, values(1), values(2))
-}
-
-func TestPredict(t *testing.T) {
-	logits := tensor.New(tensor.WithShape(3, 3), tensor.WithBacking([]float32{0, 1, 2, 5, -1, 0, 0, 9, 9}))
-	got := make([]int, 3)
-	require.NoError(t, mlp.Predict(logits, got))
-	assert.Equal(t, []int{2, 0, 1}, got, "ties go to the first class")
-	assert.ErrorIs(t, mlp.Predict(logits, make([]int, 2)), mlp.ErrInput)
 }
 
 // TestNewProgramFollowsModelMode: a program made while the model is in Eval

@@ -1,0 +1,270 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/initializers"
+	"github.com/gradlab/gradlab/ops"
+)
+
+// Layer is one step of a network: it adds nodes (and named parameters and
+// states) to a builder's graph.
+type Layer interface {
+	// Kind is the layer's type, e.g. "dense" or "relu"; Sequential names its
+	// k-th unnamed layer of a kind kind+k: dense1, dense2, relu1, ….
+	Kind() string
+	// Apply adds the layer to b's graph on input x and returns its output.
+	// name prefixes the layer's parameters and states ("dense1/w"); it is
+	// "" only for a layer used outside a container, which then picks its
+	// own. Errors name the layer and, for an input it cannot take, the shape
+	// it wants and the shape it got (wrapping ErrLayer).
+	Apply(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error)
+}
+
+// LayerFunc makes any function of a builder and a node a Layer (of kind
+// "func"), so plain Gorgonia code mixes with the layers of this package:
+//
+//	nn.LayerFunc(func(b *graph.Builder, x *gorgonia.Node) (*gorgonia.Node, error) {
+//		return gorgonia.Add(x, x)
+//	})
+//
+// A function that makes parameters names them itself (b.Param).
+type LayerFunc func(b *graph.Builder, x *gorgonia.Node) (*gorgonia.Node, error)
+
+// Kind returns "func".
+func (LayerFunc) Kind() string { return "func" }
+
+// Apply calls f.
+func (f LayerFunc) Apply(b *graph.Builder, _ string, x *gorgonia.Node) (*gorgonia.Node, error) {
+	return f(b, x)
+}
+
+// named is a layer with a fixed name.
+type named struct {
+	Layer
+	name string
+}
+
+// Named gives l the name that prefixes its parameters instead of the one
+// Sequential would choose, e.g. Named("fc1", Dense(512)) makes fc1/w and
+// fc1/b.
+func Named(name string, l Layer) Layer { return named{l, name} }
+
+// Option configures a layer with parameters.
+type Option func(*options)
+
+type options struct {
+	init, biasInit graph.Initializer
+	noBias         bool
+}
+
+// Init sets the initializer of the layer's weights (default He normal,
+// gain √2, for ReLU networks).
+func Init(i graph.Initializer) Option { return func(o *options) { o.init = i } }
+
+// BiasInit sets the initializer of the layer's bias (default zeros).
+func BiasInit(i graph.Initializer) Option { return func(o *options) { o.biasInit = i } }
+
+// NoBias leaves out the bias (for a layer followed by batch normalization,
+// whose β takes its place).
+func NoBias() Option { return func(o *options) { o.noBias = true } }
+
+func makeOptions(opts []Option) options {
+	o := options{init: initializers.Must(initializers.HeNormal(math.Sqrt2)), biasInit: initializers.Zeros()}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// layerErr wraps err with the layer's name and kind.
+func layerErr(name, kind string, err error) error {
+	return fmt.Errorf("layer %s (%s): %w", name, kind, err)
+}
+
+// wantShape returns an ErrLayer error: the layer wants want, got x's shape.
+func wantShape(name, kind, want string, x *gorgonia.Node) error {
+	return fmt.Errorf("%w: layer %s (%s): input shape %v, want %s", ErrLayer, name, kind, x.Shape(), want)
+}
+
+// DenseLayer is x·W + b for x of shape (batch, in): W (in, Units) is the
+// parameter name+"/w", b (Units) is name+"/b".
+type DenseLayer struct {
+	Units int
+	opt   options
+}
+
+// Dense returns a fully connected layer of units outputs.
+func Dense(units int, opts ...Option) *DenseLayer {
+	return &DenseLayer{Units: units, opt: makeOptions(opts)}
+}
+
+// Kind returns "dense".
+func (l *DenseLayer) Kind() string { return "dense" }
+
+// Apply adds x·W (+ b).
+func (l *DenseLayer) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+	name = orDefault(name, "dense")
+	if l.Units <= 0 {
+		return nil, b.Fail(fmt.Errorf("%w: layer %s (dense): %d units, want > 0", ErrLayer, name, l.Units))
+	}
+	if x == nil || x.Shape().Dims() != 2 {
+		if x == nil {
+			return nil, b.Fail(fmt.Errorf("%w: layer %s (dense): nil input", ErrLayer, name))
+		}
+		return nil, b.Fail(wantShape(name, "dense", "(batch, features): add a Flatten layer before it", x))
+	}
+	w, err := b.Param(name+"/w", x.Dtype(), l.opt.init, x.Shape()[1], l.Units)
+	if err != nil {
+		return nil, layerErr(name, "dense", err)
+	}
+	h, err := ops.MatMul(x, w)
+	if err != nil || l.opt.noBias {
+		return h, wrapIf(name, "dense", err)
+	}
+	bias, err := b.Param(name+"/b", x.Dtype(), l.opt.biasInit, l.Units)
+	if err != nil {
+		return nil, layerErr(name, "dense", err)
+	}
+	h, err = ops.BiasAdd(h, bias)
+	return h, wrapIf(name, "dense", err)
+}
+
+func wrapIf(name, kind string, err error) error {
+	if err != nil {
+		return layerErr(name, kind, err)
+	}
+	return nil
+}
+
+func orDefault(name, kind string) string {
+	if name == "" {
+		return kind
+	}
+	return name
+}
+
+// fnLayer is a parameter-free layer made from an op.
+type fnLayer struct {
+	kind string
+	f    func(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error)
+}
+
+func (l fnLayer) Kind() string { return l.kind }
+
+func (l fnLayer) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+	name = orDefault(name, l.kind)
+	if x == nil {
+		return nil, b.Fail(fmt.Errorf("%w: layer %s (%s): nil input", ErrLayer, name, l.kind))
+	}
+	y, err := l.f(b, name, x)
+	if err != nil {
+		return nil, b.Fail(layerErr(name, l.kind, err))
+	}
+	return y, nil
+}
+
+func activation(kind string, op func(*gorgonia.Node) (*gorgonia.Node, error)) Layer {
+	return fnLayer{kind, func(_ *graph.Builder, _ string, x *gorgonia.Node) (*gorgonia.Node, error) { return op(x) }}
+}
+
+// ReLU is max(0, x) elementwise.
+func ReLU() Layer { return activation("relu", ops.ReLU) }
+
+// Tanh is tanh(x) elementwise.
+func Tanh() Layer { return activation("tanh", ops.Tanh) }
+
+// Sigmoid is 1/(1 + e^−x) elementwise.
+func Sigmoid() Layer { return activation("sigmoid", ops.Sigmoid) }
+
+// Activation returns the layer of an activation by name: relu, tanh or sigmoid.
+func Activation(name string) (Layer, error) {
+	switch name {
+	case "relu":
+		return ReLU(), nil
+	case "tanh":
+		return Tanh(), nil
+	case "sigmoid":
+		return Sigmoid(), nil
+	}
+	return nil, fmt.Errorf("%w: activation %q, want relu, tanh or sigmoid", ErrLayer, name)
+}
+
+// BatchNorm normalizes per feature of (batch, features) or per channel of
+// (batch, channels, h, w), with learnable name+"/gamma" and name+"/beta" and
+// running statistics as model state (ops.BatchNorm), at PyTorch's defaults
+// (momentum 0.1, ε 1e-5).
+func BatchNorm() Layer { return BatchNormWith(ops.BatchNormOptions{}) }
+
+// BatchNormWith is BatchNorm with the given momentum and ε.
+func BatchNormWith(opt ops.BatchNormOptions) Layer {
+	return fnLayer{"batchnorm", func(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+		if d := x.Shape().Dims(); d != 2 && d != 4 {
+			return nil, wantShape(name, "batchnorm", "(batch, features) or (batch, channels, h, w)", x)
+		}
+		return ops.BatchNorm(b, name, x, opt)
+	}}
+}
+
+// Dropout zeroes each value with probability p in Train mode and scales the
+// rest by 1/(1 − p) (inverted dropout, ops.Dropout); the identity in Eval
+// mode. Its masks come from the builder's seed.
+func Dropout(p float64) Layer {
+	return fnLayer{"dropout", func(b *graph.Builder, _ string, x *gorgonia.Node) (*gorgonia.Node, error) {
+		return ops.Dropout(b, x, p)
+	}}
+}
+
+// Flatten reshapes (batch, d1, d2, …) to (batch, d1·d2·…).
+func Flatten() Layer {
+	return fnLayer{"flatten", func(_ *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+		s := x.Shape()
+		if s.Dims() < 2 {
+			return nil, wantShape(name, "flatten", "(batch, …) with at least two dimensions", x)
+		}
+		if s.Dims() == 2 {
+			return x, nil
+		}
+		return reshape(x, s[0], s[1:].TotalSize())
+	}}
+}
+
+// Reshape reshapes each example to shape: (batch, …) to (batch, shape…).
+// The sizes must agree.
+func Reshape(shape ...int) Layer {
+	return fnLayer{"reshape", func(_ *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+		s := x.Shape()
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		if s.Dims() < 1 || n <= 0 || s.TotalSize() != s[0]*n {
+			return nil, wantShape(name, "reshape", fmt.Sprintf("(batch, …) of %d values per example for %v", n, shape), x)
+		}
+		return reshape(x, append([]int{s[0]}, shape...)...)
+	}}
+}
+
+func reshape(x *gorgonia.Node, shape ...int) (n *gorgonia.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = nil, fmt.Errorf("%w: reshape %v to %v: gorgonia panicked: %v", ErrLayer, x.Shape(), shape, r)
+		}
+	}()
+	return gorgonia.Reshape(x, tensor.Shape(shape))
+}
+
+// shapeString renders a per-example shape with the batch as N: (N, 512).
+func shapeString(s []int) string {
+	parts := []string{"N"}
+	for _, d := range s {
+		parts = append(parts, fmt.Sprint(d))
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}

@@ -1,0 +1,189 @@
+package nn
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/ops"
+)
+
+// Sequential applies its layers in order, each to the output of the one
+// before; every layer reads its input's shape, so only the model's input
+// shape is ever given. It names each layer (kind+k unless Named) and
+// prefixes the layer's parameters with that name: dense1/w, bn1/gamma, ….
+// A Sequential is itself a Layer (of kind "sequential"), whose layers'
+// names are then prefixed with its own ("block1/dense1/w").
+type Sequential struct {
+	layers []Layer
+	infos  []LayerInfo // of the last top-level Apply
+}
+
+// LayerInfo describes one layer of a built Sequential, for Summary.
+type LayerInfo struct {
+	Name, Kind string
+	Shape      []int // output shape of one example (without the batch)
+	Params     int   // learnable scalars the layer made
+}
+
+// NewSequential returns a Sequential of the given layers.
+func NewSequential(layers ...Layer) *Sequential { return &Sequential{layers: layers} }
+
+// Add appends layers and returns s.
+func (s *Sequential) Add(layers ...Layer) *Sequential {
+	s.layers = append(s.layers, layers...)
+	return s
+}
+
+// Len returns the number of layers.
+func (s *Sequential) Len() int { return len(s.layers) }
+
+// Kind returns "sequential".
+func (s *Sequential) Kind() string { return "sequential" }
+
+// Apply applies the layers in order.
+func (s *Sequential) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+	counts := map[string]int{}
+	var infos []LayerInfo
+	for i, l := range s.layers {
+		if l == nil {
+			return nil, b.Fail(fmt.Errorf("%w: layer %d of %s is nil", ErrLayer, i+1, orDefault(name, "the sequential")))
+		}
+		kind := l.Kind()
+		counts[kind]++
+		lname := fmt.Sprintf("%s%d", kind, counts[kind])
+		if n, ok := l.(named); ok {
+			lname = n.name
+		}
+		if name != "" {
+			lname = name + "/" + lname
+		}
+		before := countParams(b)
+		y, err := l.Apply(b, lname, x)
+		if err != nil {
+			return nil, b.Fail(err)
+		}
+		if y == nil {
+			return nil, b.Fail(fmt.Errorf("%w: layer %s (%s) returned no node", ErrLayer, lname, kind))
+		}
+		x = y
+		infos = append(infos, LayerInfo{Name: lname, Kind: kind, Shape: x.Shape()[1:].Clone(), Params: countParams(b) - before})
+	}
+	if name == "" {
+		s.infos = infos
+	}
+	return x, nil
+}
+
+func countParams(b *graph.Builder) int {
+	n := 0
+	for _, p := range b.Params() {
+		n += p.Shape().TotalSize()
+	}
+	return n
+}
+
+// NewClassifier returns the model of a classifier: the input InputName
+// (batch, shape…) of dtype dt goes through s, whose output are the logits
+// (batch, classes); the loss is their mean softmax cross-entropy against the
+// integer labels LabelName (batch), and Output(0) are the logits. seed fixes
+// the initial parameters and dropout masks.
+func NewClassifier(seed uint64, dt tensor.Dtype, shape []int, s *Sequential) (*Model, error) {
+	if s == nil || s.Len() == 0 {
+		return nil, fmt.Errorf("%w: a classifier needs at least one layer", ErrModel)
+	}
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("%w: dtype %v, want float32 or float64", ErrModel, dt)
+	}
+	for _, d := range shape {
+		if d <= 0 {
+			return nil, fmt.Errorf("%w: input shape %v has a dimension ≤ 0", ErrModel, shape)
+		}
+	}
+	if len(shape) == 0 {
+		return nil, fmt.Errorf("%w: the input shape of one example is empty", ErrModel)
+	}
+	shape = append([]int(nil), shape...)
+	m, err := NewModel(seed, func(b *graph.Builder, batch int) (*gorgonia.Node, []*gorgonia.Node, error) {
+		x, err := b.Input(InputName, dt, append([]int{batch}, shape...)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		y, err := b.Input(LabelName, tensor.Int, batch)
+		if err != nil {
+			return nil, nil, err
+		}
+		logits, err := s.Apply(b, "", x)
+		if err != nil {
+			return nil, nil, err
+		}
+		if logits.Shape().Dims() != 2 {
+			return nil, nil, b.Fail(fmt.Errorf("%w: the last layer's output %v is not (batch, classes) logits", ErrModel, logits.Shape()))
+		}
+		loss, err := ops.SoftmaxCrossEntropy(logits, y)
+		if err != nil {
+			return nil, nil, b.Fail(err)
+		}
+		return loss, []*gorgonia.Node{logits}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.seq = s
+	return m, nil
+}
+
+// table renders aligned columns.
+type table struct{ rows [][]string }
+
+func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *table) String() string {
+	var w []int
+	for _, r := range t.rows {
+		for i, c := range r {
+			if i >= len(w) {
+				w = append(w, 0)
+			}
+			w[i] = max(w[i], utf8.RuneCountInString(c))
+		}
+	}
+	var sb strings.Builder
+	for k, r := range t.rows {
+		for i, c := range r {
+			if w[i] == 0 {
+				continue
+			}
+			pad := strings.Repeat(" ", w[i]-utf8.RuneCountInString(c))
+			if i == len(r)-1 {
+				sb.WriteString(pad + c) // numbers right-aligned
+			} else {
+				sb.WriteString(c + pad + "  ")
+			}
+		}
+		sb.WriteString("\n")
+		if k == 0 {
+			n := 0
+			for _, x := range w {
+				if x > 0 {
+					n += x + 2
+				}
+			}
+			sb.WriteString(strings.Repeat("─", n-2) + "\n")
+		}
+	}
+	return sb.String()
+}
+
+// thousands renders n with comma separators: 1,234,567.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
