@@ -13,6 +13,7 @@ import (
 
 	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/models/mlp"
+	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/solvers"
 )
 
@@ -57,7 +58,7 @@ func trainData(cfg mlp.Config, batch int) ([]float32, []int) {
 // gradlabStep is a training step as `gradlab train` runs it: Program.Run and
 // the fused Adam.
 type gradlabStep struct {
-	model  *mlp.Model
+	model  *nn.Model
 	prog   *graph.Program
 	solver solvers.Solver
 	feeds  graph.Feeds

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gradlab/gradlab/datasets"
 	"github.com/gradlab/gradlab/initializers"
 	"github.com/gradlab/gradlab/solvers"
 	"github.com/gradlab/gradlab/train"
@@ -45,15 +46,15 @@ func runAll(ctx context.Context, name string, data train.Data, s size, opt Optio
 	if data.Train == nil || data.Test == nil {
 		return nil, fmt.Errorf("%w: %s: training and test data are required", ErrConfig, name)
 	}
-	tr, err := data.Train.Slice(0, min(s.train, data.Train.N))
+	tr, err := datasets.Head(data.Train, s.train)
 	if err != nil {
 		return nil, err
 	}
-	te, err := data.Test.Slice(0, min(s.test, data.Test.N))
+	te, err := datasets.Head(data.Test, s.test)
 	if err != nil {
 		return nil, err
 	}
-	res := &CurvesResult{Experiment: name, TrainN: tr.N, TestN: te.N, Seed: opt.Seed, Runs: runs}
+	res := &CurvesResult{Experiment: name, TrainN: tr.Len(), TestN: te.Len(), Seed: opt.Seed, Runs: runs}
 	for _, r := range runs {
 		if r.Epochs == 0 {
 			r.Epochs = s.epochs

@@ -63,7 +63,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		derr error
 	)
 	load := func() (train.Data, error) {
-		once.Do(func() { data, derr = loadData(*dataDir) })
+		once.Do(func() { data, derr = loadData(*dataDir, train.Spec{Name: "mnist", Config: []byte(`{"scaling":"unit"}`)}) })
 		return data, derr
 	}
 	report := func(o *experiments.Outcome) {

@@ -18,10 +18,11 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/gradlab/gradlab/checkpoint"
 	"github.com/gradlab/gradlab/datasets/mnist"
 	"github.com/gradlab/gradlab/initializers"
+	"github.com/gradlab/gradlab/models"
 	"github.com/gradlab/gradlab/models/mlp"
+	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/solvers"
 	"github.com/gradlab/gradlab/train"
 )
@@ -72,15 +73,40 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func loadData(dir string) (train.Data, error) {
+// mnistData is the data spec of a run on MNIST: how pixels were scaled.
+type mnistData struct {
+	Scaling string `json:"scaling"`
+}
+
+// loadData loads MNIST from dir (or the default data) with the spec's scaling.
+func loadData(dir string, spec train.Spec) (train.Data, error) {
+	if spec.Name != "mnist" {
+		return train.Data{}, fmt.Errorf("data %q: only mnist is known", spec.Name)
+	}
+	var md mnistData
+	if err := spec.Decode(&md); err != nil {
+		return train.Data{}, err
+	}
+	s, err := mnist.ParseScaling(md.Scaling)
+	if err != nil {
+		return train.Data{}, err
+	}
 	var tr, te *mnist.Dataset
-	var err error
 	if dir != "" {
 		tr, te, err = mnist.Load(dir)
 	} else {
 		tr, te, err = mnist.LoadDefault()
 	}
-	return train.Data{Train: tr, Test: te}, err
+	if err != nil {
+		return train.Data{}, err
+	}
+	tr.Scaling, te.Scaling = s, s
+	return train.Data{Train: tr, Test: te}, nil
+}
+
+// buildModel builds the model a run configuration names.
+func buildModel(cfg train.Config) (*nn.Model, error) {
+	return models.Build(cfg.Model.Name, cfg.Model.Config, cfg.Seed)
 }
 
 func parseInts(s string) ([]int, error) {
@@ -100,23 +126,26 @@ func parseInts(s string) ([]int, error) {
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := train.Default()
+	mc := mlp.Default()
 	fs := flag.NewFlagSet("gradlab train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
 		data     = fs.String("data", "", "MNIST directory (IDX files, gzip or raw); default $"+mnist.EnvDir+" or the GoMNIST module's data")
 		out      = fs.String("out", "runs/mnist", "output directory: metrics.csv, curves.png, config.json, "+train.CheckpointFile)
 		resume   = fs.Bool("resume", false, "continue the run in -out from its checkpoint (its saved configuration; -epochs may extend it)")
+		model    = fs.String("model", "mlp", "model: "+strings.Join(models.Names(), ", "))
 		hidden   = fs.String("hidden", "512,256", "hidden layer sizes, comma-separated")
 		momentum = fs.Float64("momentum", 0, "momentum (momentum, nesterov, rmsprop); 0 = the solver's default")
 		wd       = fs.Float64("wd", cfg.Solver.DecoupledDecay, "weight decay: decoupled for adamw and lion, coupled L2 for the others (default 0.05 with the default adamw, else 0)")
+		scaling  = fs.String("scaling", "standardize", "pixel scaling: unit, symmetric, standardize")
 	)
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs")
 	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size (the last partial batch is used)")
-	fs.StringVar(&cfg.Model.Activation, "act", cfg.Model.Activation, "activation: "+strings.Join(mlp.Activations, ", "))
-	fs.StringVar(&cfg.Model.Init, "init", cfg.Model.Init, "weight initializer: "+strings.Join(initializers.Names(), ", "))
-	fs.BoolVar(&cfg.Model.BatchNorm, "bn", cfg.Model.BatchNorm, "batch normalization after each hidden layer")
-	fs.Float64Var(&cfg.Model.Dropout, "dropout", cfg.Model.Dropout, "dropout (drop probability) after each hidden layer, 0 ≤ p < 1")
-	fs.StringVar(&cfg.Model.Dtype, "dtype", cfg.Model.Dtype, "float32 or float64")
+	fs.StringVar(&mc.Activation, "act", mc.Activation, "activation: "+strings.Join(mlp.Activations, ", "))
+	fs.StringVar(&mc.Init, "init", mc.Init, "weight initializer: "+strings.Join(initializers.Names(), ", "))
+	fs.BoolVar(&mc.BatchNorm, "bn", mc.BatchNorm, "batch normalization after each hidden layer")
+	fs.Float64Var(&mc.Dropout, "dropout", mc.Dropout, "dropout (drop probability) after each hidden layer, 0 ≤ p < 1")
+	fs.StringVar(&mc.Dtype, "dtype", mc.Dtype, "float32 or float64")
 	fs.StringVar(&cfg.Optimizer, "opt", cfg.Optimizer, "optimizer: "+strings.Join(solvers.Names(), ", "))
 	fs.Float64Var(&cfg.Solver.LR, "lr", cfg.Solver.LR, "base learning rate")
 	fs.StringVar(&cfg.Schedule.Kind, "schedule", cfg.Schedule.Kind, "learning-rate schedule: "+strings.Join(train.ScheduleKinds, ", "))
@@ -128,7 +157,6 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for initialization, dropout and shuffling")
 	fs.IntVar(&cfg.Validation, "val", 0, "training examples held out for validation (early stopping)")
 	fs.IntVar(&cfg.Patience, "patience", 0, "stop after this many epochs without validation-loss improvement; 0 = off (needs -val)")
-	fs.StringVar(&cfg.Scaling, "scaling", cfg.Scaling, "pixel scaling: unit, symmetric, standardize")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", 0, "use only the first N training images; 0 = all")
 	fs.IntVar(&cfg.TestLimit, "test-limit", 0, "use only the first N test images; 0 = all")
 	if err := fs.Parse(args); err != nil {
@@ -137,13 +165,16 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("train: unexpected arguments %q", fs.Args())
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *model != "mlp" {
+		return fmt.Errorf("train: -model %q: %w", *model, models.ErrUnknown)
+	}
 	var err error
-	if cfg.Model.Hidden, err = parseInts(*hidden); err != nil {
+	if mc.Hidden, err = parseInts(*hidden); err != nil {
 		return err
 	}
 	cfg.Solver.Momentum = *momentum
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	decay := *wd
 	if !set["wd"] && cfg.Optimizer != train.Default().Optimizer {
 		decay = 0 // the default decay belongs to the default optimizer
@@ -158,6 +189,19 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.Schedule.Kind != "step" { // the step fields mean nothing to other schedules
 		cfg.Schedule.StepEpochs, cfg.Schedule.Gamma = 0, 0
 	}
+	if _, err := mnist.ParseScaling(*scaling); err != nil {
+		return fmt.Errorf("train: -scaling: %w", err)
+	}
+	mc.Seed = cfg.Seed
+	if err := mc.Validate(); err != nil {
+		return err
+	}
+	if cfg.Model, err = train.NewSpec(*model, mc); err != nil {
+		return err
+	}
+	if cfg.Data, err = train.NewSpec("mnist", mnistData{Scaling: *scaling}); err != nil {
+		return err
+	}
 	if *resume {
 		saved, err := savedConfig(*out)
 		if err != nil {
@@ -169,7 +213,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	d, err := loadData(*data)
+	m, err := buildModel(cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	d, err := loadData(*data, cfg.Data)
 	if err != nil {
 		return err
 	}
@@ -183,10 +232,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return n
 	}
-	fmt.Fprintf(stdout, "gradlab train: %d train / %d test images, model %d-%v-%d %s, %s lr %g, %d epochs of batch %d → %s\n",
-		limit(d.Train.N, cfg.TrainLimit)-cfg.Validation, limit(d.Test.N, cfg.TestLimit), cfg.Model.Inputs, cfg.Model.Hidden,
-		cfg.Model.Classes, cfg.Model.Activation, cfg.Optimizer, cfg.Solver.LR, cfg.Epochs, cfg.Batch, *out)
-	res, err := train.Train(ctx, cfg, d, opt)
+	fmt.Fprintf(stdout, "gradlab train: %d train / %d test images, model %s (%s parameters), %s lr %g, %d epochs of batch %d → %s\n",
+		limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation, limit(d.Test.Len(), cfg.TestLimit), describe(cfg.Model),
+		thousands(mc.ParamCount()), cfg.Optimizer, cfg.Solver.LR, cfg.Epochs, cfg.Batch, *out)
+	res, err := train.Train(ctx, cfg, m, d, opt)
 	if err != nil {
 		return err
 	}
@@ -197,12 +246,49 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func savedConfig(dir string) (train.Config, error) {
-	f, err := checkpoint.Read(dir + "/" + train.CheckpointFile)
-	if err != nil {
-		return train.Config{}, err
+// describe names a model spec briefly: mlp 784-[512 256]-10 relu.
+func describe(s train.Spec) string {
+	var c mlp.Config
+	if s.Name == "mlp" && s.Decode(&c) == nil {
+		return fmt.Sprintf("mlp %d-%v-%d %s", c.Inputs, c.Hidden, c.Classes, c.Activation)
 	}
-	return train.ConfigOf(f)
+	return s.Name
+}
+
+// thousands renders n with comma separators.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func savedConfig(dir string) (train.Config, error) {
+	_, cfg, err := train.ReadCheckpoint(dir + "/" + train.CheckpointFile)
+	return cfg, err
+}
+
+// loadCheckpoint rebuilds the model of the checkpoint at path and restores
+// its parameters and states.
+func loadCheckpoint(path string) (*nn.Model, train.Config, error) {
+	f, cfg, err := train.ReadCheckpoint(path)
+	if err != nil {
+		return nil, cfg, err
+	}
+	m, err := buildModel(cfg)
+	if err != nil {
+		return nil, cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := m.Program(cfg.Batch); err != nil {
+		m.Close()
+		return nil, cfg, err
+	}
+	if err := train.RestoreModel(m, f); err != nil {
+		m.Close()
+		return nil, cfg, fmt.Errorf("%w (%s)", err, path)
+	}
+	return m, cfg, nil
 }
 
 func runEvaluate(args []string, stdout, stderr io.Writer) error {
@@ -213,12 +299,18 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ev, err := train.EvaluateCheckpoint(*model, func() (*mnist.Dataset, error) {
-		d, err := loadData(*data)
-		return d.Test, err
-	})
+	m, cfg, err := loadCheckpoint(*model)
 	if err != nil {
 		return err
+	}
+	defer m.Close()
+	d, err := loadData(*data, cfg.Data)
+	if err != nil {
+		return err
+	}
+	ev, err := train.Evaluate(m, d.Test, cfg.Batch)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *model, err)
 	}
 	fmt.Fprintf(stdout, "%s: test loss %.4f, accuracy %.2f%% (%d images)\n", *model, ev.Loss, 100*ev.Accuracy, ev.N)
 	fmt.Fprint(stdout, ev.ConfusionTable())
