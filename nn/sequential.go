@@ -14,7 +14,8 @@ import (
 
 // Sequential applies its layers in order, each to the output of the one
 // before; every layer reads its input's shape, so only the model's input
-// shape is ever given. It names each layer (kind+k unless Named) and
+// shape is ever given. It names each layer kind+k (k counts the unnamed
+// layers of its kind) unless it is Named, and
 // prefixes the layer's parameters with that name: dense1/w, bn1/gamma, ….
 // A Sequential is itself a Layer (of kind "sequential"), whose layers'
 // names are then prefixed with its own ("block1/dense1/w").
@@ -54,10 +55,12 @@ func (s *Sequential) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*go
 			return nil, b.Fail(fmt.Errorf("%w: layer %d of %s is nil", ErrLayer, i+1, orDefault(name, "the sequential")))
 		}
 		kind := l.Kind()
-		counts[kind]++
-		lname := fmt.Sprintf("%s%d", kind, counts[kind])
+		var lname string
 		if n, ok := l.(named); ok {
 			lname = n.name
+		} else {
+			counts[kind]++
+			lname = fmt.Sprintf("%s%d", kind, counts[kind])
 		}
 		if name != "" {
 			lname = name + "/" + lname

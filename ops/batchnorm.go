@@ -52,7 +52,9 @@ type BatchNormOptions struct {
 // and x's dtype, through b.AddState. The state tensors are the ones the op
 // updates: read and write them through Program.States. Switching modes and
 // compiling more programs never resets them. The op follows the mode the
-// Program pushes to it (gorgonia.TrainModeOp); m must be at least 2.
+// Program pushes to it (gorgonia.TrainModeOp). A Train-mode run needs m ≥ 2
+// (it returns an ErrShape error otherwise, as PyTorch does); Eval mode takes
+// any batch, a single example included.
 func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOptions) (*gorgonia.Node, error) {
 	label := fmt.Sprintf("BatchNorm %q", name)
 	if b == nil {
@@ -83,9 +85,6 @@ func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOpt
 		return fail(fmt.Errorf("%w: %s: x %v: want (batch, features) or (batch, channels, h, w)", ErrShape, label, xs))
 	}
 	_, c, _ := bnDims(xs)
-	if m := xs.TotalSize() / c; m < 2 {
-		return fail(fmt.Errorf("%w: %s: x %v has %d value(s) per feature, batch statistics need at least 2", ErrShape, label, xs, m))
-	}
 	dt := x.Dtype()
 	gamma, err := b.Param(name+"/gamma", dt, constant(1), c)
 	if err != nil {
@@ -220,6 +219,9 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	n, c, s := bnDims(in[0].Shape())
 	if len(o.mean) != c {
 		o.mean, o.invStd = make([]float64, c), make([]float64, c)
+	}
+	if o.training && n*s < 2 {
+		return nil, fmt.Errorf("%w: %s: x %v has %d value per feature in Train mode, batch statistics need at least 2", ErrShape, o.label, in[0].Shape(), n*s)
 	}
 	o.batchStats = o.training
 	o.runs++

@@ -202,7 +202,6 @@ func TestBatchNormErrors(t *testing.T) {
 		{"eps/inf", []int{4, 3}, tensor.Float64, ops.BatchNormOptions{Eps: math.Inf(1)}, ops.ErrConfig, "Eps = +Inf"},
 		{"shape/rank-3", []int{4, 3, 2}, tensor.Float64, ops.BatchNormOptions{}, ops.ErrShape, "(4, 3, 2)"},
 		{"shape/rank-1", []int{4}, tensor.Float64, ops.BatchNormOptions{}, ops.ErrShape, "(4)"},
-		{"shape/one-value-per-feature", []int{1, 3}, tensor.Float64, ops.BatchNormOptions{}, ops.ErrShape, "at least 2"},
 		{"dtype/int", []int{4, 3}, tensor.Int, ops.BatchNormOptions{}, ops.ErrDtype, "int"},
 	}
 	for _, c := range cases {
@@ -227,6 +226,27 @@ func TestBatchNormErrors(t *testing.T) {
 		_, err = ops.BatchNorm(b, "bn", x, ops.BatchNormOptions{})
 		require.ErrorIs(t, err, graph.ErrName)
 		assert.Contains(t, err.Error(), "bn/gamma")
+	})
+	t.Run("one-value-per-feature", func(t *testing.T) {
+		// A single example: fine in Eval mode (running statistics), an error
+		// in Train mode (no batch statistics), as in PyTorch.
+		b := graph.NewBuilder(1)
+		x, _ := b.Input("x", tensor.Float64, 1, 3)
+		y, err := ops.BatchNorm(b, "bn", x, ops.BatchNormOptions{})
+		require.NoError(t, err)
+		p, err := b.Compile(nil, y)
+		require.NoError(t, err)
+		defer p.Close()
+		feeds := graph.Feeds{"x": tensor.New(tensor.WithShape(1, 3), tensor.WithBacking([]float64{1, 2, 3}))}
+		err = p.Run(feeds)
+		require.ErrorIs(t, err, graph.ErrRun) // Gorgonia's tape does not keep the chain
+		assert.Contains(t, err.Error(), ops.ErrShape.Error())
+		assert.Contains(t, err.Error(), "at least 2")
+		p.SetMode(graph.Eval)
+		require.NoError(t, p.Run(feeds))
+		eps := ops.DefaultBatchNormEps
+		want := []float64{1 / math.Sqrt(1+eps), 2 / math.Sqrt(1+eps), 3 / math.Sqrt(1+eps)}
+		assert.InDeltaSlice(t, want, p.Output(0).Data(), 1e-15, "y = (x − 0)/√(1 + ε) with the initial running statistics")
 	})
 	t.Run("nil-builder", func(t *testing.T) {
 		_, err := ops.BatchNorm(nil, "bn", nil, ops.BatchNormOptions{})

@@ -63,7 +63,9 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		derr error
 	)
 	load := func() (train.Data, error) {
-		once.Do(func() { data, derr = loadData(*dataDir, train.Spec{Name: "mnist", Config: []byte(`{"scaling":"unit"}`)}) })
+		once.Do(func() {
+			data, derr = loadData(*dataDir, train.Spec{Name: "mnist", Config: []byte(`{"scaling":"unit"}`)})
+		})
 		return data, derr
 	}
 	report := func(o *experiments.Outcome) {

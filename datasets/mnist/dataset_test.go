@@ -12,6 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/datasets"
 )
 
 // small returns a dataset of n images of 2×3 whose pixels and labels encode
@@ -274,4 +277,31 @@ func TestVersionMatchesGoMod(t *testing.T) {
 	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?` + regexp.QuoteMeta(GoMNISTPath) + `\s+(\S+)`).FindSubmatch(gomod)
 	require.NotNil(t, m, "go.mod requires %s", GoMNISTPath)
 	assert.Equal(t, GoMNISTVersion, string(m[1]))
+}
+
+// TestDatasetInterface: a Dataset is a datasets.Dataset of (1, Rows, Cols)
+// examples that gathers with its own scaling, kept by Slice, Subset and Split.
+func TestDatasetInterface(t *testing.T) {
+	d := small(5)
+	d.Scaling = Symmetric
+	var ds datasets.Dataset = d
+	assert.Equal(t, 5, ds.Len())
+	assert.Equal(t, []int{1, 2, 3}, ds.Shape())
+	assert.Equal(t, NumClasses, ds.Classes())
+	x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(1, 6))
+	y := make([]int, 1)
+	require.NoError(t, ds.Gather([]int{2}, x, y))
+	want := make([]float32, 6)
+	for j := range want {
+		want[j] = float32(float64(12+j)/127.5 - 1)
+	}
+	assert.Equal(t, want, x.Data())
+	assert.Equal(t, []int{2}, y)
+	assert.ErrorIs(t, ds.Gather([]int{2, 3}, x, make([]int, 2)), datasets.ErrArgument, "a batch of 1 for 2 indices")
+	s, err := d.Slice(1, 3)
+	require.NoError(t, err)
+	assert.Equal(t, Symmetric, s.Scaling)
+	sub, err := d.Subset([]int{0})
+	require.NoError(t, err)
+	assert.Equal(t, Symmetric, sub.Scaling)
 }

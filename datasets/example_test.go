@@ -1,0 +1,30 @@
+package datasets_test
+
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/datasets"
+)
+
+// Bring your own data: three examples of two features, two classes.
+func Example() {
+	d, err := datasets.FromSlices([]float64{0.1, 0.2, 0.9, 0.8, 0.2, 0.1}, []int{2}, []int{0, 1, 0}, 2)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(2, 2))
+	y := make([]int, 2)
+	if err := d.Gather([]int{1, 2}, x, y); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(d.Len(), d.Shape(), d.Classes(), x.Data(), y)
+	_, err = datasets.FromSlices([]float64{0, 1}, []int{1}, []int{0, 3}, 2)
+	fmt.Println(err)
+	// Output:
+	// 3 [2] 2 [0.9 0.8 0.2 0.1] [1 0]
+	// datasets: invalid argument: label 3 of example 1 is outside 0..1
+}

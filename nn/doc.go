@@ -1,0 +1,20 @@
+// Package nn is gradlab's layer vocabulary and its model type.
+//
+// A Layer adds nodes to a graph.Builder: Dense (x·W + b), the activations
+// ReLU, Tanh and Sigmoid, BatchNorm, Dropout, Flatten and Reshape; any
+// function of a builder and a node is a layer through LayerFunc, so plain
+// Gorgonia code mixes in. A Sequential applies layers in order, reads every
+// shape from its input (only the model's input shape is given), names each
+// layer by kind (dense1, relu1, … or Named) and prefixes its parameters with
+// that name (dense1/w, bn1/gamma), which is how checkpoints and solver state
+// find them.
+//
+// A Model owns its compiled programs: Gorgonia fixes the batch size of a
+// program, so a Model compiles one per batch size on demand from a BuildFunc,
+// all sharing parameters and states by name; it sets their mode (Train or
+// Eval) together, lists the parameters and states, and Predict runs any
+// number of examples, one included. NewClassifier makes the Model of a
+// Sequential classifier (softmax cross-entropy on integer labels), the kind
+// package train trains; NewModel takes any BuildFunc. Summary prints the
+// layer table, as Keras' model.summary() does.
+package nn
