@@ -442,3 +442,23 @@ func TestOutputsSurviveInPlaceConsumers(t *testing.T) {
 		assert.Equal(t, 4.0+9+16+25, p.Loss())
 	}
 }
+
+func TestProgramInputAndBuilderStates(t *testing.T) {
+	b := graph.NewBuilder(1)
+	x, err := b.Input("x", tensor.Float64, 3, 2)
+	require.NoError(t, err)
+	_, err = b.Input("unused", tensor.Float64, 1)
+	require.NoError(t, err)
+	st, err := b.AddState("s", tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{4})))
+	require.NoError(t, err)
+	p, err := b.Compile(nil, x)
+	require.NoError(t, err)
+	defer p.Close()
+	n, ok := p.Input("x")
+	require.True(t, ok)
+	assert.Equal(t, tensor.Shape{3, 2}, n.Shape())
+	_, ok = p.Input("unused")
+	assert.False(t, ok, "an input the outputs do not read is not the program's")
+	require.Len(t, b.States(), 1)
+	assert.Same(t, st, b.States()[0].Value)
+}

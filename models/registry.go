@@ -3,7 +3,6 @@ package models
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,12 +10,6 @@ import (
 	"github.com/gradlab/gradlab/models/mlp"
 	"github.com/gradlab/gradlab/nn"
 )
-
-// ErrUnknown reports a model name that is not in the registry.
-var ErrUnknown = errors.New("models: unknown model")
-
-// ErrConfig reports a configuration that cannot be read or is invalid.
-var ErrConfig = errors.New("models: invalid config")
 
 type entry struct {
 	name  string
