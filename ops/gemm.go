@@ -45,9 +45,13 @@ func serialGemm[T float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb in
 		if tB {
 			bj = b32[j0*ldb:]
 		}
-		sgemm.Sgemm(ta, tb, m, cols, k, 1, a32, lda, bj, ldb, float32(beta), c32[j0:], ldc)
+		sgemmFn(ta, tb, m, cols, k, 1, a32, lda, bj, ldb, float32(beta), c32[j0:], ldc)
 	}
 }
+
+// sgemmFn is internal/sgemm.Sgemm; a test replaces it to count the
+// allocations of the ops' own code apart from internal/sgemm's.
+var sgemmFn = sgemm.Sgemm
 
 // as32 and as64 reinterpret a []T as the slice of its underlying type; the
 // caller has checked T's size. (A type switch on any(s) would allocate.)

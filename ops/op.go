@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -233,22 +234,28 @@ func (o *op) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 }
 
 // UsePreallocDo runs the op's kernel for prealloc's dtype into prealloc.
+// Data is read with Dense.Float32s/Float64s: Dense.Data boxes a new slice
+// header in an interface on every call (an allocation per input per run).
 func (o *op) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.label, &err)
 	if len(in) != o.arity {
 		return nil, fmt.Errorf("%w: %s: %d inputs, want %d", ErrBuild, o.label, len(in), o.arity)
 	}
-	switch out := prealloc.Data().(type) {
-	case []float32:
+	out, err := denseOf(o.label, prealloc)
+	if err != nil {
+		return nil, err
+	}
+	switch out.Dtype() {
+	case tensor.Float32:
 		if o.in32, err = gather(o.label, o.in32, in); err == nil {
-			err = o.run32(out, o.in32)
+			err = o.run32(out.Float32s(), o.in32)
 		}
-	case []float64:
+	case tensor.Float64:
 		if o.in64, err = gather(o.label, o.in64, in); err == nil {
-			err = o.run64(out, o.in64)
+			err = o.run64(out.Float64s(), o.in64)
 		}
 	default:
-		err = fmt.Errorf("%w: %s: unsupported output data %T", ErrDtype, o.label, out)
+		err = fmt.Errorf("%w: %s: output dtype %v, want float32 or float64", ErrDtype, o.label, out.Dtype())
 	}
 	if err != nil {
 		return nil, err
@@ -256,19 +263,33 @@ func (o *op) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gor
 	return prealloc, nil
 }
 
-// gather puts the data of every input, which must be []T, into dst.
+// gather puts the data of every input, which must be a contiguous dense
+// tensor of element type T, into dst.
 func gather[T float](label string, dst [][]T, in []gorgonia.Value) ([][]T, error) {
+	var zero T
+	want := tensor.Float64
+	if unsafe.Sizeof(zero) == 4 {
+		want = tensor.Float32
+	}
 	dst = dst[:0]
 	for i, v := range in {
-		if d, ok := v.(*tensor.Dense); ok && d.IsView() {
+		d, ok := v.(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s: input %d is a %T, want a *tensor.Dense", ErrBuild, label, i, v)
+		}
+		if d.IsView() {
 			return nil, fmt.Errorf("%w: %s: input %d is a view, want a contiguous tensor", ErrBuild, label, i)
 		}
-		s, ok := v.Data().([]T)
-		if !ok {
-			var zero T
-			return nil, fmt.Errorf("%w: %s: input %d holds %T, want %T", ErrDtype, label, i, v.Data(), []T{zero})
+		if d.Dtype() != want {
+			return nil, fmt.Errorf("%w: %s: input %d is %v, want %v", ErrDtype, label, i, d.Dtype(), want)
 		}
-		dst = append(dst, s)
+		if want == tensor.Float32 {
+			s := d.Float32s()
+			dst = append(dst, unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s)))
+		} else {
+			s := d.Float64s()
+			dst = append(dst, unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s)))
+		}
 	}
 	return dst, nil
 }
