@@ -263,9 +263,10 @@ func (o *op) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gor
 	return prealloc, nil
 }
 
-// gather puts the data of every input, which must be a contiguous dense
-// tensor of element type T, into dst.
-func gather[T float](label string, dst [][]T, in []gorgonia.Value) ([][]T, error) {
+// gather puts the data of every input, a dense tensor of element type T,
+// into dst. A view (a Gorgonia slice, say) is materialized first, which
+// allocates: inputs that are plain tensors, the usual case, are read in place.
+func gather[T float](label string, dst [][]T, in []gorgonia.Value) (_ [][]T, err error) {
 	var zero T
 	want := tensor.Float64
 	if unsafe.Sizeof(zero) == 4 {
@@ -277,8 +278,10 @@ func gather[T float](label string, dst [][]T, in []gorgonia.Value) ([][]T, error
 		if !ok {
 			return nil, fmt.Errorf("%w: %s: input %d is a %T, want a *tensor.Dense", ErrBuild, label, i, v)
 		}
-		if d.IsView() {
-			return nil, fmt.Errorf("%w: %s: input %d is a view, want a contiguous tensor", ErrBuild, label, i)
+		if d.IsView() || !d.DataOrder().IsRowMajor() {
+			if d, err = plain(label, d); err != nil {
+				return nil, err
+			}
 		}
 		if d.Dtype() != want {
 			return nil, fmt.Errorf("%w: %s: input %d is %v, want %v", ErrDtype, label, i, d.Dtype(), want)
