@@ -279,8 +279,8 @@ func TestFans(t *testing.T) {
 		{shape: []int{3, 2}, in: 3, out: 2},
 		{shape: []int{784, 100}, in: 784, out: 100},
 		{shape: []int{1, 1}, in: 1, out: 1},
-		{shape: []int{3, 16, 5, 5}, in: 75, out: 400},
-		{shape: []int{4, 5, 3}, in: 12, out: 15},
+		{shape: []int{3, 16, 5, 5}, errContains: "rank 4, want rank 2 (in, out); for a convolution weight (out, in, kh, kw) use the conv layout"},
+		{shape: []int{4, 5, 3}, errContains: "ConvFans"},
 		{shape: nil, errContains: "rank 0"},
 		{shape: []int{7}, errContains: "rank 1"},
 		{shape: []int{3, 0}, errContains: "dimension 1 is 0"},
@@ -300,6 +300,67 @@ func TestFans(t *testing.T) {
 			assert.Equal(t, c.in, in, "fan_in")
 			assert.Equal(t, c.out, out, "fan_out")
 		})
+	}
+}
+
+// TestConvFans pins PyTorch's fans for convolution weights (out, in, k…):
+// fan_in = in·k, fan_out = out·k (torch.nn.init._calculate_fan_in_and_fan_out;
+// testdata/conv_fans.json has PyTorch's own numbers, see TestConvInitTorch).
+func TestConvFans(t *testing.T) {
+	cases := []struct {
+		shape       []int
+		in, out     int
+		errContains string
+	}{
+		{shape: []int{16, 1, 5, 5}, in: 25, out: 400},
+		{shape: []int{32, 16, 5, 5}, in: 400, out: 800},
+		{shape: []int{5, 3, 3, 2}, in: 18, out: 30},
+		{shape: []int{4, 5, 3}, in: 15, out: 12},
+		{shape: []int{2, 3, 1, 1, 1}, in: 3, out: 2},
+		{shape: []int{3, 2}, errContains: "rank 2, want rank ≥ 3 (out, in, k1, …)"},
+		{shape: []int{3, 0, 2}, errContains: "dimension 1 is 0"},
+	}
+	for _, c := range cases {
+		t.Run("shape="+shapeName(c.shape), func(t *testing.T) {
+			in, out, err := initializers.ConvFans(c.shape...)
+			if c.errContains != "" {
+				require.Error(t, err)
+				assert.ErrorIs(t, err, initializers.ErrShape)
+				assert.Contains(t, err.Error(), c.errContains)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.in, in, "fan_in")
+			assert.Equal(t, c.out, out, "fan_out")
+		})
+	}
+}
+
+// TestLayoutExplicit checks that a rank-4 shape is an error for every
+// fan-based initializer and Orthogonal unless the conv layout is chosen,
+// and that initializers without fans accept it either way.
+func TestLayoutExplicit(t *testing.T) {
+	must := initializers.Must
+	shape := []int{16, 3, 5, 5}
+	for _, in := range []initializers.Init{must(initializers.HeNormal(math.Sqrt2)), must(initializers.HeUniform(1)),
+		must(initializers.XavierNormal(1)), must(initializers.XavierUniform(1)), initializers.LeCunNormal(),
+		initializers.LeCunUniform(), must(initializers.Orthogonal(1))} {
+		t.Run(in.Name(), func(t *testing.T) {
+			_, err := in.Initialize(1, tensor.Float32, shape...)
+			require.ErrorIs(t, err, initializers.ErrShape)
+			assert.Contains(t, err.Error(), in.String())
+			assert.Contains(t, err.Error(), "Init.Conv")
+			v, err := in.Conv().Initialize(1, tensor.Float32, shape...)
+			require.NoError(t, err)
+			assert.Equal(t, tensor.Shape(shape), v.Shape())
+			assert.Equal(t, in.String()+".Conv()", in.Conv().String())
+			_, err = in.Conv().Initialize(1, tensor.Float32, 3, 4)
+			require.ErrorIs(t, err, initializers.ErrShape, "a conv weight has rank ≥ 3")
+		})
+	}
+	for _, in := range []initializers.Init{initializers.Zeros(), must(initializers.Normal(0, 1))} {
+		_, err := in.Initialize(1, tensor.Float64, shape...)
+		assert.NoError(t, err, in.String())
 	}
 }
 

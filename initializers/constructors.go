@@ -140,7 +140,7 @@ func scaled(who string, k kind, s scaling, gain float64) (Init, error) {
 // XavierNormal draws from N(0, std²) with std = gain·√(2/(fan_in+fan_out))
 // (Glorot & Bengio, 2010; PyTorch's xavier_normal_, Keras' GlorotNormal at
 // gain 1). Use Gain for the nonlinearity that follows: 1 for linear and
-// sigmoid, 5/3 for tanh. Fans come from Fans; the shape needs rank ≥ 2.
+// sigmoid, 5/3 for tanh. Fans come from Fans (rank 2), or ConvFans with Init.Conv.
 // It returns ErrConfig unless gain is finite and > 0.
 //
 // This is not the lecture's "Xavier" (std 1/√fan_in); that is LeCunNormal.
@@ -158,7 +158,7 @@ func XavierUniform(gain float64) (Init, error) {
 // LeCunNormal draws from N(0, std²) with std = 1/√fan_in (LeCun et al.,
 // 1998; Keras' LecunNormal is its truncated variant). It is what the lecture
 // calls "Xavier", randn(fan_in, fan_out)/sqrt(fan_in), and equals
-// XavierNormal(1) for square layers. The shape needs rank ≥ 2.
+// XavierNormal(1) for square layers. The shape needs rank 2, or rank ≥ 3 with Init.Conv.
 func LeCunNormal() Init {
 	return Init{name: "LeCunNormal", kind: kindNormal, scale: scaleFanIn, gain: 1, fansNeeded: true}
 }
@@ -191,7 +191,7 @@ func HeUniform(gain float64) (Init, error) {
 // matrix is QR-factorized and Q's columns multiplied by the signs of R's
 // diagonal, which makes the result uniformly (Haar) distributed. If
 // rows ≥ cols the columns are orthonormal (WᵀW = gain²·I); otherwise the rows
-// are (WWᵀ = gain²·I). The shape needs rank ≥ 2. It returns ErrConfig unless
+// are (WWᵀ = gain²·I). The shape needs rank 2, or rank ≥ 3 with Init.Conv. It returns ErrConfig unless
 // gain is finite and > 0.
 func Orthogonal(gain float64) (Init, error) {
 	const who = "Orthogonal"

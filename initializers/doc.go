@@ -42,12 +42,15 @@
 // # Fans and layout
 //
 // A weight used as x·W has shape (in, out), so fan_in = shape[0] and
-// fan_out = shape[1]. Higher ranks are read as (in, out, k1, k2, …): the
-// receptive field k1·k2·… multiplies both fans. This is NOT PyTorch's
-// convolution layout (out, in, k1, …), and not Gorgonia's HeN, which takes
-// fan_in = shape[1]·shape[2]·… for rank > 2. Rank 0 and rank 1 have no fans:
-// fan-based initializers (Xavier, LeCun, He) and Orthogonal return ErrShape
-// for them. See Fans.
+// fan_out = shape[1] (Fans). A convolution weight is laid out as in PyTorch
+// and ops.Conv2D, (out, in, k1, k2, …), with fan_in = in·k1·k2·… and
+// fan_out = out·k1·k2·… (ConvFans); Init.Conv selects that reading, e.g.
+// HeNormal(math.Sqrt2).Conv() for a ReLU convolution, which has the std of
+// PyTorch's kaiming_normal_. The layout is never guessed from the rank:
+// without Conv, fan-based initializers (Xavier, LeCun, He) and Orthogonal
+// accept only rank 2 and return ErrShape for any other rank (Gorgonia's HeN,
+// by contrast, silently takes fan_in = shape[1]·shape[2]·… for rank > 2).
+// Rank 0 and rank 1 have no fans.
 //
 // # Determinism
 //

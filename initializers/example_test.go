@@ -78,18 +78,31 @@ func ExampleGain() {
 	// leaky_relu(0.2) 1.3868
 }
 
-// A dense weight (in, out) and a convolution-like weight (in, out, k1, k2).
+// A dense weight (in, out) and a convolution weight (out, in, kh, kw).
 func ExampleFans() {
 	in, out, _ := initializers.Fans(784, 100)
 	fmt.Println(in, out)
-	in, out, _ = initializers.Fans(3, 16, 5, 5)
+	in, out, _ = initializers.ConvFans(16, 3, 5, 5)
 	fmt.Println(in, out)
-	_, _, err := initializers.Fans(100)
+	_, _, err := initializers.Fans(16, 3, 5, 5)
 	fmt.Println(err)
 	// Output:
 	// 784 100
 	// 75 400
-	// initializers: bad shape: Fans: shape (100) has rank 1, want rank ≥ 2 (in, out, …)
+	// initializers: bad shape: Fans: shape (16, 3, 5, 5) has rank 4, want rank 2 (in, out); for a convolution weight (out, in, kh, kw) use the conv layout (ConvFans, Init.Conv)
+}
+
+// He initialization of a Conv2D weight (O, C, KH, KW): std = √2/√(C·KH·KW),
+// PyTorch's kaiming_normal_(w, nonlinearity="relu").
+func ExampleInit_Conv() {
+	he := initializers.Must(initializers.HeNormal(math.Sqrt2)).Conv()
+	w, err := he.Initialize(1, tensor.Float32, 16, 1, 5, 5)
+	fmt.Println(he, w.Shape(), err)
+	_, err = initializers.Must(initializers.HeNormal(math.Sqrt2)).Initialize(1, tensor.Float32, 16, 1, 5, 5)
+	fmt.Println(err != nil)
+	// Output:
+	// HeNormal(gain=1.4142135623730951).Conv() (16, 1, 5, 5) <nil>
+	// true
 }
 
 // Weights for a float32 layer, deterministic from the seed.

@@ -6,36 +6,73 @@ import (
 	"strings"
 )
 
-// Fans returns the fan-in and fan-out of a weight of the given shape.
+// Fans returns the fan-in and fan-out of a dense weight used as x·W, of
+// shape (in, out): fan_in = shape[0], fan_out = shape[1].
 //
-// A weight used as x·W has shape (in, out): fan_in = shape[0],
-// fan_out = shape[1]. A higher-rank weight is read as (in, out, k1, k2, …)
-// with receptive field k1·k2·…, which multiplies both fans:
-// fan_in = in·k1·k2·…, fan_out = out·k1·k2·…. (PyTorch's convolution weights
-// are (out, in, k1, …) instead: permute them before using this convention.)
-//
-// It returns ErrShape for rank 0 or 1 (a vector has no fans: biases are
-// usually initialized with Zeros or Constant), for a zero or negative
-// dimension, and when a fan overflows int.
+// A shape of any other rank is an error wrapping ErrShape: rank 0 and 1 have
+// no fans (biases are usually initialized with Zeros or Constant), and a
+// rank above 2 is not read silently in some convention: for a convolution
+// weight in PyTorch's (and ops.Conv2D's) layout (out, in, kh, kw) use
+// ConvFans. It also returns ErrShape for a zero or negative dimension and
+// when a fan overflows int.
 func Fans(shape ...int) (fanIn, fanOut int, err error) {
-	if len(shape) < 2 {
-		return 0, 0, fmt.Errorf("%w: Fans: shape %v has rank %d, want rank ≥ 2 (in, out, …)", ErrShape, fmtShape(shape), len(shape))
+	if err := checkRank("Fans", false, shape); err != nil {
+		return 0, 0, err
 	}
 	if _, err := size("Fans", shape); err != nil {
 		return 0, 0, err
 	}
-	fanIn, fanOut = fans(shape)
+	fanIn, fanOut = fans(false, shape)
 	return fanIn, fanOut, nil
 }
 
-// fans computes the fans of a shape already validated by size with rank ≥ 2.
-// The product of all dimensions fits in an int, so both fans do too.
-func fans(shape []int) (fanIn, fanOut int) {
+// ConvFans returns the fan-in and fan-out of a convolution weight in
+// PyTorch's layout (out, in, k1, k2, …) — ops.Conv2D's (O, C, KH, KW) — as
+// PyTorch's torch.nn.init._calculate_fan_in_and_fan_out:
+//
+//	fan_in = in·k1·k2·…,  fan_out = out·k1·k2·…
+//
+// It returns ErrShape for a rank below 3, a zero or negative dimension, or a
+// fan overflowing int.
+func ConvFans(shape ...int) (fanIn, fanOut int, err error) {
+	if err := checkRank("ConvFans", true, shape); err != nil {
+		return 0, 0, err
+	}
+	if _, err := size("ConvFans", shape); err != nil {
+		return 0, 0, err
+	}
+	fanIn, fanOut = fans(true, shape)
+	return fanIn, fanOut, nil
+}
+
+// checkRank returns ErrShape unless shape has the rank fans are read from:
+// exactly 2 (in, out) for a dense weight, at least 3 (out, in, k…) for a
+// convolution weight.
+func checkRank(who string, conv bool, shape []int) error {
+	switch {
+	case conv && len(shape) < 3:
+		return fmt.Errorf("%w: %s: shape %v has rank %d, want rank ≥ 3 (out, in, k1, …) for a convolution weight",
+			ErrShape, who, fmtShape(shape), len(shape))
+	case !conv && len(shape) < 2:
+		return fmt.Errorf("%w: %s: shape %v has rank %d, want rank 2 (in, out)", ErrShape, who, fmtShape(shape), len(shape))
+	case !conv && len(shape) > 2:
+		return fmt.Errorf("%w: %s: shape %v has rank %d, want rank 2 (in, out); for a convolution weight "+
+			"(out, in, kh, kw) use the conv layout (ConvFans, Init.Conv)", ErrShape, who, fmtShape(shape), len(shape))
+	}
+	return nil
+}
+
+// fans computes the fans of a shape already validated by checkRank and
+// size. The product of all dimensions fits in an int, so both fans do too.
+func fans(conv bool, shape []int) (fanIn, fanOut int) {
+	if !conv {
+		return shape[0], shape[1]
+	}
 	field := 1
 	for _, d := range shape[2:] {
 		field *= d
 	}
-	return shape[0] * field, shape[1] * field
+	return shape[1] * field, shape[0] * field
 }
 
 // Gain returns the recommended gain for a nonlinearity, as PyTorch's

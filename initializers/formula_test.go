@@ -32,12 +32,13 @@ func TestScaleFormulas(t *testing.T) {
 		scale float64 // std for normals, bound √3·std for uniforms
 	}{
 		{"xavier-normal/gain=1", must(initializers.XavierNormal(1)), std, []int{30, 20}, xavier(1, 30, 20)},
-		{"xavier-normal/gain=2", must(initializers.XavierNormal(2)), std, []int{3, 4, 5, 6}, xavier(2, 3*30, 4*30)},
+		{"xavier-normal/gain=2/conv", must(initializers.XavierNormal(2)).Conv(), std, []int{3, 4, 5, 6}, xavier(2, 4*30, 3*30)},
 		{"xavier-uniform/gain=1", must(initializers.XavierUniform(1)), unit, []int{30, 20}, math.Sqrt(3) * xavier(1, 30, 20)},
 		{"lecun-normal", initializers.LeCunNormal(), std, []int{30, 20}, fanIn(1, 30)},
-		{"lecun-uniform", initializers.LeCunUniform(), unit, []int{30, 20, 2}, math.Sqrt(3) * fanIn(1, 60)},
+		{"lecun-uniform", initializers.LeCunUniform(), unit, []int{30, 20}, math.Sqrt(3) * fanIn(1, 30)},
+		{"lecun-uniform/conv", initializers.LeCunUniform().Conv(), unit, []int{30, 20, 2}, math.Sqrt(3) * fanIn(1, 40)},
 		{"he-normal/gain=sqrt2", must(initializers.HeNormal(math.Sqrt2)), std, []int{30, 20}, 1 / math.Sqrt(30.0/2)},
-		{"he-normal/gain=sqrt2/rank=4", must(initializers.HeNormal(math.Sqrt2)), std, []int{3, 4, 5, 6}, fanIn(math.Sqrt2, 90)},
+		{"he-normal/gain=sqrt2/conv", must(initializers.HeNormal(math.Sqrt2)).Conv(), std, []int{3, 4, 5, 6}, fanIn(math.Sqrt2, 4*30)},
 		{"he-uniform/gain=sqrt2", must(initializers.HeUniform(math.Sqrt2)), unit, []int{30, 20}, math.Sqrt(6.0 / 30)},
 	}
 	for _, c := range cases {

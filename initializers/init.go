@@ -53,7 +53,21 @@ type Init struct {
 	mean, std  float64 // kindNormal, kindTruncNormal; std is the base std for scaled kinds
 	low, high  float64 // kindUniform; the truncation bounds a, b for kindTruncNormal
 	gain       float64 // scaled kinds and kindOrthogonal
-	fansNeeded bool    // Xavier, LeCun, He and Orthogonal need rank ≥ 2
+	fansNeeded bool    // Xavier, LeCun, He and Orthogonal need rank 2, or ≥ 3 with conv
+	conv       bool    // shapes are convolution weights (out, in, k…); see Conv
+}
+
+// Conv returns in reading shapes as convolution weights in PyTorch's layout
+// (out, in, k1, k2, …), ops.Conv2D's (O, C, KH, KW): fans as ConvFans
+// (fan_in = in·k1·k2·…), so HeNormal(√2).Conv() has the std of PyTorch's
+// kaiming_normal_(w, nonlinearity="relu") on a Conv2d weight, and Orthogonal
+// flattens to (out, in·k1·k2·…) as PyTorch's orthogonal_. Without Conv, a
+// fan-based initializer or Orthogonal accepts only rank-2 (in, out) shapes:
+// a 4-D shape is an error, never silently read in another layout.
+// Initializers that use no fans ignore the layout.
+func (in Init) Conv() Init {
+	in.conv = true
+	return in
 }
 
 // Name returns the name of the constructor that made in, e.g. "HeNormal".
@@ -65,6 +79,9 @@ func (in Init) String() string {
 	if in.kind == 0 {
 		return "Init{}"
 	}
+	if in.conv {
+		return in.name + "(" + in.args + ").Conv()"
+	}
 	return in.name + "(" + in.args + ")"
 }
 
@@ -73,8 +90,9 @@ func (in Init) String() string {
 // generator seeded by seed. It implements graph.Initializer.
 //
 // It returns ErrDtype for any other dtype, and ErrShape for a shape with a
-// zero or negative dimension, a size overflowing int, or a rank below 2 for an
-// initializer that needs fans (Xavier, LeCun, He) or a matrix (Orthogonal).
+// zero or negative dimension, a size overflowing int, or, for an initializer
+// that needs fans (Xavier, LeCun, He) or a matrix (Orthogonal), a rank other
+// than 2 (a rank below 3 with Conv).
 // Rank 0 is otherwise allowed and gives a scalar tensor. It returns ErrConfig
 // for the zero Init and, for float32, for a hyperparameter beyond float32's
 // range.
@@ -114,8 +132,10 @@ func (in Init) generate(seed uint64, dt tensor.Dtype, shape []int) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	if in.fansNeeded && len(shape) < 2 {
-		return nil, fmt.Errorf("%w: %v: shape %v has rank %d, want rank ≥ 2 (in, out, …)", ErrShape, in, fmtShape(shape), len(shape))
+	if in.fansNeeded {
+		if err := checkRank(in.String(), in.conv, shape); err != nil {
+			return nil, err
+		}
 	}
 	switch dt {
 	case tensor.Float64:
@@ -164,10 +184,10 @@ func fill[T float32 | float64](dst []T, in Init, shape []int, seed uint64) {
 	std := in.std
 	switch in.scale {
 	case scaleFanAvg:
-		fanIn, fanOut := fans(shape)
+		fanIn, fanOut := fans(in.conv, shape)
 		std = in.gain * math.Sqrt(2/float64(fanIn+fanOut))
 	case scaleFanIn:
-		fanIn, _ := fans(shape)
+		fanIn, _ := fans(in.conv, shape)
 		std = in.gain / math.Sqrt(float64(fanIn))
 	}
 	switch in.kind {

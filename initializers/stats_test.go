@@ -112,9 +112,9 @@ func TestMoments(t *testing.T) {
 			std: hstd(1, 500), kind: statUniform, low: -sqrt3 * hstd(1, 500), high: sqrt3 * hstd(1, 500)},
 		{name: "he-normal/gain=sqrt2", in: must(initializers.HeNormal(math.Sqrt2)), shape: []int{500, 500},
 			std: math.Sqrt(2.0 / 500)},
-		// (in, out, k1, k2): fan_in = 64·7·7.
-		{name: "he-normal/gain=sqrt2/rank=4", in: must(initializers.HeNormal(math.Sqrt2)), shape: []int{64, 32, 7, 7},
-			std: hstd(math.Sqrt2, 64*49)},
+		// A conv weight (out, in, k1, k2): fan_in = 32·7·7.
+		{name: "he-normal/gain=sqrt2/conv", in: must(initializers.HeNormal(math.Sqrt2)).Conv(), shape: []int{64, 32, 7, 7},
+			std: hstd(math.Sqrt2, 32*49)},
 		{name: "he-uniform/gain=sqrt2", in: must(initializers.HeUniform(math.Sqrt2)), shape: []int{200, 500},
 			std: hstd(math.Sqrt2, 200), kind: statUniform, low: -sqrt3 * hstd(math.Sqrt2, 200), high: sqrt3 * hstd(math.Sqrt2, 200)},
 		{name: "truncnormal/std=1,a=-2,b=2", in: must(initializers.TruncatedNormal(0, 1, -2, 2)), shape: []int{500, 500},
@@ -238,6 +238,9 @@ func TestOrthogonal(t *testing.T) {
 		for _, dt := range dtypes {
 			t.Run(fmt.Sprintf("orthogonal/gain=%g/%v/shape=%s", c.gain, dt, shapeName(c.shape)), func(t *testing.T) {
 				in := initializers.Must(initializers.Orthogonal(c.gain))
+				if len(c.shape) > 2 {
+					in = in.Conv()
+				}
 				x, err := in.Initialize(99, dt, c.shape...)
 				require.NoError(t, err)
 				require.Equal(t, tensor.Shape(c.shape), x.Shape())

@@ -1,12 +1,9 @@
 package ops
 
 import (
-	"fmt"
 	"math"
 
-	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // An activation is an elementwise function whose derivative can be written
@@ -42,9 +39,23 @@ func activate(a *activation, x *gorgonia.Node) (*gorgonia.Node, error) {
 	if err := checkFloat(a.name, "x", x); err != nil {
 		return nil, err
 	}
-	return apply(a.name, func() (*gorgonia.Node, error) {
-		return gorgonia.ApplyOp(actOp{newBase(a.name + "()"), a}, x)
-	})
+	return applyDef(&def{
+		name:  a.name + "()",
+		label: a.name,
+		typ:   sig(0, 0),
+		run32: func(y []float32, in [][]float32) error { a.fwd32(y, in[0]); return nil },
+		run64: func(y []float64, in [][]float64) error { a.fwd64(y, in[0]); return nil },
+		grad: func(_ gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := applyDef(&def{
+				name:  a.name + "Grad()",
+				label: a.name + "Grad",
+				typ:   sig(0, 0, 0),
+				run32: func(dx []float32, in [][]float32) error { a.bwd32(dx, in[0], in[1]); return nil },
+				run64: func(dx []float64, in [][]float64) error { a.bwd64(dx, in[0], in[1]); return nil },
+			}, y, g)
+			return gorgonia.Nodes{dx}, err
+		},
+	}, x)
 }
 
 func tanhFwd[T float](y, x []T) {
@@ -103,74 +114,4 @@ func reluBwd64(dx, y, g []float64) {
 		mask := uint64(int64(-math.Float64bits(v)) >> 63)
 		dx[i] = math.Float64frombits(math.Float64bits(g[i]) & mask)
 	}
-}
-
-// actOp applies an activation elementwise.
-type actOp struct {
-	opBase
-	a *activation
-}
-
-func (actOp) Arity() int { return 1 }
-
-func (actOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a) }
-
-func (actOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
-
-func (o actOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.a.name, &err)
-	return o.UsePreallocDo(o.out.like(in[0]), in...)
-}
-
-// UsePreallocDo writes the activation of in[0] into prealloc.
-func (o actOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.a.name, &err)
-	switch x := in[0].Data().(type) {
-	case []float32:
-		o.a.fwd32(prealloc.Data().([]float32), x)
-	case []float64:
-		o.a.fwd64(prealloc.Data().([]float64), x)
-	default:
-		return nil, fmt.Errorf("%w: %s: unsupported data %T", ErrDtype, o.a.name, x)
-	}
-	return prealloc, nil
-}
-
-func (actOp) DiffWRT(int) []bool { return []bool{true} }
-
-func (o actOp) SymDiff(_ gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(actGradOp{newBase(o.a.name + "Grad()"), o.a}, y, grad)
-	return gorgonia.Nodes{dx}, err
-}
-
-// actGradOp computes an activation's input gradient from its output y and
-// the output gradient g.
-type actGradOp struct {
-	opBase
-	a *activation
-}
-
-func (actGradOp) Arity() int { return 2 }
-
-func (actGradOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a, a) }
-
-func (actGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
-
-func (o actGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.a.name+"Grad", &err)
-	return o.UsePreallocDo(o.out.like(in[0]), in...)
-}
-
-// UsePreallocDo writes the input gradient into prealloc.
-func (o actGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.a.name+"Grad", &err)
-	switch y := in[0].Data().(type) {
-	case []float32:
-		o.a.bwd32(prealloc.Data().([]float32), y, in[1].Data().([]float32))
-	case []float64:
-		o.a.bwd64(prealloc.Data().([]float64), y, in[1].Data().([]float64))
-	default:
-		return nil, fmt.Errorf("%w: %sGrad: unsupported data %T", ErrDtype, o.a.name, y)
-	}
-	return prealloc, nil
 }

@@ -293,71 +293,42 @@ func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
 
 func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 
+// SymDiff returns BatchNorm's three input gradients (x, γ, β). Each is an op
+// on (x, y, γ, g) that uses the statistics its forward op kept; y is an
+// input only so that the tape runs the forward op first.
 func (o *bnOp) SymDiff(in gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	xs := in[0].Shape()
+	n, c, s := bnDims(xs)
 	out := make(gorgonia.Nodes, 3)
 	for wrt, what := range []string{"x", "gamma", "beta"} {
-		g := &bnGradOp{newBase(fmt.Sprintf("%s.Grad(wrt=%s)", o.name, what)), o, wrt}
-		n, err := gorgonia.ApplyOp(g, in[0], y, in[1], grad)
+		d := &def{
+			name:  fmt.Sprintf("%s.Grad(wrt=%s)", o.name, what),
+			label: o.label + " gradient",
+			typ:   sig(o.dims, o.dims, 1, o.dims, o.dims),
+			run32: func(out []float32, in [][]float32) error { return bnGrad(o, wrt, out, in[0], in[2], in[3], n, c, s) },
+			run64: func(out []float64, in [][]float64) error { return bnGrad(o, wrt, out, in[0], in[2], in[3], n, c, s) },
+		}
+		if wrt > 0 {
+			d.typ, d.shape = sig(o.dims, o.dims, 1, o.dims, 1), tensor.Shape{c}
+		}
+		g, err := applyDef(d, in[0], y, in[1], grad)
 		if err != nil {
 			return nil, err
 		}
-		out[wrt] = n
+		out[wrt] = g
 	}
 	return out, nil
 }
 
-// bnGradOp computes one of BatchNorm's input gradients (wrt 0: x, 1: γ,
-// 2: β) from (x, y, γ, g) and the statistics its forward op kept. y is an
-// input only so that the tape runs the forward op first.
-type bnGradOp struct {
-	opBase
-	fwd *bnOp
-	wrt int
-}
-
-func (o *bnGradOp) Arity() int { return 4 }
-
-func (o *bnGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	t := gorgonia.TensorType{Dims: o.fwd.dims, Of: a}
-	v := gorgonia.TensorType{Dims: 1, Of: a}
-	if o.wrt == 0 {
-		return hm.NewFnType(t, t, v, t, t)
+func bnGrad[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) error {
+	if len(o.mean) != c {
+		return fmt.Errorf("%w: %s gradient: the forward pass has not run", ErrBuild, o.label)
 	}
-	return hm.NewFnType(t, t, v, t, v)
-}
-
-func (o *bnGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	if o.wrt == 0 {
-		return shapeOf(in[0])
+	if len(x) != n*c*s || len(g) != len(x) || len(gamma) != c {
+		return fmt.Errorf("%w: %s gradient: input sizes do not match x %d×%d×%d", ErrShape, o.label, n, c, s)
 	}
-	return shapeOf(in[2])
-}
-
-func (o *bnGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.fwd.label+" gradient", &err)
-	if o.wrt == 0 {
-		return o.UsePreallocDo(o.out.like(in[0]), in...)
-	}
-	return o.UsePreallocDo(o.out.like(in[2]), in...)
-}
-
-// UsePreallocDo writes the gradient into prealloc.
-func (o *bnGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.fwd.label+" gradient", &err)
-	n, c, s := bnDims(in[0].Shape())
-	if len(o.fwd.mean) != c {
-		return nil, fmt.Errorf("%w: %s gradient: the forward pass has not run", ErrBuild, o.fwd.label)
-	}
-	switch x := in[0].Data().(type) {
-	case []float32:
-		bnBackward(o.fwd, o.wrt, prealloc.Data().([]float32), x, in[2].Data().([]float32), in[3].Data().([]float32), n, c, s)
-	case []float64:
-		bnBackward(o.fwd, o.wrt, prealloc.Data().([]float64), x, in[2].Data().([]float64), in[3].Data().([]float64), n, c, s)
-	default:
-		return nil, fmt.Errorf("%w: %s gradient: unsupported data %T", ErrDtype, o.fwd.label, x)
-	}
-	return prealloc, nil
+	bnBackward(o, wrt, out, x, gamma, g, n, c, s)
+	return nil
 }
 
 func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {

@@ -172,45 +172,23 @@ func dropoutApply[T float](out, v []T, keep []bool, scale T, masked bool) {
 func (o *dropoutOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (o *dropoutOp) SymDiff(_ gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(&dropoutGradOp{newBase(o.name + ".Grad()"), o}, y, grad)
+	// dx = g·mask/(1 − p) (or g in Eval mode) with the forward op's last
+	// mask; y is an input only so that the tape runs the forward op first.
+	d := &def{
+		name:  o.name + ".Grad()",
+		label: "DropoutGrad",
+		typ:   sig(0, 0, 0),
+		run32: func(dx []float32, in [][]float32) error { return dropoutGrad(o, dx, in[1], float32(o.scale)) },
+		run64: func(dx []float64, in [][]float64) error { return dropoutGrad(o, dx, in[1], o.scale) },
+	}
+	dx, err := applyDef(d, y, grad)
 	return gorgonia.Nodes{dx}, err
 }
 
-// dropoutGradOp computes dx = g·mask/(1 − p) (or g in Eval mode) from (y, g)
-// with its forward op's last mask; y is an input only so that the tape runs
-// the forward op first.
-type dropoutGradOp struct {
-	opBase
-	fwd *dropoutOp
-}
-
-func (o *dropoutGradOp) Arity() int { return 2 }
-
-func (o *dropoutGradOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a, a) }
-
-func (o *dropoutGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	return shapeOf(in[1])
-}
-
-func (o *dropoutGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard("DropoutGrad", &err)
-	return o.UsePreallocDo(o.out.like(in[1]), in...)
-}
-
-// UsePreallocDo writes the input gradient into prealloc.
-func (o *dropoutGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard("DropoutGrad", &err)
-	n := in[1].Shape().TotalSize()
-	if o.fwd.masked && len(o.fwd.keep) != n {
-		return nil, fmt.Errorf("%w: DropoutGrad: the forward pass has not run", ErrBuild)
+func dropoutGrad[T float](o *dropoutOp, dx, g []T, scale T) error {
+	if len(dx) != len(g) || (o.masked && len(o.keep) != len(g)) {
+		return fmt.Errorf("%w: DropoutGrad: the forward pass has not run", ErrBuild)
 	}
-	switch g := in[1].Data().(type) {
-	case []float32:
-		dropoutApply(prealloc.Data().([]float32), g, o.fwd.keep, float32(o.fwd.scale), o.fwd.masked)
-	case []float64:
-		dropoutApply(prealloc.Data().([]float64), g, o.fwd.keep, o.fwd.scale, o.fwd.masked)
-	default:
-		return nil, fmt.Errorf("%w: DropoutGrad: unsupported data %T", ErrDtype, g)
-	}
-	return prealloc, nil
+	dropoutApply(dx, g, o.keep, scale, o.masked)
+	return nil
 }

@@ -40,5 +40,5 @@ func Example() {
 	fmt.Println(err)
 	// Output:
 	// <nil> [0 0 0] 1.0986
-	// ops: shape mismatch: BiasAdd: x (1, 3) and b (2, 3): want (batch, n) and (n)
+	// ops: shape mismatch: BiasAdd: x (1, 3) and b (2, 3): want (batch, n) and (n), or (N, C, …) and (C)
 }

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"unsafe"
 
+	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -139,3 +141,176 @@ func (b *outBuf) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 
 // like returns the buffer with v's dtype and shape.
 func (b *outBuf) like(v gorgonia.Value) *tensor.Dense { return b.get(v.Dtype(), v.Shape()) }
+
+// def is a project-owned op reduced to what differs between ops: its name,
+// type, output shape, one generic forward kernel (instantiated for float32
+// and float64) and its gradient rule. op implements gorgonia.Op, SDOp and
+// UsePreallocDoer once for every def: panic guard, output buffer kept
+// between runs, dtype dispatch, hash.
+//
+// Output shapes are fixed when the node is built (Gorgonia's shapes are
+// static), so shape is the shape the constructor inferred and validated.
+type def struct {
+	name  string       // String and hash: must include every parameter of the op
+	label string       // the op's name in errors ("Conv2D")
+	typ   hm.Type      // Gorgonia type, e.g. sig(4, 4, 4)
+	shape tensor.Shape // output shape
+	// run32 and run64 write the result into out; in holds the inputs' data,
+	// all of out's dtype.
+	run32 func(out []float32, in [][]float32) error
+	run64 func(out []float64, in [][]float64) error
+	// grad returns the gradient nodes of the inputs given the output y and
+	// its gradient g; nil means the op is not differentiable. diff, if set,
+	// says which inputs get a gradient (default: all when grad is set).
+	grad func(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error)
+	diff []bool
+}
+
+// op is the gorgonia.Op of a def; in32 and in64 are scratch slices for the
+// inputs' data, kept so that a run allocates nothing.
+type op struct {
+	opBase
+	*def
+	arity int
+	in32  [][]float32
+	in64  [][]float64
+}
+
+var (
+	_ gorgonia.Op              = (*op)(nil)
+	_ gorgonia.SDOp            = (*op)(nil)
+	_ gorgonia.UsePreallocDoer = (*op)(nil)
+)
+
+// applyDef adds d to the graph as a node with the given inputs, which must
+// match d's type.
+func applyDef(d *def, in ...*gorgonia.Node) (*gorgonia.Node, error) {
+	if d.label == "" {
+		d.label = d.name
+	}
+	o := &op{opBase: newBase(d.name), def: d, arity: len(in)}
+	return apply(d.label, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(o, in...) })
+}
+
+// sig returns the Gorgonia type of an op whose inputs and output (the last
+// entry) are tensors of the given ranks over one element type; rank 0 stands
+// for the element type itself, of any shape (as in an elementwise op).
+func sig(ranks ...int) hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, len(ranks))
+	for i, r := range ranks {
+		if r == 0 {
+			ts[i] = a
+		} else {
+			ts[i] = gorgonia.TensorType{Dims: r, Of: a}
+		}
+	}
+	return hm.NewFnType(ts...)
+}
+
+func (o *op) Arity() int    { return o.arity }
+func (o *op) Type() hm.Type { return o.typ }
+
+func (o *op) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	if len(in) != o.arity {
+		return nil, fmt.Errorf("%w: %s: %d inputs, want %d", ErrShape, o.label, len(in), o.arity)
+	}
+	if o.shape == nil { // same shape as the first input
+		return shapeOf(in[0])
+	}
+	return o.shape.Clone(), nil
+}
+
+func (o *op) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.label, &err)
+	if len(in) == 0 {
+		return nil, fmt.Errorf("%w: %s: no inputs", ErrBuild, o.label)
+	}
+	s := o.shape
+	if s == nil {
+		s = in[0].Shape()
+	}
+	return o.UsePreallocDo(o.out.get(in[0].Dtype(), s), in...)
+}
+
+// UsePreallocDo runs the op's kernel for prealloc's dtype into prealloc.
+// Data is read with Dense.Float32s/Float64s: Dense.Data boxes a new slice
+// header in an interface on every call (an allocation per input per run).
+func (o *op) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	defer guard(o.label, &err)
+	if len(in) != o.arity {
+		return nil, fmt.Errorf("%w: %s: %d inputs, want %d", ErrBuild, o.label, len(in), o.arity)
+	}
+	out, err := denseOf(o.label, prealloc)
+	if err != nil {
+		return nil, err
+	}
+	switch out.Dtype() {
+	case tensor.Float32:
+		if o.in32, err = gather(o.label, o.in32, in); err == nil {
+			err = o.run32(out.Float32s(), o.in32)
+		}
+	case tensor.Float64:
+		if o.in64, err = gather(o.label, o.in64, in); err == nil {
+			err = o.run64(out.Float64s(), o.in64)
+		}
+	default:
+		err = fmt.Errorf("%w: %s: output dtype %v, want float32 or float64", ErrDtype, o.label, out.Dtype())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return prealloc, nil
+}
+
+// gather puts the data of every input, a dense tensor of element type T,
+// into dst. A view (a Gorgonia slice, say) is materialized first, which
+// allocates: inputs that are plain tensors, the usual case, are read in place.
+func gather[T float](label string, dst [][]T, in []gorgonia.Value) (_ [][]T, err error) {
+	var zero T
+	want := tensor.Float64
+	if unsafe.Sizeof(zero) == 4 {
+		want = tensor.Float32
+	}
+	dst = dst[:0]
+	for i, v := range in {
+		d, ok := v.(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s: input %d is a %T, want a *tensor.Dense", ErrBuild, label, i, v)
+		}
+		if d.IsView() || !d.DataOrder().IsRowMajor() {
+			if d, err = plain(label, d); err != nil {
+				return nil, err
+			}
+		}
+		if d.Dtype() != want {
+			return nil, fmt.Errorf("%w: %s: input %d is %v, want %v", ErrDtype, label, i, d.Dtype(), want)
+		}
+		if want == tensor.Float32 {
+			s := d.Float32s()
+			dst = append(dst, unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s)))
+		} else {
+			s := d.Float64s()
+			dst = append(dst, unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s)))
+		}
+	}
+	return dst, nil
+}
+
+func (o *op) DiffWRT(n int) []bool {
+	if o.diff != nil {
+		return o.diff
+	}
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = o.grad != nil
+	}
+	return d
+}
+
+func (o *op) SymDiff(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	if o.grad == nil {
+		return nil, fmt.Errorf("%w: %s has no gradient", ErrBuild, o.label)
+	}
+	return o.grad(in, y, g)
+}

@@ -1,0 +1,115 @@
+package ops
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/blas"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convOps returns the forward, dx and dw ops of a geometry and random
+// float32 inputs for each.
+func convOps(t *testing.T, xs, ws []int, opt ConvOptions) (ops []*op, inputs [][]gorgonia.Value) {
+	t.Helper()
+	g, err := convGeometry(xs, ws, opt)
+	require.NoError(t, err)
+	r := rand.New(rand.NewPCG(1, 2))
+	rnd := func(shape ...int) *tensor.Dense {
+		v := make([]float32, tensor.Shape(shape).TotalSize())
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
+	}
+	x, w, dy := rnd(xs...), rnd(ws...), rnd(g.n, g.o, g.oh, g.ow)
+	for kind, in := range [][]gorgonia.Value{{x, w}, {w, dy}, {x, dy}} {
+		d := convDef(g, kind)
+		ops = append(ops, &op{opBase: newBase(d.name), def: d, arity: 2})
+		inputs = append(inputs, in)
+	}
+	return ops, inputs
+}
+
+func data32(t *testing.T, v gorgonia.Value, err error) []float32 {
+	t.Helper()
+	require.NoError(t, err)
+	return slices.Clone(v.Data().([]float32))
+}
+
+// TestConvSplitIndependent runs the three convolution ops on 1, 2, 3 and 5
+// parts: the results are bit-identical (forward and dx per sample, dw by
+// partial sums over fixed chunks of samples added in chunk order).
+func TestConvSplitIndependent(t *testing.T) {
+	defer func(p int) { parallelism = p }(parallelism)
+	ops, inputs := convOps(t, []int{19, 3, 11, 10}, []int{5, 3, 3, 2}, ConvOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 1}})
+	var want [][]float32
+	for _, p := range []int{1, 2, 3, 5} {
+		parallelism = p
+		for k, o := range ops {
+			v, err := o.Do(inputs[k]...)
+			got := data32(t, v, err)
+			if p == 1 {
+				want = append(want, got)
+				continue
+			}
+			assert.Equal(t, want[k], got, "op %s on %d parts", o.label, p)
+		}
+	}
+}
+
+// TestConvNoAllocs checks that a steady-state run of each op (float32, on
+// two parts through the worker pool) allocates nothing in the ops' own code.
+// The matrix products are replaced by a stub: internal/sgemm.Sgemm makes a
+// few small allocations per call of its own (its gemm state and the
+// goroutine closure), which BenchmarkConvLayer's allocs/op include.
+func TestConvNoAllocs(t *testing.T) {
+	defer func(p int, f func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int)) {
+		parallelism, sgemmFn = p, f
+	}(parallelism, sgemmFn)
+	parallelism = 2
+	sgemmFn = func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int) {
+	}
+	ops, inputs := convOps(t, []int{16, 16, 14, 14}, []int{32, 16, 5, 5}, ConvOptions{Padding: [2]int{2, 2}})
+	for _, kind := range []int{poolMax, poolAvg} {
+		for _, grad := range []bool{false, true} {
+			g, err := poolGeometry("pool", []int{16, 16, 14, 14}, PoolOptions{Kernel: [2]int{2, 2}})
+			require.NoError(t, err)
+			d := poolDef(g, kind, grad)
+			in := []gorgonia.Value{inputs[0][0]}
+			if grad {
+				in = append(in, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(16, 16, 7, 7)))
+			}
+			ops = append(ops, &op{opBase: newBase(d.name), def: d, arity: len(in)})
+			inputs = append(inputs, in)
+		}
+	}
+	for k, o := range ops {
+		_, err := o.Do(inputs[k]...)
+		require.NoError(t, err)
+		allocs := testing.AllocsPerRun(10, func() { _, _ = o.Do(inputs[k]...) })
+		assert.Zero(t, allocs, "%s allocates", o.label)
+	}
+}
+
+// TestOpRecoversPanic checks that a panic inside a kernel (here, inputs of
+// the wrong size fed to a pool's gradient) becomes an error naming the op.
+func TestOpRecoversPanic(t *testing.T) {
+	d := &def{name: "Boom()", label: "Boom", typ: sig(0, 0),
+		run32: func([]float32, [][]float32) error { panic("kaboom") },
+		run64: func([]float64, [][]float64) error { panic("kaboom") }}
+	o := &op{opBase: newBase(d.name), def: d, arity: 1}
+	_, err := o.Do(tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{1, 2})))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrBuild)
+	assert.Contains(t, err.Error(), "Boom")
+	assert.Contains(t, err.Error(), "kaboom")
+	// A size mismatch is an error from the kernel, not a panic.
+	ops, inputs := convOps(t, []int{2, 3, 5, 5}, []int{4, 3, 3, 3}, ConvOptions{})
+	_, err = ops[0].Do(inputs[1]...)
+	require.ErrorIs(t, err, ErrShape)
+}

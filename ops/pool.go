@@ -1,0 +1,243 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// PoolOptions configure MaxPool2D and AvgPool2D. Each field is (height,
+// width). Kernel entries must be > 0; a zero Stride entry means the kernel's
+// (PyTorch's default); Padding entries must be in [0, Kernel/2], as in
+// PyTorch, so every window holds at least one element of the input.
+type PoolOptions struct{ Kernel, Stride, Padding [2]int }
+
+// MaxPool2D returns the maximum of each KH×KW window of x, of shape
+// (N, C, H, W), as torch.nn.functional.max_pool2d (floor mode, dilation 1):
+// the output is (N, C, OH, OW), OH = (H + 2·ph − KH)/sh + 1, likewise OW
+// (see PoolOutputShape), and padding never wins (it counts as −∞). The
+// gradient routes each output gradient to the first maximum of its window in
+// row-major order (PyTorch's choice for ties); a NaN in a window is its
+// maximum, as in PyTorch.
+func MaxPool2D(x *gorgonia.Node, opt PoolOptions) (*gorgonia.Node, error) {
+	return pool2D("MaxPool2D", x, opt, poolMax)
+}
+
+// AvgPool2D returns the mean of each KH×KW window of x, of shape
+// (N, C, H, W), as torch.nn.functional.avg_pool2d with its defaults (floor
+// mode, count_include_pad=True): every window sum is divided by KH·KW,
+// padding included. Output shape as for MaxPool2D; the gradient spreads
+// each output gradient over its window, divided by KH·KW.
+func AvgPool2D(x *gorgonia.Node, opt PoolOptions) (*gorgonia.Node, error) {
+	return pool2D("AvgPool2D", x, opt, poolAvg)
+}
+
+// PoolOutputShape returns the (N, C, OH, OW) output shape of MaxPool2D and
+// AvgPool2D for an input of shape x, or the error they would return.
+func PoolOutputShape(x []int, opt PoolOptions) ([]int, error) {
+	g, err := poolGeometry("Pool2D", x, opt)
+	if err != nil {
+		return nil, err
+	}
+	return []int{g.n, g.c, g.oh, g.ow}, nil
+}
+
+const (
+	poolMax = iota
+	poolAvg
+)
+
+func pool2D(name string, x *gorgonia.Node, opt PoolOptions, kind int) (*gorgonia.Node, error) {
+	if err := checkFloat(name, "x", x); err != nil {
+		return nil, err
+	}
+	g, err := poolGeometry(name, x.Shape(), opt)
+	if err != nil {
+		return nil, err
+	}
+	return applyDef(poolDef(g, kind, false), x)
+}
+
+// poolGeom is the validated geometry of one pooling op (the convGeom fields
+// it uses: o is unused, dilation is 1).
+type poolGeom = convGeom
+
+func poolGeometry(op string, xs []int, opt PoolOptions) (poolGeom, error) {
+	var g poolGeom
+	if len(xs) != 4 {
+		return g, fmt.Errorf("%w: %s: x has shape %v, want 4-D (N, C, H, W)", ErrShape, op, tensor.Shape(xs))
+	}
+	for i, d := range xs {
+		if d <= 0 {
+			return g, fmt.Errorf("%w: %s: x has shape %v, dimension %d is %d, want > 0", ErrShape, op, tensor.Shape(xs), i, d)
+		}
+	}
+	k, err := pair2(op, "Kernel", opt.Kernel, 0, 1) // a zero kernel has no default
+	if err != nil {
+		return g, err
+	}
+	s, err := pair2(op, "Stride", opt.Stride, 0, 0)
+	if err != nil {
+		return g, err
+	}
+	for i := range 2 {
+		if s[i] == 0 {
+			s[i] = k[i]
+		}
+	}
+	p, err := pair2(op, "Padding", opt.Padding, 0, 0)
+	if err != nil {
+		return g, err
+	}
+	for i, axis := range [2]string{"height", "width"} {
+		if p[i] > k[i]/2 {
+			return g, fmt.Errorf("%w: %s: Padding[%d] (%s) = %d, want ≤ Kernel[%d]/2 = %d", ErrConfig, op, i, axis, p[i], i, k[i]/2)
+		}
+	}
+	g = poolGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: xs[1], kh: k[0], kw: k[1],
+		sh: s[0], sw: s[1], ph: p[0], pw: p[1], dh: 1, dw: 1}
+	if g.oh, err = outSize(op, "height", g.h, g.ph, g.kh, g.sh); err != nil {
+		return g, err
+	}
+	if g.ow, err = outSize(op, "width", g.w, g.pw, g.kw, g.sw); err != nil {
+		return g, err
+	}
+	return g, nil
+}
+
+func (g *poolGeom) poolString() string {
+	return fmt.Sprintf("x=(%d,%d,%d,%d) kernel=(%d,%d) stride=(%d,%d) padding=(%d,%d)",
+		g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw)
+}
+
+// poolDef is the forward op (x → y) or, with grad set, the gradient op
+// (x, dy → dx) of a pooling kind.
+func poolDef(g poolGeom, kind int, grad bool) *def {
+	k32 := &poolJob[float32]{g: g, kind: kind, grad: grad}
+	k64 := &poolJob[float64]{g: g, kind: kind, grad: grad}
+	label := [2]string{"MaxPool2D", "AvgPool2D"}[kind]
+	d := &def{typ: sig(4, 4), run32: k32.do, run64: k64.do, shape: tensor.Shape{g.n, g.c, g.oh, g.ow}}
+	if grad {
+		label += "Grad"
+		d.typ, d.shape = sig(4, 4, 4), tensor.Shape{g.n, g.c, g.h, g.w}
+	} else {
+		d.grad = func(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := applyDef(poolDef(g, kind, true), in[0], dy)
+			return gorgonia.Nodes{dx}, err
+		}
+	}
+	d.name, d.label = label+"("+g.poolString()+")", label
+	return d
+}
+
+// poolJob runs a pooling op for element type T over the N·C planes of x.
+type poolJob[T float] struct {
+	g    poolGeom
+	kind int
+	grad bool
+	r    runner
+	x    []T // input
+	dy   []T // output gradient (grad ops)
+	out  []T
+}
+
+func (j *poolJob[T]) do(out []T, in [][]T) error {
+	g := &j.g
+	xn, yn := g.n*g.c*g.h*g.w, g.n*g.c*g.p()
+	j.x = in[0]
+	ok := len(j.x) == xn && len(out) == yn
+	if j.grad {
+		j.dy = in[1]
+		ok = len(j.x) == xn && len(j.dy) == yn && len(out) == xn
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s: input or output size does not match the geometry", ErrShape, g.poolString())
+	}
+	j.out = out
+	j.r.run(j, g.n*g.c)
+	j.x, j.dy, j.out = nil, nil, nil
+	return nil
+}
+
+func (j *poolJob[T]) run(_, lo, hi int) {
+	g := &j.g
+	hw, p := g.h*g.w, g.p()
+	for pl := lo; pl < hi; pl++ {
+		x := j.x[pl*hw : (pl+1)*hw]
+		switch {
+		case !j.grad && j.kind == poolMax:
+			y := j.out[pl*p : (pl+1)*p]
+			for i := range g.oh {
+				for k := range g.ow {
+					y[i*g.ow+k] = x[maxAt(g, x, i, k)]
+				}
+			}
+		case j.grad && j.kind == poolMax:
+			dx, dy := j.out[pl*hw:(pl+1)*hw], j.dy[pl*p:(pl+1)*p]
+			clear(dx)
+			for i := range g.oh {
+				for k := range g.ow {
+					dx[maxAt(g, x, i, k)] += dy[i*g.ow+k]
+				}
+			}
+		case !j.grad:
+			y := j.out[pl*p : (pl+1)*p]
+			inv := 1 / T(g.kh*g.kw)
+			for i := range g.oh {
+				y0, y1 := window(i, g.sh, g.ph, g.kh, g.h)
+				for k := range g.ow {
+					x0, x1 := window(k, g.sw, g.pw, g.kw, g.w)
+					var s T
+					for r := y0; r < y1; r++ {
+						for _, v := range x[r*g.w+x0 : r*g.w+x1] {
+							s += v
+						}
+					}
+					y[i*g.ow+k] = s * inv
+				}
+			}
+		default:
+			dx, dy := j.out[pl*hw:(pl+1)*hw], j.dy[pl*p:(pl+1)*p]
+			clear(dx)
+			inv := 1 / T(g.kh*g.kw)
+			for i := range g.oh {
+				y0, y1 := window(i, g.sh, g.ph, g.kh, g.h)
+				for k := range g.ow {
+					x0, x1 := window(k, g.sw, g.pw, g.kw, g.w)
+					d := dy[i*g.ow+k] * inv
+					for r := y0; r < y1; r++ {
+						row := dx[r*g.w+x0 : r*g.w+x1]
+						for c := range row {
+							row[c] += d
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// window returns the input range [lo, hi) of output index i along one axis,
+// clipped to the input.
+func window(i, s, pad, k, n int) (lo, hi int) {
+	lo = i*s - pad
+	return max(lo, 0), min(lo+k, n)
+}
+
+// maxAt returns the index in the plane x of the first maximum (row-major) of
+// output (i, k)'s window; a NaN wins, as in PyTorch.
+func maxAt[T float](g *poolGeom, x []T, i, k int) int {
+	y0, y1 := window(i, g.sh, g.ph, g.kh, g.h)
+	x0, x1 := window(k, g.sw, g.pw, g.kw, g.w)
+	best, at := T(math.Inf(-1)), y0*g.w+x0
+	for r := y0; r < y1; r++ {
+		for c := x0; c < x1; c++ {
+			if v := x[r*g.w+c]; v > best || v != v {
+				best, at = v, r*g.w+c
+			}
+		}
+	}
+	return at
+}
