@@ -221,17 +221,16 @@ func Dropout(p float64) Layer {
 	}}
 }
 
-// Flatten reshapes (batch, d1, d2, …) to (batch, d1·d2·…).
+// Flatten reshapes (batch, d1, d2, …) to (batch, d1·d2·…) (ops.Flatten).
 func Flatten() Layer {
 	return fnLayer{"flatten", func(_ *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
-		s := x.Shape()
-		if s.Dims() < 2 {
+		if x.Shape().Dims() < 2 {
 			return nil, wantShape(name, "flatten", "(batch, …) with at least two dimensions", x)
 		}
-		if s.Dims() == 2 {
+		if x.Shape().Dims() == 2 {
 			return x, nil
 		}
-		return reshape(x, s[0], s[1:].TotalSize())
+		return ops.Flatten(x)
 	}}
 }
 
