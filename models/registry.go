@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gradlab/gradlab/models/cnn"
 	"github.com/gradlab/gradlab/models/mlp"
 	"github.com/gradlab/gradlab/nn"
 )
@@ -19,6 +20,7 @@ type entry struct {
 // registry lists the shipped models, in the order Names reports them.
 var registry = []entry{
 	{"mlp", builder(func(c mlp.Config, seed uint64) (*nn.Model, error) { c.Seed = seed; return mlp.New(c) })},
+	{"cnn", builder(func(c cnn.Config, seed uint64) (*nn.Model, error) { c.Seed = seed; return cnn.New(c) })},
 }
 
 // builder decodes a configuration of type C (strictly: unknown fields are

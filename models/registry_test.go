@@ -52,5 +52,5 @@ func ExampleBuild() {
 	// relu1  relu   (N, 64)            0
 	// out    dense  (N, 10)          650
 	// total: 50,890 learnable parameters in 4 tensors; 0 state values
-	// [mlp]
+	// [mlp cnn]
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/gradlab/gradlab/datasets/mnist"
 	"github.com/gradlab/gradlab/initializers"
 	"github.com/gradlab/gradlab/models"
+	"github.com/gradlab/gradlab/models/cnn"
 	"github.com/gradlab/gradlab/models/mlp"
 	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/solvers"
@@ -109,7 +110,7 @@ func buildModel(cfg train.Config) (*nn.Model, error) {
 	return models.Build(cfg.Model.Name, cfg.Model.Config, cfg.Seed)
 }
 
-func parseInts(s string) ([]int, error) {
+func parseInts(flag, s string) ([]int, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
@@ -117,7 +118,7 @@ func parseInts(s string) ([]int, error) {
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("-hidden %q: %q is not a positive integer", s, f)
+			return nil, fmt.Errorf("%s %q: %q is not a positive integer", flag, s, f)
 		}
 		out = append(out, v)
 	}
@@ -126,7 +127,6 @@ func parseInts(s string) ([]int, error) {
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := train.Default()
-	mc := mlp.Default()
 	fs := flag.NewFlagSet("gradlab train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -134,18 +134,20 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		out      = fs.String("out", "runs/mnist", "output directory: metrics.csv, curves.png, config.json, "+train.CheckpointFile)
 		resume   = fs.Bool("resume", false, "continue the run in -out from its checkpoint (its saved configuration; -epochs may extend it)")
 		model    = fs.String("model", "mlp", "model: "+strings.Join(models.Names(), ", "))
-		hidden   = fs.String("hidden", "512,256", "hidden layer sizes, comma-separated")
+		hidden   = fs.String("hidden", "", "hidden dense layer sizes, comma-separated (default: mlp 512,256; cnn 128)")
+		conv     = fs.String("conv", "", "cnn: output channels per convolution block, comma-separated (default 16,32)")
+		kernel   = fs.Int("kernel", 0, "cnn: odd kernel size of the convolutions (default 5)")
+		act      = fs.String("act", "", "mlp: activation: "+strings.Join(mlp.Activations, ", ")+" (default relu)")
+		winit    = fs.String("init", "", "mlp: weight initializer: "+strings.Join(initializers.Names(), ", ")+" (default he)")
+		bn       = fs.Bool("bn", false, "batch normalization after each hidden layer (mlp) or convolution (cnn); default on for both")
+		dropout  = fs.Float64("dropout", 0, "dropout (drop probability) after each hidden dense layer, 0 ≤ p < 1 (default: mlp 0.3, cnn 0.3)")
+		dtype    = fs.String("dtype", "", "float32 or float64 (default float32)")
 		momentum = fs.Float64("momentum", 0, "momentum (momentum, nesterov, rmsprop); 0 = the solver's default")
 		wd       = fs.Float64("wd", cfg.Solver.DecoupledDecay, "weight decay: decoupled for adamw and lion, coupled L2 for the others (default 0.05 with the default adamw, else 0)")
 		scaling  = fs.String("scaling", "standardize", "pixel scaling: unit, symmetric, standardize")
 	)
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs")
 	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size (the last partial batch is used)")
-	fs.StringVar(&mc.Activation, "act", mc.Activation, "activation: "+strings.Join(mlp.Activations, ", "))
-	fs.StringVar(&mc.Init, "init", mc.Init, "weight initializer: "+strings.Join(initializers.Names(), ", "))
-	fs.BoolVar(&mc.BatchNorm, "bn", mc.BatchNorm, "batch normalization after each hidden layer")
-	fs.Float64Var(&mc.Dropout, "dropout", mc.Dropout, "dropout (drop probability) after each hidden layer, 0 ≤ p < 1")
-	fs.StringVar(&mc.Dtype, "dtype", mc.Dtype, "float32 or float64")
 	fs.StringVar(&cfg.Optimizer, "opt", cfg.Optimizer, "optimizer: "+strings.Join(solvers.Names(), ", "))
 	fs.Float64Var(&cfg.Solver.LR, "lr", cfg.Solver.LR, "base learning rate")
 	fs.StringVar(&cfg.Schedule.Kind, "schedule", cfg.Schedule.Kind, "learning-rate schedule: "+strings.Join(train.ScheduleKinds, ", "))
@@ -167,12 +169,64 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if *model != "mlp" {
-		return fmt.Errorf("train: -model %q: %w", *model, models.ErrUnknown)
+	// notFor refuses the flags that mean nothing to the chosen model.
+	notFor := func(name string, flags ...string) error {
+		for _, f := range flags {
+			if set[f] {
+				return fmt.Errorf("train: -%s does not apply to -model %s", f, name)
+			}
+		}
+		return nil
 	}
-	var err error
-	if mc.Hidden, err = parseInts(*hidden); err != nil {
-		return err
+	var (
+		mcfg  any
+		units []int
+		err   error
+	)
+	if set["hidden"] {
+		if units, err = parseInts("-hidden", *hidden); err != nil {
+			return err
+		}
+	}
+	switch *model {
+	case "mlp":
+		if err := notFor("mlp", "conv", "kernel"); err != nil {
+			return err
+		}
+		c := mlp.Default()
+		apply(set, "hidden", &c.Hidden, units)
+		apply(set, "act", &c.Activation, *act)
+		apply(set, "init", &c.Init, *winit)
+		apply(set, "bn", &c.BatchNorm, *bn)
+		apply(set, "dropout", &c.Dropout, *dropout)
+		apply(set, "dtype", &c.Dtype, *dtype)
+		c.Seed = cfg.Seed
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		mcfg = c
+	case "cnn":
+		if err := notFor("cnn", "act", "init"); err != nil {
+			return err
+		}
+		c := cnn.Default()
+		if set["conv"] {
+			if c.Conv, err = parseInts("-conv", *conv); err != nil {
+				return err
+			}
+		}
+		apply(set, "hidden", &c.Dense, units)
+		apply(set, "kernel", &c.Kernel, *kernel)
+		apply(set, "bn", &c.BatchNorm, *bn)
+		apply(set, "dropout", &c.Dropout, *dropout)
+		apply(set, "dtype", &c.Dtype, *dtype)
+		c.Seed = cfg.Seed
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		mcfg = c
+	default:
+		return fmt.Errorf("train: -model %q: %w; the models are %s", *model, models.ErrUnknown, strings.Join(models.Names(), ", "))
 	}
 	cfg.Solver.Momentum = *momentum
 	decay := *wd
@@ -192,11 +246,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := mnist.ParseScaling(*scaling); err != nil {
 		return fmt.Errorf("train: -scaling: %w", err)
 	}
-	mc.Seed = cfg.Seed
-	if err := mc.Validate(); err != nil {
-		return err
-	}
-	if cfg.Model, err = train.NewSpec(*model, mc); err != nil {
+	if cfg.Model, err = train.NewSpec(*model, mcfg); err != nil {
 		return err
 	}
 	if cfg.Data, err = train.NewSpec("mnist", mnistData{Scaling: *scaling}); err != nil {
@@ -232,9 +282,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return n
 	}
+	if _, err := m.Program(min(cfg.Batch, limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation)); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "gradlab train: %d train / %d test images, model %s (%s parameters), %s lr %g, %d epochs of batch %d → %s\n",
 		limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation, limit(d.Test.Len(), cfg.TestLimit), describe(cfg.Model),
-		thousands(mc.ParamCount()), cfg.Optimizer, cfg.Solver.LR, cfg.Epochs, cfg.Batch, *out)
+		thousands(m.ParamCount()), cfg.Optimizer, cfg.Solver.LR, cfg.Epochs, cfg.Batch, *out)
 	res, err := train.Train(ctx, cfg, m, d, opt)
 	if err != nil {
 		return err
@@ -246,11 +299,22 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// apply sets *dst to v when the flag was given.
+func apply[T any](set map[string]bool, flag string, dst *T, v T) {
+	if set[flag] {
+		*dst = v
+	}
+}
+
 // describe names a model spec briefly: mlp 784-[512 256]-10 relu.
 func describe(s train.Spec) string {
-	var c mlp.Config
-	if s.Name == "mlp" && s.Decode(&c) == nil {
-		return fmt.Sprintf("mlp %d-%v-%d %s", c.Inputs, c.Hidden, c.Classes, c.Activation)
+	var m mlp.Config
+	var c cnn.Config
+	switch {
+	case s.Name == "mlp" && s.Decode(&m) == nil:
+		return fmt.Sprintf("mlp %d-%v-%d %s", m.Inputs, m.Hidden, m.Classes, m.Activation)
+	case s.Name == "cnn" && s.Decode(&c) == nil:
+		return c.Name()
 	}
 	return s.Name
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,6 +24,12 @@ func TestBadFlagsFailBeforeWork(t *testing.T) {
 		"bad hidden":          {"-hidden", "64,x"},
 		"unknown schedule":    {"-schedule", "linear"},
 		"extra argument":      {"oops"},
+		"unknown model":       {"-model", "resnet"},
+		"conv for mlp":        {"-conv", "8"},
+		"act for cnn":         {"-model", "cnn", "-act", "tanh"},
+		"init for cnn":        {"-model", "cnn", "-init", "xavier"},
+		"even kernel":         {"-model", "cnn", "-kernel", "4"},
+		"bad conv":            {"-model", "cnn", "-conv", "8,0"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -67,4 +74,57 @@ func TestOtherOptimizerDropsDefaultDecay(t *testing.T) {
 			"-train-limit", "200", "-test-limit", "100"}, args...), &out, &errb)
 		require.NoError(t, err, "%v", args)
 	}
+}
+
+// cancelOn cancels a context when the output reports the given epoch, and
+// keeps the output.
+type cancelOn struct {
+	bytes.Buffer
+	epoch  string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	if strings.HasPrefix(string(p), "epoch "+c.epoch+"/") {
+		c.cancel()
+	}
+	return c.Buffer.Write(p)
+}
+
+// TestCNNTrainsResumesAndEvaluates: the CNN learns on a small subset (well
+// above chance), an interrupted run resumed from its checkpoint writes the
+// same metrics as an uninterrupted one, and evaluate rebuilds the CNN from
+// the checkpoint.
+func TestCNNTrainsResumesAndEvaluates(t *testing.T) {
+	args := []string{"train", "-model", "cnn", "-conv", "4,8", "-hidden", "32", "-epochs", "3",
+		"-train-limit", "1000", "-test-limit", "300", "-batch", "50"}
+	whole, parts := t.TempDir(), t.TempDir()
+	var out, errb bytes.Buffer
+	require.NoError(t, run(context.Background(), append(args, "-out", whole), &out, &errb), errb.String())
+	assert.Contains(t, out.String(), "cnn-4-8-32")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	log := &cancelOn{epoch: "1", cancel: cancel}
+	err := run(ctx, append(args, "-out", parts), log, &errb)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, run(context.Background(), append(args, "-out", parts, "-resume"), &out, &errb), errb.String())
+	a, err := os.ReadFile(filepath.Join(whole, "metrics.csv"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(parts, "metrics.csv"))
+	require.NoError(t, err)
+	la, lb := strings.Split(strings.TrimSpace(string(a)), "\n"), strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Len(t, lb, 4)
+	for i := range la {
+		ca, cb := strings.Split(la[i], ","), strings.Split(lb[i], ",")
+		assert.Equal(t, ca[:len(ca)-1], cb[:len(cb)-1], "metrics.csv line %d without its seconds", i)
+	}
+	last := strings.Split(la[3], ",")
+	acc, err := strconv.ParseFloat(last[4], 64)
+	require.NoError(t, err)
+	assert.Greater(t, acc, 0.6, "test accuracy after 3 epochs on 1000 images (chance is 0.1)")
+
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"evaluate", "-model", filepath.Join(parts, "checkpoint.safetensors")}, &out, &errb))
+	assert.Contains(t, out.String(), "accuracy")
+	assert.Equal(t, 12, len(strings.Split(strings.TrimSpace(out.String()), "\n")))
 }
