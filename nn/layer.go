@@ -221,6 +221,19 @@ func Dropout(p float64) Layer {
 	}}
 }
 
+// RandomShift is data augmentation: in Train mode it moves each image of
+// (batch, channels, h, w) by up to max pixels in each direction
+// (ops.RandomShift, seeded like Dropout and resumed with the model's
+// states); in Eval mode it is the identity.
+func RandomShift(max int) Layer {
+	return fnLayer{"shift", func(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+		if x.Shape().Dims() != 4 {
+			return nil, wantShape(name, "shift", "(batch, channels, height, width)", x)
+		}
+		return ops.RandomShift(b, x, max)
+	}}
+}
+
 // Flatten reshapes (batch, d1, d2, …) to (batch, d1·d2·…) (ops.Flatten).
 func Flatten() Layer {
 	return fnLayer{"flatten", func(_ *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {

@@ -13,6 +13,15 @@ func FreezeDropout(n *gorgonia.Node, frozen bool) bool {
 	return ok
 }
 
+// FreezeShift is FreezeDropout for a RandomShift node.
+func FreezeShift(n *gorgonia.Node, frozen bool) bool {
+	o, ok := n.Op().(*shiftOp)
+	if ok {
+		o.frozen = frozen
+	}
+	return ok
+}
+
 // DropoutMask returns a copy of the keep mask of n's last forward pass (nil
 // if none was applied).
 func DropoutMask(n *gorgonia.Node) []bool {

@@ -137,6 +137,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		hidden   = fs.String("hidden", "", "hidden dense layer sizes, comma-separated (default: mlp 512,256; cnn 128)")
 		conv     = fs.String("conv", "", "cnn: output channels per convolution block, comma-separated (default 16,32)")
 		kernel   = fs.Int("kernel", 0, "cnn: odd kernel size of the convolutions (default 5)")
+		shift    = fs.Int("shift", 0, "cnn: data augmentation, random shifts of up to N pixels in training; 0 = off")
 		act      = fs.String("act", "", "mlp: activation: "+strings.Join(mlp.Activations, ", ")+" (default relu)")
 		winit    = fs.String("init", "", "mlp: weight initializer: "+strings.Join(initializers.Names(), ", ")+" (default he)")
 		bn       = fs.Bool("bn", false, "batch normalization after each hidden layer (mlp) or convolution (cnn); default on for both")
@@ -190,7 +191,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch *model {
 	case "mlp":
-		if err := notFor("mlp", "conv", "kernel"); err != nil {
+		if err := notFor("mlp", "conv", "kernel", "shift"); err != nil {
 			return err
 		}
 		c := mlp.Default()
@@ -217,6 +218,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		apply(set, "hidden", &c.Dense, units)
 		apply(set, "kernel", &c.Kernel, *kernel)
+		apply(set, "shift", &c.Shift, *shift)
 		apply(set, "bn", &c.BatchNorm, *bn)
 		apply(set, "dropout", &c.Dropout, *dropout)
 		apply(set, "dtype", &c.Dtype, *dtype)

@@ -19,6 +19,7 @@ type Config struct {
 	Classes   int     `json:"classes"`    // output classes, e.g. 10
 	BatchNorm bool    `json:"batch_norm"` // batch normalization after each convolution
 	Dropout   float64 `json:"dropout"`    // drop probability after each hidden dense layer, 0 ≤ p < 1
+	Shift     int     `json:"shift"`      // data augmentation: random shifts of up to Shift pixels in training; 0 = off
 	Dtype     string  `json:"dtype"`      // float32 or float64
 	Seed      uint64  `json:"seed"`       // fixes initial weights and dropout masks
 }
@@ -70,6 +71,9 @@ func (c Config) Validate() error {
 	if !(c.Dropout >= 0 && c.Dropout < 1) {
 		return bad("dropout = %v, want 0 ≤ p < 1", c.Dropout)
 	}
+	if c.Shift < 0 || c.Shift >= min(c.Input[1], c.Input[2]) {
+		return bad("shift = %d, want 0 ≤ shift < %d (the image's size)", c.Shift, min(c.Input[1], c.Input[2]))
+	}
 	_, err := c.dtype()
 	return err
 }
@@ -87,6 +91,9 @@ func (c Config) dtype() (tensor.Dtype, error) {
 // Layers returns the network's layers (see the package documentation).
 func Layers(c Config) *nn.Sequential {
 	s := nn.NewSequential()
+	if c.Shift > 0 {
+		s.Add(nn.RandomShift(c.Shift))
+	}
 	same := ops.ConvOptions{Padding: [2]int{c.Kernel / 2, c.Kernel / 2}}
 	k := [2]int{c.Kernel, c.Kernel}
 	for i, ch := range c.Conv {

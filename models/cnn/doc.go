@@ -1,7 +1,9 @@
 // Package cnn builds the convolutional MNIST classifier of `gradlab train
 // -model cnn` from a Config, on the layer API (package nn).
 //
-// Each convolution block is a K×K convolution with "same" padding (K/2),
+// With Shift > 0 the first layer is data augmentation (nn.RandomShift:
+// random translations in training, the identity in evaluation). Each
+// convolution block is a K×K convolution with "same" padding (K/2),
 // optionally batch normalization (then without bias: β takes its place),
 // ReLU and 2×2 max pooling; the blocks are followed by Flatten, the hidden
 // dense layers (ReLU, dropout) and the output layer of logits. The default,
