@@ -57,6 +57,18 @@ func NewModel(seed uint64, build BuildFunc) (*Model, error) {
 	return &Model{seed: seed, build: build, progs: map[int]*graph.Program{}, preds: map[int]*graph.Program{}, in: map[int]*tensor.Dense{}}, nil
 }
 
+// ParseDtype returns the dtype named "float32" (or "", the default) or
+// "float64", the names model configurations use.
+func ParseDtype(name string) (tensor.Dtype, error) {
+	switch name {
+	case "float32", "":
+		return tensor.Float32, nil
+	case "float64":
+		return tensor.Float64, nil
+	}
+	return tensor.Dtype{}, fmt.Errorf("%w: dtype %q, want float32 or float64", ErrModel, name)
+}
+
 // Seed returns the model's seed.
 func (m *Model) Seed() uint64 { return m.seed }
 

@@ -79,13 +79,11 @@ func (c Config) Validate() error {
 }
 
 func (c Config) dtype() (tensor.Dtype, error) {
-	switch c.Dtype {
-	case "float32", "":
-		return tensor.Float32, nil
-	case "float64":
-		return tensor.Float64, nil
+	dt, err := nn.ParseDtype(c.Dtype)
+	if err != nil {
+		return dt, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	return tensor.Dtype{}, fmt.Errorf("%w: dtype %q, want float32 or float64", ErrConfig, c.Dtype)
+	return dt, nil
 }
 
 // Layers returns the network's layers (see the package documentation).

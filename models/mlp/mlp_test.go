@@ -6,12 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gorgonia.org/tensor"
 
-	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/initializers"
 	"github.com/gradlab/gradlab/models/mlp"
-	"github.com/gradlab/gradlab/nn"
 )
 
 func cfg() mlp.Config {
@@ -68,42 +65,6 @@ func TestParamsAndCount(t *testing.T) {
 	assert.Equal(t, 6*5+5+5*4+4+4*3+3, plain.ParamCount())
 }
 
-func feeds(n int) graph.Feeds {
-	x := make([]float64, n*6)
-	y := make([]int, n)
-	for i := range x {
-		x[i] = float64(i%7) - 3
-	}
-	for i := range y {
-		y[i] = i % 3
-	}
-	return graph.Feeds{"x": tensor.New(tensor.WithShape(n, 6), tensor.WithBacking(x)), "y": tensor.New(tensor.WithShape(n), tensor.WithBacking(y))}
-}
-
-func TestProgramsShareWeightsAndStates(t *testing.T) {
-	m, err := mlp.New(cfg())
-	require.NoError(t, err)
-	full, err := m.Program(8)
-	require.NoError(t, err)
-	part, err := m.Program(3)
-	require.NoError(t, err)
-	again, err := m.Program(8)
-	require.NoError(t, err)
-	assert.Same(t, full, again, "programs are cached per batch size")
-	require.NoError(t, part.Run(feeds(3)))
-	// Training the partial program moved the shared batch-norm statistics and the dropout counter.
-	for i, s := range full.States() {
-		assert.Same(t, s.Value, part.States()[i].Value, s.Name)
-	}
-	assert.Equal(t, 1.0, full.States()[2].Value.Data().([]float64)[0], "dropout#0/step advanced once")
-	wf, _ := full.Param("fc1/w")
-	wp, _ := part.Param("fc1/w")
-	assert.Same(t, wf.Value(), wp.Value())
-
-	_, err = m.Program(0)
-	require.ErrorIs(t, err, nn.ErrInput)
-}
-
 func TestSameSeedSameWeights(t *testing.T) {
 	values := func(seed uint64) []float64 {
 		c := cfg()
@@ -116,22 +77,6 @@ func TestSameSeedSameWeights(t *testing.T) {
 	}
 	assert.Equal(t, values(1), values(1))
 	assert.NotEqual(t, values(1), values(2))
-}
-
-// TestNewProgramFollowsModelMode: a program made while the model is in Eval
-// mode (the last partial batch of a test set) must evaluate, not train.
-func TestNewProgramFollowsModelMode(t *testing.T) {
-	m, err := mlp.New(cfg())
-	require.NoError(t, err)
-	_, err = m.Program(8)
-	require.NoError(t, err)
-	m.SetMode(graph.Eval)
-	p, err := m.Program(3)
-	require.NoError(t, err)
-	assert.Equal(t, graph.Eval, p.Mode())
-	before := append([]float64(nil), p.States()[0].Value.Data().([]float64)...)
-	require.NoError(t, p.Run(feeds(3)))
-	assert.Equal(t, before, p.States()[0].Value.Data(), "an Eval run leaves the running mean alone")
 }
 
 func TestNewWithInit(t *testing.T) {
