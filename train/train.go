@@ -188,16 +188,14 @@ func newRun(cfg Config, m Model, data Data) (*run, error) {
 	if data.Train == nil || data.Test == nil {
 		return nil, fmt.Errorf("%w: training and test data are required", ErrData)
 	}
-	r := &run{cfg: cfg, model: m, best: math.Inf(1)}
+	r := &run{cfg: cfg, model: m, best: math.Inf(1), train: data.Train, test: data.Test}
 	var err error
 	if cfg.TrainLimit > 0 {
 		if r.train, err = datasets.Head(data.Train, cfg.TrainLimit); err != nil {
 			return nil, err
 		}
-	} else {
-		r.train = data.Train
 	}
-	if r.test, err = data.Test, nil; cfg.TestLimit > 0 {
+	if cfg.TestLimit > 0 {
 		if r.test, err = datasets.Head(data.Test, cfg.TestLimit); err != nil {
 			return nil, err
 		}
@@ -309,15 +307,13 @@ func (r *run) epoch(ctx context.Context, epoch int, opt Options) (Epoch, error) 
 	}
 	bar.finish()
 	e.TrainLoss, e.TrainAcc = sumLoss/float64(seen), float64(correct)/float64(seen)
-	evals := []struct {
+	type target struct {
 		d         datasets.Dataset
 		loss, acc *float64
-	}{{r.test, &e.TestLoss, &e.TestAcc}, {r.val, &e.ValLoss, &e.ValAcc}}
+	}
+	evals := []target{{r.test, &e.TestLoss, &e.TestAcc}, {r.val, &e.ValLoss, &e.ValAcc}}
 	if r.cfg.EvalTrain {
-		evals = append(evals, struct {
-			d         datasets.Dataset
-			loss, acc *float64
-		}{r.train, &e.TrainLoss, &e.TrainAcc})
+		evals = append(evals, target{r.train, &e.TrainLoss, &e.TrainAcc})
 	}
 	for _, ev := range evals {
 		if ev.d == nil {
