@@ -199,8 +199,11 @@ type convJob[T float] struct {
 	r       runner
 	a, b    []T   // the inputs of the current run
 	out     []T   // its output
-	cols    [][]T // im2col buffers, one per part
-	partial []T   // dw: one O·C·KH·KW partial per chunk
+	cols    [][]T // im2col buffers (C·KH·KW, OH·OW), one per part
+	dyT     [][]T // dw: a sample's transposed output gradient (OH·OW, O), one per part
+	wT      []T   // forward: the filters transposed, (C·KH·KW, O)
+	partial []T   // dw: one partial dwᵀ (C·KH·KW, O) per chunk
+	dwT     []T   // dw: the sum of the partials, transposed into out at the end
 }
 
 // do is the def kernel: it checks the sizes and runs the job across cores.
@@ -215,22 +218,35 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 	items := g.n
 	if j.kind == convGradW {
 		items = (g.n + dwChunk - 1) / dwChunk
-		if items > 1 && len(j.partial) != items*wn {
+		if len(j.partial) != items*wn {
 			j.partial = make([]T, items*wn)
+			j.dwT = make([]T, wn)
 		}
 	}
 	for len(j.cols) < workers(items) {
 		j.cols = append(j.cols, make([]T, g.ckk()*g.p()))
+		if j.kind == convGradW {
+			j.dyT = append(j.dyT, make([]T, g.o*g.p()))
+		}
 	}
 	j.a, j.b, j.out = in[0], in[1], out
+	if j.kind == convForward {
+		// internal/sgemm packs a transposed A by copying contiguous runs and
+		// an untransposed one element by element: give it Wᵀ.
+		if len(j.wT) != wn {
+			j.wT = make([]T, wn)
+		}
+		transpose(j.wT, j.b, g.o, g.ckk())
+	}
 	j.r.run(j, items)
-	if j.kind == convGradW && items > 1 {
-		copy(out, j.partial[:wn])
+	if j.kind == convGradW {
+		copy(j.dwT, j.partial[:wn])
 		for c := 1; c < items; c++ {
 			for i, v := range j.partial[c*wn : (c+1)*wn] {
-				out[i] += v
+				j.dwT[i] += v
 			}
 		}
+		transpose(out, j.dwT, g.ckk(), g.o)
 	}
 	j.a, j.b, j.out = nil, nil, nil
 	return nil
@@ -242,11 +258,11 @@ func (j *convJob[T]) run(part, lo, hi int) {
 	xs, ys := g.c*g.h*g.w, g.o*p
 	col := j.cols[part]
 	switch j.kind {
-	case convForward: // y[n] = W · im2col(x[n])
-		x, w, y := j.a, j.b, j.out
+	case convForward: // y[n] = W · im2col(x[n]), W given as (Wᵀ)ᵀ
+		x, y := j.a, j.out
 		for n := lo; n < hi; n++ {
 			im2col(g, col, x[n*xs:(n+1)*xs])
-			serialGemm(false, false, g.o, p, ckk, w, ckk, col, p, 0, y[n*ys:(n+1)*ys], p)
+			serialGemm(true, false, g.o, p, ckk, j.wT, g.o, col, p, 0, y[n*ys:(n+1)*ys], p)
 		}
 	case convGradX: // dx[n] = col2im(Wᵀ · dy[n])
 		w, dy, dx := j.a, j.b, j.out
@@ -256,21 +272,38 @@ func (j *convJob[T]) run(part, lo, hi int) {
 			clear(d)
 			col2im(g, d, col)
 		}
-	default: // partial[chunk] = Σ_n dy[n] · im2col(x[n])ᵀ
+	default: // partial[chunk] = Σ_n im2col(x[n]) · dy[n]ᵀ = dwᵀ of the chunk
+		// (im2col's matrix as A and dyᵀ as B: internal/sgemm packs B by
+		// copying rows, and im2col writes contiguous runs, unlike im2row).
 		x, dy := j.a, j.b
 		wn := g.o * ckk
+		dyT := j.dyT[part]
 		for c := lo; c < hi; c++ {
-			dst := j.out
-			if len(j.partial) > 0 {
-				dst = j.partial[c*wn : (c+1)*wn]
-			}
+			dst := j.partial[c*wn : (c+1)*wn]
 			for n := c * dwChunk; n < min((c+1)*dwChunk, g.n); n++ {
 				im2col(g, col, x[n*xs:(n+1)*xs])
+				transpose(dyT, dy[n*ys:(n+1)*ys], g.o, p)
 				beta := T(1)
 				if n == c*dwChunk {
 					beta = 0
 				}
-				serialGemm(false, true, g.o, ckk, p, dy[n*ys:(n+1)*ys], p, col, p, beta, dst, ckk)
+				serialGemm(false, false, ckk, g.o, p, col, p, dyT, g.o, beta, dst, g.o)
+			}
+		}
+	}
+}
+
+// transpose writes the transpose of the row-major (rows, cols) matrix src
+// into dst, in 8×8 tiles so that both sides stay in cache lines.
+func transpose[T float](dst, src []T, rows, cols int) {
+	const t = 8
+	for i0 := 0; i0 < rows; i0 += t {
+		for j0 := 0; j0 < cols; j0 += t {
+			for i := i0; i < min(i0+t, rows); i++ {
+				r := src[i*cols : i*cols+cols]
+				for j := j0; j < min(j0+t, cols); j++ {
+					dst[j*rows+i] = r[j]
+				}
 			}
 		}
 	}
