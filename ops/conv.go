@@ -200,7 +200,6 @@ type convJob[T float] struct {
 	a, b    []T   // the inputs of the current run
 	out     []T   // its output
 	cols    [][]T // im2col buffers (C·KH·KW, OH·OW), one per part
-	dyT     [][]T // dw: a sample's transposed output gradient (OH·OW, O), one per part
 	wT      []T   // forward: the filters transposed, (C·KH·KW, O)
 	partial []T   // dw: one partial dwᵀ (C·KH·KW, O) per chunk
 	dwT     []T   // dw: the sum of the partials, transposed into out at the end
@@ -225,9 +224,6 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 	}
 	for len(j.cols) < workers(items) {
 		j.cols = append(j.cols, make([]T, g.ckk()*g.p()))
-		if j.kind == convGradW {
-			j.dyT = append(j.dyT, make([]T, g.o*g.p()))
-		}
 	}
 	j.a, j.b, j.out = in[0], in[1], out
 	if j.kind == convForward {
@@ -273,21 +269,19 @@ func (j *convJob[T]) run(part, lo, hi int) {
 			col2im(g, d, col)
 		}
 	default: // partial[chunk] = Σ_n im2col(x[n]) · dy[n]ᵀ = dwᵀ of the chunk
-		// (im2col's matrix as A and dyᵀ as B: internal/sgemm packs B by
-		// copying rows, and im2col writes contiguous runs, unlike im2row).
+		// (im2col's matrix, which im2col writes in contiguous runs, as A;
+		// dy[n] as a transposed B, whose packing reads O rows in step).
 		x, dy := j.a, j.b
 		wn := g.o * ckk
-		dyT := j.dyT[part]
 		for c := lo; c < hi; c++ {
 			dst := j.partial[c*wn : (c+1)*wn]
 			for n := c * dwChunk; n < min((c+1)*dwChunk, g.n); n++ {
 				im2col(g, col, x[n*xs:(n+1)*xs])
-				transpose(dyT, dy[n*ys:(n+1)*ys], g.o, p)
 				beta := T(1)
 				if n == c*dwChunk {
 					beta = 0
 				}
-				serialGemm(false, false, ckk, g.o, p, col, p, dyT, g.o, beta, dst, g.o)
+				serialGemm(false, true, ckk, g.o, p, col, p, dy[n*ys:(n+1)*ys], p, beta, dst, g.o)
 			}
 		}
 	}
