@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -82,7 +83,8 @@ func TestConvNoAllocs(t *testing.T) {
 			d := poolDef(g, kind, grad)
 			in := []gorgonia.Value{inputs[0][0]}
 			if grad {
-				in = append(in, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(16, 16, 7, 7)))
+				y := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(16, 16, 7, 7))
+				in = append(in, y, y)
 			}
 			ops = append(ops, &op{opBase: newBase(d.name), def: d, arity: len(in)})
 			inputs = append(inputs, in)
@@ -112,4 +114,22 @@ func TestOpRecoversPanic(t *testing.T) {
 	ops, inputs := convOps(t, []int{2, 3, 5, 5}, []int{4, 3, 3, 3}, ConvOptions{})
 	_, err = ops[0].Do(inputs[1]...)
 	require.ErrorIs(t, err, ErrShape)
+}
+
+// TestMaxPoolNaNRouting pins PyTorch's routing when a window holds NaNs:
+// the output is NaN and the gradient goes to the last NaN, since PyTorch's
+// kernel takes every NaN it meets (`val > maxval || isnan(val)`).
+func TestMaxPoolNaNRouting(t *testing.T) {
+	nan := float32(math.NaN())
+	g, err := poolGeometry("MaxPool2D", []int{1, 1, 2, 3}, PoolOptions{Kernel: [2]int{2, 3}})
+	require.NoError(t, err)
+	x := []float32{1, nan, 5, 2, nan, 3}
+	y := make([]float32, 1)
+	fwd := &poolJob[float32]{g: g, kind: poolMax}
+	require.NoError(t, fwd.do(y, [][]float32{x}))
+	assert.True(t, y[0] != y[0], "max is NaN")
+	dx := make([]float32, 6)
+	bwd := &poolJob[float32]{g: g, kind: poolMax, grad: true}
+	require.NoError(t, bwd.do(dx, [][]float32{x, y, {1}}))
+	assert.Equal(t, []float32{0, 0, 0, 0, 1, 0}, dx)
 }
