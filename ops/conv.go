@@ -165,18 +165,25 @@ const (
 const dwChunk = 8
 
 func convDef(g convGeom, kind int) *def {
-	k32 := &convJob[float32]{g: g, kind: kind}
-	k64 := &convJob[float64]{g: g, kind: kind}
+	return convDefOf(g, kind, &convJob[float32]{g: g, kind: kind}, &convJob[float64]{g: g, kind: kind})
+}
+
+func convDefOf(g convGeom, kind int, k32 *convJob[float32], k64 *convJob[float64]) *def {
 	d := &def{typ: sig(4, 4, 4), run32: k32.do, run64: k64.do}
 	switch kind {
 	case convForward:
 		d.name, d.label, d.shape = "Conv2D("+g.String()+")", "Conv2D", tensor.Shape{g.n, g.o, g.oh, g.ow}
-		d.grad = func(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+		d.grad = func(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := applyDef(convDef(g, convGradX), in[1], dy)
 			if err != nil {
 				return nil, err
 			}
-			dw, err := applyDef(convDef(g, convGradW), in[0], dy)
+			// dw reuses the column matrices of the forward pass of the same
+			// run: it takes y as an input so that the tape runs it after
+			// the forward op.
+			dw, err := applyDef(convDefOf(g, convGradW,
+				&convJob[float32]{g: g, kind: convGradW, fwd: k32},
+				&convJob[float64]{g: g, kind: convGradW, fwd: k64}), in[0], y, dy)
 			if err != nil {
 				return nil, err
 			}
@@ -186,6 +193,7 @@ func convDef(g convGeom, kind int) *def {
 		d.name, d.label, d.shape = "Conv2DGradX("+g.String()+")", "Conv2DGradX", tensor.Shape{g.n, g.c, g.h, g.w}
 	default:
 		d.name, d.label, d.shape = "Conv2DGradW("+g.String()+")", "Conv2DGradW", tensor.Shape{g.o, g.c, g.kh, g.kw}
+		d.typ = sig(4, 4, 4, 4)
 	}
 	return d
 }
@@ -194,13 +202,23 @@ func convDef(g convGeom, kind int) *def {
 // worker: run handles samples (forward, dx) or dw chunks [lo, hi), with a
 // column buffer per part.
 type convJob[T float] struct {
-	g       convGeom
-	kind    int
-	r       runner
-	a, b    []T   // the inputs of the current run
-	out     []T   // its output
-	cols    [][]T // im2col buffers, one per part
-	partial []T   // dw: one O·C·KH·KW partial per chunk
+	g    convGeom
+	kind int
+	r    runner
+	a, b []T    // the inputs of the current run
+	out  []T    // its output
+	cols [][]T  // im2col buffers (C·KH·KW, OH·OW), one per part (dx) or per sample (forward)
+	wT   []T    // forward: the filters transposed, (C·KH·KW, O)
+	runs uint64 // forward: runs so far
+
+	// dw: the forward job whose column matrices it reuses when the forward
+	// op has run since dw last ran (in a training step, always), and that
+	// job's run count then. Otherwise dw computes its own.
+	fwd     *convJob[T]
+	seen    uint64
+	reuse   bool // this run reads fwd's column matrices
+	partial []T  // dw: one partial dwᵀ (C·KH·KW, O) per chunk
+	dwT     []T  // dw: the sum of the partials, transposed into out at the end
 }
 
 // do is the def kernel: it checks the sizes and runs the job across cores.
@@ -208,29 +226,58 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 	g := &j.g
 	xn, wn, yn := g.n*g.c*g.h*g.w, g.o*g.ckk(), g.n*g.o*g.p()
 	want := [3][3]int{{xn, wn, yn}, {wn, yn, xn}, {xn, yn, wn}}[j.kind]
-	if len(in[0]) != want[0] || len(in[1]) != want[1] || len(out) != want[2] {
+	b := in[1]
+	if j.kind == convGradW { // (x, y, dy): y only orders the tape
+		if len(in[1]) != yn {
+			return fmt.Errorf("%w: %s: y has %d elements, want %d", ErrShape, g.String(), len(in[1]), yn)
+		}
+		b = in[2]
+	}
+	if len(in[0]) != want[0] || len(b) != want[1] || len(out) != want[2] {
 		return fmt.Errorf("%w: %s: sizes %d, %d → %d, want %d, %d → %d",
-			ErrShape, g.String(), len(in[0]), len(in[1]), len(out), want[0], want[1], want[2])
+			ErrShape, g.String(), len(in[0]), len(b), len(out), want[0], want[1], want[2])
 	}
 	items := g.n
 	if j.kind == convGradW {
 		items = (g.n + dwChunk - 1) / dwChunk
-		if items > 1 && len(j.partial) != items*wn {
+		if len(j.partial) != items*wn {
 			j.partial = make([]T, items*wn)
+			j.dwT = make([]T, wn)
 		}
 	}
-	for len(j.cols) < workers(items) {
+	need := workers(items) // column buffers: one per part…
+	if j.kind == convForward {
+		need = g.n // …or, for the forward pass, one per sample, kept for dw
+	}
+	for len(j.cols) < need {
 		j.cols = append(j.cols, make([]T, g.ckk()*g.p()))
 	}
-	j.a, j.b, j.out = in[0], in[1], out
+	reuse := j.kind == convGradW && j.fwd != nil && j.fwd.runs != j.seen && len(j.fwd.cols) == g.n
+	if reuse {
+		j.seen = j.fwd.runs
+	}
+	j.reuse = reuse
+	j.a, j.b, j.out = in[0], b, out
+	if j.kind == convForward {
+		// internal/sgemm packs a transposed A by copying contiguous runs and
+		// an untransposed one element by element: give it Wᵀ.
+		if len(j.wT) != wn {
+			j.wT = make([]T, wn)
+		}
+		transpose(j.wT, j.b, g.o, g.ckk())
+	}
 	j.r.run(j, items)
-	if j.kind == convGradW && items > 1 {
-		copy(out, j.partial[:wn])
+	if j.kind == convForward {
+		j.runs++
+	}
+	if j.kind == convGradW {
+		copy(j.dwT, j.partial[:wn])
 		for c := 1; c < items; c++ {
 			for i, v := range j.partial[c*wn : (c+1)*wn] {
-				out[i] += v
+				j.dwT[i] += v
 			}
 		}
+		transpose(out, j.dwT, g.ckk(), g.o)
 	}
 	j.a, j.b, j.out = nil, nil, nil
 	return nil
@@ -240,37 +287,58 @@ func (j *convJob[T]) run(part, lo, hi int) {
 	g := &j.g
 	ckk, p := g.ckk(), g.p()
 	xs, ys := g.c*g.h*g.w, g.o*p
-	col := j.cols[part]
 	switch j.kind {
-	case convForward: // y[n] = W · im2col(x[n])
-		x, w, y := j.a, j.b, j.out
+	case convForward: // y[n] = W · im2col(x[n]), W given as (Wᵀ)ᵀ
+		x, y := j.a, j.out
 		for n := lo; n < hi; n++ {
+			col := j.cols[n]
 			im2col(g, col, x[n*xs:(n+1)*xs])
-			serialGemm(false, false, g.o, p, ckk, w, ckk, col, p, 0, y[n*ys:(n+1)*ys], p)
+			serialGemm(true, false, g.o, p, ckk, j.wT, g.o, col, p, 0, y[n*ys:(n+1)*ys], p)
 		}
 	case convGradX: // dx[n] = col2im(Wᵀ · dy[n])
 		w, dy, dx := j.a, j.b, j.out
+		col := j.cols[part]
 		for n := lo; n < hi; n++ {
 			serialGemm(true, false, ckk, p, g.o, w, ckk, dy[n*ys:(n+1)*ys], p, 0, col, p)
 			d := dx[n*xs : (n+1)*xs]
 			clear(d)
 			col2im(g, d, col)
 		}
-	default: // partial[chunk] = Σ_n dy[n] · im2col(x[n])ᵀ
+	default: // partial[chunk] = Σ_n im2col(x[n]) · dy[n]ᵀ = dwᵀ of the chunk
+		// (im2col's matrix, which im2col writes in contiguous runs, as A;
+		// dy[n] as a transposed B, whose packing reads O rows in step).
 		x, dy := j.a, j.b
 		wn := g.o * ckk
 		for c := lo; c < hi; c++ {
-			dst := j.out
-			if len(j.partial) > 0 {
-				dst = j.partial[c*wn : (c+1)*wn]
-			}
+			dst := j.partial[c*wn : (c+1)*wn]
 			for n := c * dwChunk; n < min((c+1)*dwChunk, g.n); n++ {
-				im2col(g, col, x[n*xs:(n+1)*xs])
+				col := j.cols[part]
+				if j.reuse {
+					col = j.fwd.cols[n]
+				} else {
+					im2col(g, col, x[n*xs:(n+1)*xs])
+				}
 				beta := T(1)
 				if n == c*dwChunk {
 					beta = 0
 				}
-				serialGemm(false, true, g.o, ckk, p, dy[n*ys:(n+1)*ys], p, col, p, beta, dst, ckk)
+				serialGemm(false, true, ckk, g.o, p, col, p, dy[n*ys:(n+1)*ys], p, beta, dst, g.o)
+			}
+		}
+	}
+}
+
+// transpose writes the transpose of the row-major (rows, cols) matrix src
+// into dst, in 8×8 tiles so that both sides stay in cache lines.
+func transpose[T float](dst, src []T, rows, cols int) {
+	const t = 8
+	for i0 := 0; i0 < rows; i0 += t {
+		for j0 := 0; j0 < cols; j0 += t {
+			for i := i0; i < min(i0+t, rows); i++ {
+				r := src[i*cols : i*cols+cols]
+				for j := j0; j < min(j0+t, cols); j++ {
+					dst[j*rows+i] = r[j]
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -14,7 +15,7 @@ import (
 
 // convOps returns the forward, dx and dw ops of a geometry and random
 // float32 inputs for each.
-func convOps(t *testing.T, xs, ws []int, opt ConvOptions) (ops []*op, inputs [][]gorgonia.Value) {
+func convOps(t *testing.T, xs, ws []int, opt ConvOptions) (ops []*op, inputs [][]gorgonia.Value, dw *convJob[float32]) {
 	t.Helper()
 	g, err := convGeometry(xs, ws, opt)
 	require.NoError(t, err)
@@ -27,12 +28,36 @@ func convOps(t *testing.T, xs, ws []int, opt ConvOptions) (ops []*op, inputs [][
 		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 	}
 	x, w, dy := rnd(xs...), rnd(ws...), rnd(g.n, g.o, g.oh, g.ow)
-	for kind, in := range [][]gorgonia.Value{{x, w}, {w, dy}, {x, dy}} {
-		d := convDef(g, kind)
-		ops = append(ops, &op{opBase: newBase(d.name), def: d, arity: 2})
+	fwd32, fwd64 := &convJob[float32]{g: g, kind: convForward}, &convJob[float64]{g: g, kind: convForward}
+	jobs := [][2]any{{fwd32, fwd64}, {&convJob[float32]{g: g, kind: convGradX}, &convJob[float64]{g: g, kind: convGradX}},
+		{&convJob[float32]{g: g, kind: convGradW, fwd: fwd32}, &convJob[float64]{g: g, kind: convGradW, fwd: fwd64}}}
+	for kind, in := range [][]gorgonia.Value{{x, w}, {w, dy}, {x, dy, dy}} {
+		d := convDefOf(g, kind, jobs[kind][0].(*convJob[float32]), jobs[kind][1].(*convJob[float64]))
+		ops = append(ops, &op{opBase: newBase(d.name), def: d, arity: len(in)})
 		inputs = append(inputs, in)
 	}
-	return ops, inputs
+	return ops, inputs, jobs[convGradW][0].(*convJob[float32])
+}
+
+// TestConvGradWReuse checks that dw computed from the forward pass's column
+// matrices equals dw computed from its own, and that dw computes its own
+// when the forward op has not run since dw last ran.
+func TestConvGradWReuse(t *testing.T) {
+	ops, inputs, job := convOps(t, []int{11, 3, 9, 8}, []int{4, 3, 3, 2}, ConvOptions{Stride: [2]int{1, 2}, Padding: [2]int{2, 1}, Dilation: [2]int{2, 1}})
+	run := func() []float32 {
+		v, err := ops[2].Do(inputs[2]...)
+		return data32(t, v, err)
+	}
+	own := run() // the forward op has not run
+	assert.False(t, job.reuse)
+	_, err := ops[0].Do(inputs[0]...)
+	require.NoError(t, err)
+	reused := run()
+	assert.True(t, job.reuse)
+	assert.Equal(t, own, reused)
+	again := run() // no forward run since: its own columns again
+	assert.False(t, job.reuse)
+	assert.Equal(t, own, again)
 }
 
 func data32(t *testing.T, v gorgonia.Value, err error) []float32 {
@@ -46,7 +71,7 @@ func data32(t *testing.T, v gorgonia.Value, err error) []float32 {
 // partial sums over fixed chunks of samples added in chunk order).
 func TestConvSplitIndependent(t *testing.T) {
 	defer func(p int) { parallelism = p }(parallelism)
-	ops, inputs := convOps(t, []int{19, 3, 11, 10}, []int{5, 3, 3, 2}, ConvOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 1}})
+	ops, inputs, _ := convOps(t, []int{19, 3, 11, 10}, []int{5, 3, 3, 2}, ConvOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 1}})
 	var want [][]float32
 	for _, p := range []int{1, 2, 3, 5} {
 		parallelism = p
@@ -74,7 +99,7 @@ func TestConvNoAllocs(t *testing.T) {
 	parallelism = 2
 	sgemmFn = func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int) {
 	}
-	ops, inputs := convOps(t, []int{16, 16, 14, 14}, []int{32, 16, 5, 5}, ConvOptions{Padding: [2]int{2, 2}})
+	ops, inputs, _ := convOps(t, []int{16, 16, 14, 14}, []int{32, 16, 5, 5}, ConvOptions{Padding: [2]int{2, 2}})
 	for _, kind := range []int{poolMax, poolAvg} {
 		for _, grad := range []bool{false, true} {
 			g, err := poolGeometry("pool", []int{16, 16, 14, 14}, PoolOptions{Kernel: [2]int{2, 2}})
@@ -82,7 +107,8 @@ func TestConvNoAllocs(t *testing.T) {
 			d := poolDef(g, kind, grad)
 			in := []gorgonia.Value{inputs[0][0]}
 			if grad {
-				in = append(in, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(16, 16, 7, 7)))
+				y := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(16, 16, 7, 7))
+				in = append(in, y, y)
 			}
 			ops = append(ops, &op{opBase: newBase(d.name), def: d, arity: len(in)})
 			inputs = append(inputs, in)
@@ -109,7 +135,25 @@ func TestOpRecoversPanic(t *testing.T) {
 	assert.Contains(t, err.Error(), "Boom")
 	assert.Contains(t, err.Error(), "kaboom")
 	// A size mismatch is an error from the kernel, not a panic.
-	ops, inputs := convOps(t, []int{2, 3, 5, 5}, []int{4, 3, 3, 3}, ConvOptions{})
+	ops, inputs, _ := convOps(t, []int{2, 3, 5, 5}, []int{4, 3, 3, 3}, ConvOptions{})
 	_, err = ops[0].Do(inputs[1]...)
 	require.ErrorIs(t, err, ErrShape)
+}
+
+// TestMaxPoolNaNRouting pins PyTorch's routing when a window holds NaNs:
+// the output is NaN and the gradient goes to the last NaN, since PyTorch's
+// kernel takes every NaN it meets (`val > maxval || isnan(val)`).
+func TestMaxPoolNaNRouting(t *testing.T) {
+	nan := float32(math.NaN())
+	g, err := poolGeometry("MaxPool2D", []int{1, 1, 2, 3}, PoolOptions{Kernel: [2]int{2, 3}})
+	require.NoError(t, err)
+	x := []float32{1, nan, 5, 2, nan, 3}
+	y := make([]float32, 1)
+	fwd := &poolJob[float32]{g: g, kind: poolMax}
+	require.NoError(t, fwd.do(y, [][]float32{x}))
+	assert.True(t, y[0] != y[0], "max is NaN")
+	dx := make([]float32, 6)
+	bwd := &poolJob[float32]{g: g, kind: poolMax, grad: true}
+	require.NoError(t, bwd.do(dx, [][]float32{x, y, {1}}))
+	assert.Equal(t, []float32{0, 0, 0, 0, 1, 0}, dx)
 }

@@ -1,17 +1,47 @@
 // Package ops provides the symbolic operations gradlab networks are made of:
 // MatMul, BiasAdd, the activations Tanh, ReLU and Sigmoid, a numerically
-// stable SoftmaxCrossEntropy over integer class labels, BatchNorm and Dropout.
+// stable SoftmaxCrossEntropy over integer class labels, BatchNorm and
+// Dropout, and for convolutional networks Conv2D, MaxPool2D, AvgPool2D and
+// Flatten (BiasAdd adds a per-channel bias to an (N, C, H, W) tensor).
 //
 // Every op is a function on *gorgonia.Node returning (*gorgonia.Node, error),
-// so ops mix freely with plain Gorgonia code. Shape and dtype errors are
-// reported when the node is built, wrapping ErrShape or ErrDtype and naming
-// the op and the shapes involved; a Gorgonia panic during construction is
-// returned as an error too. Where Gorgonia's own op is sound (matrix
-// product, tanh, sigmoid, rectify) the function checks its arguments and
-// calls it; BiasAdd and SoftmaxCrossEntropy are project-owned gorgonia.Op
-// implementations with generic float32/float64 kernels. Every op's gradient
-// is checked against central finite differences in the tests (package
-// gradcheck).
+// so ops mix freely with plain Gorgonia code. Shape, dtype and option
+// errors are reported when the node is built, wrapping ErrShape, ErrDtype or
+// ErrConfig and naming the op, the field or input, what was wanted and what
+// was given; a Gorgonia panic during construction is returned as an error
+// too. The convolution and pooling ops export their shape rules
+// (ConvOutputShape, PoolOutputShape, FlattenOutputShape), so a layer API can
+// infer output shapes before building anything.
+//
+// # Convolution and pooling
+//
+// Layouts are PyTorch's: x is (N, C, H, W), Conv2D's filters w are
+// (O, C, KH, KW) (initialize them with initializers' conv layout, e.g.
+// initializers.HeNormal(math.Sqrt2) followed by .Conv()). Options are
+// (height, width) pairs whose zero values are PyTorch's defaults. Conv2D
+// computes the forward pass and both gradients by im2col and matrix
+// products (internal/sgemm for float32, gonum for float64), split across
+// cores by sample with results that do not depend on the split; its dw
+// reuses the forward pass's column matrices. MaxPool2D routes gradients to
+// the first maximum of a window and propagates NaN, AvgPool2D divides by
+// the full kernel area (count_include_pad), both as PyTorch does. Forward
+// and backward passes match PyTorch golden data (testdata/gen_conv.py) and
+// central finite differences; Gorgonia's Conv2d and MaxPool2D match them on
+// well-formed input, and the tests show where they do not (a NaN dropped by
+// MaxPool2D, a filter/input channel mismatch accepted by Conv2d).
+//
+// # Project-owned ops
+//
+// Where Gorgonia's own op is sound (tanh, sigmoid, rectify) its semantics
+// are kept; the ops here are project-owned gorgonia.Op implementations. Each
+// is a def: its name (the hash), type, output shape, one generic
+// float32/float64 kernel and its gradient rule; one helper (op) implements
+// gorgonia.Op for all of them, with the panic guard (Gorgonia runs the tape
+// on its own goroutine), the output buffer kept between runs and the dtype
+// dispatch. Kernels keep their scratch buffers between runs, so a training
+// step allocates nothing in this package's code (internal/sgemm allocates a
+// little per call of its own). Every op's gradient is checked against
+// central finite differences in the tests (package gradcheck).
 //
 // BatchNorm and Dropout are mode-aware (gorgonia.TrainModeOp): they follow
 // the graph.Program's Train/Eval mode, which can switch any number of times

@@ -19,9 +19,13 @@ const sgemmSerialFlops = 1 << 20
 
 // serialGemm computes C = op(A)·op(B) + beta·C (row-major, op(A) m×k, op(B)
 // k×n) for float32 with internal/sgemm and for float64 with gonum's Dgemm,
-// one generic entry point for both. For float32 the columns of C are cut
-// into blocks small enough that internal/sgemm runs each on the calling
-// goroutine; every element of C is computed exactly as in one call.
+// one generic entry point for both. For float32, a product of
+// sgemmSerialFlops or more is cut into blocks small enough that
+// internal/sgemm runs each on the calling goroutine: blocks of rows or of
+// columns of C (each packs the other operand again) or blocks of the inner
+// dimension accumulated into C (each operand packed once, C read and written
+// per block), whichever packs fewest elements. The blocks depend only on the
+// shape, so results do not depend on how the caller splits its work.
 func serialGemm[T float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {
@@ -35,17 +39,34 @@ func serialGemm[T float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb in
 		return
 	}
 	a32, b32, c32 := as32(a), as32(b), as32(c)
-	step := n
-	if mk := m * k; mk > 0 && mk*n >= sgemmSerialFlops {
-		step = max(16, (sgemmSerialFlops-1)/mk/16*16)
+	if m*n*k < sgemmSerialFlops || k == 0 {
+		sgemmFn(ta, tb, m, n, k, 1, a32, lda, b32, ldb, float32(beta), c32, ldc)
+		return
 	}
-	for j0 := 0; j0 < n; j0 += step {
-		cols := min(step, n-j0)
-		bj := b32[j0:]
-		if tB {
-			bj = b32[j0*ldb:]
+	stepN := max(16, (sgemmSerialFlops-1)/(m*k)/16*16) // columns per block
+	stepM := max(6, (sgemmSerialFlops-1)/(n*k)/6*6)    // rows per block
+	costN := ((n+stepN-1)/stepN)*m*k + k*n             // elements packed
+	costM := m*k + ((m+stepM-1)/stepM)*k*n
+	if costN <= costM {
+		for j0 := 0; j0 < n; j0 += stepN {
+			var bj []float32
+			if tB {
+				bj = b32[j0*ldb:]
+			} else {
+				bj = b32[j0:]
+			}
+			sgemmFn(ta, tb, m, min(stepN, n-j0), k, 1, a32, lda, bj, ldb, float32(beta), c32[j0:], ldc)
 		}
-		sgemmFn(ta, tb, m, cols, k, 1, a32, lda, bj, ldb, float32(beta), c32[j0:], ldc)
+		return
+	}
+	for i0 := 0; i0 < m; i0 += stepM {
+		var ai []float32
+		if tA {
+			ai = a32[i0:]
+		} else {
+			ai = a32[i0*lda:]
+		}
+		sgemmFn(ta, tb, min(stepM, m-i0), n, k, 1, ai, lda, b32, ldb, float32(beta), c32[i0*ldc:], ldc)
 	}
 }
 

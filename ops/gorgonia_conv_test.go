@@ -172,6 +172,8 @@ func TestGorgoniaConvPoolSound(t *testing.T) {
 func TestGorgoniaConvPoolUnsound(t *testing.T) {
 	t.Run("MaxPool2D/NaN", func(t *testing.T) {
 		xs := []float64{1, math.NaN(), 2, 3}
+		// (PyTorch: max_pool2d of [[1, nan], [2, 3]] is nan, its gradient
+		// goes to the nan; with several NaNs, to the last one.)
 		o := runGorgonia(tensor.Float64, []int{1, 1, 2, 2}, xs, nil, nil, nil, func(x, _ *gorgonia.Node) (*gorgonia.Node, error) {
 			return gorgonia.MaxPool2D(x, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
 		})

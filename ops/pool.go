@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"math"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -113,7 +112,7 @@ func (g *poolGeom) poolString() string {
 }
 
 // poolDef is the forward op (x → y) or, with grad set, the gradient op
-// (x, dy → dx) of a pooling kind.
+// (x, y, dy → dx) of a pooling kind (the average pool's ignores y).
 func poolDef(g poolGeom, kind int, grad bool) *def {
 	k32 := &poolJob[float32]{g: g, kind: kind, grad: grad}
 	k64 := &poolJob[float64]{g: g, kind: kind, grad: grad}
@@ -121,10 +120,10 @@ func poolDef(g poolGeom, kind int, grad bool) *def {
 	d := &def{typ: sig(4, 4), run32: k32.do, run64: k64.do, shape: tensor.Shape{g.n, g.c, g.oh, g.ow}}
 	if grad {
 		label += "Grad"
-		d.typ, d.shape = sig(4, 4, 4), tensor.Shape{g.n, g.c, g.h, g.w}
+		d.typ, d.shape = sig(4, 4, 4, 4), tensor.Shape{g.n, g.c, g.h, g.w}
 	} else {
-		d.grad = func(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
-			dx, err := applyDef(poolDef(g, kind, true), in[0], dy)
+		d.grad = func(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := applyDef(poolDef(g, kind, true), in[0], y, dy)
 			return gorgonia.Nodes{dx}, err
 		}
 	}
@@ -139,6 +138,7 @@ type poolJob[T float] struct {
 	grad bool
 	r    runner
 	x    []T // input
+	y    []T // output (grad ops)
 	dy   []T // output gradient (grad ops)
 	out  []T
 }
@@ -149,15 +149,15 @@ func (j *poolJob[T]) do(out []T, in [][]T) error {
 	j.x = in[0]
 	ok := len(j.x) == xn && len(out) == yn
 	if j.grad {
-		j.dy = in[1]
-		ok = len(j.x) == xn && len(j.dy) == yn && len(out) == xn
+		j.y, j.dy = in[1], in[2]
+		ok = len(j.x) == xn && len(j.y) == yn && len(j.dy) == yn && len(out) == xn
 	}
 	if !ok {
 		return fmt.Errorf("%w: %s: input or output size does not match the geometry", ErrShape, g.poolString())
 	}
 	j.out = out
 	j.r.run(j, g.n*g.c)
-	j.x, j.dy, j.out = nil, nil, nil
+	j.x, j.y, j.dy, j.out = nil, nil, nil, nil
 	return nil
 }
 
@@ -170,16 +170,26 @@ func (j *poolJob[T]) run(_, lo, hi int) {
 		case !j.grad && j.kind == poolMax:
 			y := j.out[pl*p : (pl+1)*p]
 			for i := range g.oh {
+				y0, y1 := window(i, g.sh, g.ph, g.kh, g.h)
 				for k := range g.ow {
-					y[i*g.ow+k] = x[maxAt(g, x, i, k)]
+					x0, x1 := window(k, g.sw, g.pw, g.kw, g.w)
+					// The builtin max has no branch to mispredict and
+					// returns NaN if any value is NaN, as PyTorch does.
+					m := x[y0*g.w+x0]
+					for r := y0; r < y1; r++ {
+						for _, v := range x[r*g.w+x0 : r*g.w+x1] {
+							m = max(m, v)
+						}
+					}
+					y[i*g.ow+k] = m
 				}
 			}
 		case j.grad && j.kind == poolMax:
-			dx, dy := j.out[pl*hw:(pl+1)*hw], j.dy[pl*p:(pl+1)*p]
+			dx, y, dy := j.out[pl*hw:(pl+1)*hw], j.y[pl*p:(pl+1)*p], j.dy[pl*p:(pl+1)*p]
 			clear(dx)
 			for i := range g.oh {
 				for k := range g.ow {
-					dx[maxAt(g, x, i, k)] += dy[i*g.ow+k]
+					dx[firstMax(g, x, i, k, y[i*g.ow+k])] += dy[i*g.ow+k]
 				}
 			}
 		case !j.grad:
@@ -226,18 +236,31 @@ func window(i, s, pad, k, n int) (lo, hi int) {
 	return max(lo, 0), min(lo+k, n)
 }
 
-// maxAt returns the index in the plane x of the first maximum (row-major) of
-// output (i, k)'s window; a NaN wins, as in PyTorch.
-func maxAt[T float](g *poolGeom, x []T, i, k int) int {
+// firstMax returns the index in the plane x of the element of output
+// (i, k)'s window that PyTorch routes the gradient to, given the window's
+// maximum m (the forward pass's output): the first element equal to m in
+// row-major order or, when m is NaN, the last NaN (PyTorch's kernel takes
+// every NaN it meets).
+func firstMax[T float](g *poolGeom, x []T, i, k int, m T) int {
 	y0, y1 := window(i, g.sh, g.ph, g.kh, g.h)
 	x0, x1 := window(k, g.sw, g.pw, g.kw, g.w)
-	best, at := T(math.Inf(-1)), y0*g.w+x0
+	at := y0*g.w + x0
+	if m != m {
+		for r := y0; r < y1; r++ {
+			for c := x0; c < x1; c++ {
+				if v := x[r*g.w+c]; v != v {
+					at = r*g.w + c
+				}
+			}
+		}
+		return at
+	}
 	for r := y0; r < y1; r++ {
 		for c := x0; c < x1; c++ {
-			if v := x[r*g.w+c]; v > best || v != v {
-				best, at = v, r*g.w+c
+			if x[r*g.w+c] == m {
+				return r*g.w + c
 			}
 		}
 	}
-	return at
+	return at // not reached when m is the window's maximum
 }
