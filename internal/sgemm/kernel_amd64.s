@@ -1,8 +1,8 @@
 #include "textflag.h"
 
-// func kernel(k int, a, b, c *float32, ldc int)
+// func kernel6x16(k int, a, b, c *float32, ldc int)
 // Y0..Y11 accumulate the 6×16 block (two YMM registers per row).
-TEXT ·kernel(SB), NOSPLIT, $0-40
+TEXT ·kernel6x16(SB), NOSPLIT, $0-40
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI

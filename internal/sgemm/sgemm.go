@@ -8,26 +8,70 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Block sizes: an A panel is mr rows, a B panel nr columns; kc is the depth
-// of one packed block, mc the rows of A packed at once (a multiple of mr),
-// nc the columns of B packed at once (a multiple of nr).
+// Block sizes: kc is the depth of one packed block, mc the rows of A packed
+// at once (a multiple of every kernel's mr), nc the columns of B packed at
+// once (a multiple of every kernel's nr). An A panel is mr rows, a B panel nr
+// columns, as the kernel of the active path says.
 const (
-	mr, nr = 6, 16
-	kc     = 256
-	mc     = 96
-	nc     = 1024
+	kc = 256
+	mc = 96
+	nc = 1024
+	// maxMR, maxNR bound the kernels' block (for buffers).
+	maxMR, maxNR = 12, 32
 )
 
 // parallelFlops is the size (m·n·k) from which the rows of C are split
 // between goroutines.
 const parallelFlops = 1 << 20
 
+// path is one implementation of the product.
+type path uint8
+
+const (
+	pathGo     path = iota // gonum's pure-Go Sgemm
+	pathAVX2               // 6×16 kernel, AVX2 + FMA
+	pathAVX512             // 12×32 kernel, AVX-512F
+)
+
+func (p path) String() string {
+	switch p {
+	case pathAVX2:
+		return "avx2"
+	case pathAVX512:
+		return "avx512"
+	}
+	return "go"
+}
+
+// spec is the block of a path's micro-kernel: it adds the product of a
+// packed mr×k panel of A (a[p·mr+i]) and a packed k×nr panel of B
+// (b[p·nr+j]) into the mr×nr block of C at c, whose rows are ldc floats apart.
+type spec struct{ mr, nr int }
+
+var kernels = [...]spec{pathAVX2: {mr: 6, nr: 16}, pathAVX512: {mr: 12, nr: 32}}
+
+// kernel calls the micro-kernel of path p (direct calls, not a func value:
+// through a func value the block buffers given to it would escape to the heap).
+func kernel(p path, k int, a, b, c *float32, ldc int) {
+	if p == pathAVX512 {
+		kernel12x32(k, a, b, c, ldc)
+	} else {
+		kernel6x16(k, a, b, c, ldc)
+	}
+}
+
+// active is the path Sgemm takes: the fastest the CPU runs (run-time
+// dispatch, so one binary serves CPUs with and without AVX-512). Tests force
+// each path in turn (setPath in export_test.go).
+var active = cpuPaths()[0]
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ as
 // tA, tB say, op(A) is m×k, op(B) is k×n and C is m×n, all row-major with
 // leading dimensions lda, ldb, ldc. It panics on bad arguments as gonum's
 // Sgemm does (it checks them by delegating when it cannot use the kernel).
 func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !useKernel || !argsOK(tA, tB, m, n, k, a, lda, b, ldb, c, ldc) {
+	p := active
+	if p == pathGo || !argsOK(tA, tB, m, n, k, a, lda, b, ldb, c, ldc) {
 		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -49,8 +93,9 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 	if alpha == 0 || k == 0 {
 		return
 	}
+	ks := kernels[p]
 	g := &gemm{tA: tA != blas.NoTrans, tB: tB != blas.NoTrans, m: m, n: n, k: k, alpha: alpha,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, p: p, mr: ks.mr, nr: ks.nr}
 	g.run()
 }
 
@@ -87,6 +132,8 @@ type gemm struct {
 	bCols, bK int
 	bJ0, bP0  int
 	mb        int // rows of A per block, ≤ mc, a multiple of mr
+	p         path
+	mr, nr    int
 }
 
 var pool = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
@@ -103,13 +150,14 @@ func getBuf(n int) *[]float32 {
 func (g *gemm) run() {
 	workers := 1
 	if g.m*g.n*g.k >= parallelFlops {
-		workers = min(runtime.GOMAXPROCS(0), (g.m+mr-1)/mr)
+		workers = min(runtime.GOMAXPROCS(0), (g.m+g.mr-1)/g.mr)
 	}
 	// Blocks of at most mc rows, small enough that every worker gets one
 	// (m = 128 on two workers: 66 + 62 rows, not 96 + 32).
 	per := (g.m + workers - 1) / workers
+	mr := g.mr
 	g.mb = min(mc, (per+mr-1)/mr*mr)
-	bp := getBuf(kc * (nc + nr))
+	bp := getBuf(kc * (nc + maxNR))
 	defer pool.Put(bp)
 	for j0 := 0; j0 < g.n; j0 += nc {
 		cols := min(nc, g.n-j0)
@@ -146,22 +194,59 @@ func (g *gemm) run() {
 // packB packs op(B)[p0:p0+depth, j0:j0+cols] into panels of nr columns:
 // panel q holds element (p, j) at q·depth·nr + p·nr + j, zero-padded.
 func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
+	nr := g.nr
 	panels := (cols + nr - 1) / nr
+	if !g.tB {
+		// Row by row of B, each read in order (rows of a wide B are far
+		// apart: reading 32 columns of every row before moving on was
+		// memory-latency bound), scattered to the panels.
+		full := cols / nr
+		for p := range depth {
+			src := g.b[(p0+p)*g.ldb+j0 : (p0+p)*g.ldb+j0+cols]
+			off := p * nr
+			for q := range full {
+				row := dst[q*depth*nr+off : q*depth*nr+off+nr]
+				s := src[q*nr:]
+				if nr == 32 { // fixed-size copies: vector moves, not a memmove call
+					*(*[32]float32)(row) = *(*[32]float32)(s)
+				} else {
+					*(*[16]float32)(row) = *(*[16]float32)(s)
+				}
+			}
+			if full < panels {
+				row := dst[full*depth*nr+off : full*depth*nr+off+nr]
+				n := copy(row, src[full*nr:])
+				clear(row[n:])
+			}
+		}
+		return
+	}
 	for q := range panels {
 		pan := dst[q*depth*nr : (q+1)*depth*nr]
 		jn := min(nr, cols-q*nr)
 		jb := j0 + q*nr
-		for p := range depth {
-			row := pan[p*nr : p*nr+nr]
-			if !g.tB {
-				src := g.b[(p0+p)*g.ldb+jb:]
-				copy(row[:jn], src[:jn])
-			} else {
-				for j := range jn {
-					row[j] = g.b[(jb+j)*g.ldb+p0+p]
-				}
+		if jn < nr {
+			clear(pan)
+		}
+		// Four rows of B (columns of op(B)) at a time, each read in order.
+		j := 0
+		for ; j+4 <= jn; j += 4 {
+			o := (jb+j)*g.ldb + p0
+			s0 := g.b[o : o+depth]
+			s1 := g.b[o+g.ldb : o+g.ldb+depth]
+			s2 := g.b[o+2*g.ldb : o+2*g.ldb+depth]
+			s3 := g.b[o+3*g.ldb : o+3*g.ldb+depth]
+			s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+			for p, v := range s0 {
+				d := pan[p*nr+j : p*nr+j+4]
+				d[0], d[1], d[2], d[3] = v, s1[p], s2[p], s3[p]
 			}
-			clear(row[jn:])
+		}
+		for ; j < jn; j++ {
+			o := (jb+j)*g.ldb + p0
+			for p, v := range g.b[o : o+depth] {
+				pan[p*nr+j] = v
+			}
 		}
 	}
 }
@@ -169,6 +254,8 @@ func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
 // packA packs alpha·op(A)[i0:i0+rows, p0:p0+depth] into panels of mr rows:
 // panel r holds element (i, p) at r·depth·mr + p·mr + i, zero-padded.
 func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
+	mr := g.mr
+	alpha := g.alpha
 	panels := (rows + mr - 1) / mr
 	for r := range panels {
 		pan := dst[r*depth*mr : (r+1)*depth*mr]
@@ -178,19 +265,33 @@ func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
 			clear(pan)
 		}
 		if !g.tA {
-			for i := range in {
-				src := g.a[(ib+i)*g.lda+p0 : (ib+i)*g.lda+p0+depth]
-				for p, v := range src {
-					pan[p*mr+i] = g.alpha * v
+			// Three rows of A at a time, each read in order (every kernel's mr
+			// is a multiple of 3).
+			i := 0
+			for ; i+3 <= in; i += 3 {
+				o := (ib+i)*g.lda + p0
+				s0 := g.a[o : o+depth]
+				s1 := g.a[o+g.lda : o+g.lda+depth]
+				s2 := g.a[o+2*g.lda : o+2*g.lda+depth]
+				s1, s2 = s1[:len(s0)], s2[:len(s0)]
+				for p, v := range s0 {
+					d := pan[p*mr+i : p*mr+i+3]
+					d[0], d[1], d[2] = alpha*v, alpha*s1[p], alpha*s2[p]
 				}
 			}
-		} else {
-			for p := range depth {
-				src := g.a[(p0+p)*g.lda+ib : (p0+p)*g.lda+ib+in]
-				dst := pan[p*mr : p*mr+in]
-				for i, v := range src {
-					dst[i] = g.alpha * v
+			for ; i < in; i++ {
+				o := (ib+i)*g.lda + p0
+				for p, v := range g.a[o : o+depth] {
+					pan[p*mr+i] = alpha * v
 				}
+			}
+			continue
+		}
+		for p := range depth {
+			src := g.a[(p0+p)*g.lda+ib : (p0+p)*g.lda+ib+in]
+			d := pan[p*mr : p*mr+in]
+			for i, v := range src {
+				d[i] = alpha * v
 			}
 		}
 	}
@@ -201,7 +302,8 @@ func (g *gemm) block(ap []float32, i0 int) {
 	rows := min(g.mb, g.m-i0)
 	depth, cols := g.bK, g.bCols
 	g.packA(ap, i0, rows, g.bP0, depth)
-	var tmp [mr * nr]float32
+	mr, nr := g.mr, g.nr
+	var tmp [maxMR * maxNR]float32
 	for q := 0; q*nr < cols; q++ {
 		bpan := g.packedB[q*depth*nr:]
 		jn := min(nr, cols-q*nr)
@@ -211,11 +313,11 @@ func (g *gemm) block(ap []float32, i0 int) {
 			in := min(mr, rows-r*mr)
 			i := i0 + r*mr
 			if in == mr && jn == nr {
-				kernel(depth, &apan[0], &bpan[0], &g.c[i*g.ldc+j], g.ldc)
+				kernel(g.p, depth, &apan[0], &bpan[0], &g.c[i*g.ldc+j], g.ldc)
 				continue
 			}
-			clear(tmp[:])
-			kernel(depth, &apan[0], &bpan[0], &tmp[0], nr)
+			clear(tmp[:mr*nr])
+			kernel(g.p, depth, &apan[0], &bpan[0], &tmp[0], nr)
 			for ii := range in {
 				crow := g.c[(i+ii)*g.ldc+j : (i+ii)*g.ldc+j+jn]
 				for jj := range crow {
