@@ -7,8 +7,8 @@
 // Per step of k: 2 loads of B, 12 broadcasts, 24 FMAs; the k loop is unrolled
 // by two. Every row is written out the same way, so the body is regular.
 
-// func kernel12x32(k int, a, b, c *float32, ldc int)
-TEXT ·kernel12x32(SB), NOSPLIT, $0-40
+// func kernel12x32(k int, a, b, c *float32, ldc int, add bool)
+TEXT ·kernel12x32(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -167,6 +167,9 @@ tail:
 	VFMADD231PS  Z24, Z31, Z22
 	VFMADD231PS  Z25, Z31, Z23
 store:
+	MOVBQZX add+40(FP), AX
+	TESTQ AX, AX
+	JEQ   storeonly
 	VADDPS  0(DX), Z0, Z0
 	VMOVUPS Z0, 0(DX)
 	VADDPS  64(DX), Z1, Z1
@@ -225,6 +228,45 @@ store:
 	VADDPS  0(DX), Z22, Z22
 	VMOVUPS Z22, 0(DX)
 	VADDPS  64(DX), Z23, Z23
+	VMOVUPS Z23, 64(DX)
+	VZEROUPPER
+	RET
+
+storeonly: // add false: C is overwritten, not read
+	VMOVUPS Z0, 0(DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z2, 0(DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z4, 0(DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z6, 0(DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z8, 0(DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z10, 0(DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z12, 0(DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z14, 0(DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z16, 0(DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z18, 0(DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z20, 0(DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPS Z22, 0(DX)
 	VMOVUPS Z23, 64(DX)
 	VZEROUPPER
 	RET

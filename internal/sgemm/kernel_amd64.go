@@ -4,16 +4,17 @@ import "golang.org/x/sys/cpu"
 
 // kernel6x16 adds the product of a packed 6×k panel of A (a[p·6+i]) and a
 // packed k×16 panel of B (b[p·16+j]) into the 6×16 block of C at c, whose
-// rows are ldc floats apart. AVX2 and FMA.
+// rows are ldc floats apart (with add false: stores it there, C unread).
+// AVX2 and FMA.
 //
 //go:noescape
-func kernel6x16(k int, a, b, c *float32, ldc int)
+func kernel6x16(k int, a, b, c *float32, ldc int, add bool)
 
 // kernel12x32 is kernel6x16 for a 12×k panel of A and a k×32 panel of B, with
 // AVX-512F (32 ZMM registers: 24 accumulators).
 //
 //go:noescape
-func kernel12x32(k int, a, b, c *float32, ldc int)
+func kernel12x32(k int, a, b, c *float32, ldc int, add bool)
 
 // cpuPaths are the kernels this CPU can run, fastest first. x/sys/cpu
 // reports AVX2 and AVX-512F only when the operating system saves the YMM/ZMM

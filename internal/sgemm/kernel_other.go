@@ -4,5 +4,5 @@ package sgemm
 
 func cpuPaths() []path { return []path{pathGo} }
 
-func kernel6x16(k int, a, b, c *float32, ldc int)  { panic("sgemm: no kernel on this architecture") }
-func kernel12x32(k int, a, b, c *float32, ldc int) { panic("sgemm: no kernel on this architecture") }
+func kernel6x16(k int, a, b, c *float32, ldc int, add bool)  { panic("sgemm: no kernel on this architecture") }
+func kernel12x32(k int, a, b, c *float32, ldc int, add bool) { panic("sgemm: no kernel on this architecture") }

@@ -100,6 +100,31 @@ func checkProduct(t *testing.T, r *rand.Rand, tA, tB blas.Transpose, m, n, k int
 	}
 }
 
+// TestSgemmBetaZeroIgnoresC checks that β = 0 overwrites C without reading
+// it (NaN or Inf in C do not leak into the result), on every path, for a
+// depth of one and of several k blocks.
+func TestSgemmBetaZeroIgnoresC(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, p := range cpuPaths() {
+		for _, s := range [][3]int{{13, 33, 7}, {50, 70, 600}} {
+			m, n, k := s[0], s[1], s[2]
+			a, b := randSlice(r, m*k), randSlice(r, k*n)
+			want := make([]float32, m*n)
+			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, want, n)
+			got := make([]float32, m*n)
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			restore := setPath(p)
+			Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, got, n)
+			restore()
+			for i := range got {
+				require.InDelta(t, want[i], got[i], 1e-3, "%v m=%d n=%d k=%d element %d", p, m, n, k, i)
+			}
+		}
+	}
+}
+
 // TestDispatch checks the run-time choice: the fastest path the CPU has is
 // the default, the pure-Go fallback is always available and last, and each
 // path the CPU runs can be forced and is reported by Kernel.
@@ -151,9 +176,22 @@ func TestKernels(t *testing.T) {
 					want[i*ldc+j] += float32(s)
 				}
 			}
-			kernel(p, k, &a[0], &b[0], &c[0], ldc)
+			c2 := append([]float32(nil), c...)
+			kernel(p, k, &a[0], &b[0], &c[0], ldc, true)
 			for i := range c {
 				require.InDelta(t, want[i], c[i], 1e-4*math.Sqrt(float64(k+1)), "%v k=%d element %d", p, k, i)
+			}
+			// add false: the block is stored, C's old values are not read
+			// (NaN in C must not leak); the padding columns stay untouched.
+			for i := range c2 {
+				if i%ldc < nr {
+					want[i] -= c2[i]
+					c2[i] = float32(math.NaN())
+				}
+			}
+			kernel(p, k, &a[0], &b[0], &c2[0], ldc, false)
+			for i := range c2 {
+				require.InDelta(t, want[i], c2[i], 1e-4*math.Sqrt(float64(k+1)), "%v add=false k=%d element %d", p, k, i)
 			}
 		}
 	}
