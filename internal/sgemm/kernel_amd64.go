@@ -29,3 +29,17 @@ func cpuPaths() []path {
 	}
 	return append(ps, pathGo)
 }
+
+// kernel24x16 is kernel6x16 for a 24×k panel of A and a k×16 panel of B, with
+// AVX-512F, for narrow products (n ≤ 16).
+//
+//go:noescape
+func kernel24x16(k int, a, b, c *float32, ldc int, add bool)
+
+// gather16 writes dst[p·dstStride+l] = alpha·src[p+idx[l]] for p < depth and
+// the lanes l set in mask, with AVX-512 gathers: it packs up to 16 rows of a
+// row-major matrix into a depth-major panel (A without transpose, B
+// transposed) at a fraction of a scalar loop's cost.
+//
+//go:noescape
+func gather16(dst, src *float32, idx *[16]int32, mask uint16, depth, dstStride int, alpha float32)

@@ -16,8 +16,10 @@ const (
 	kc = 256
 	mc = 96
 	nc = 1024
-	// maxMR, maxNR bound the kernels' block (for buffers).
-	maxMR, maxNR = 12, 32
+	// maxMR, maxNR bound the kernels' blocks (for buffers).
+	maxMR, maxNR = 24, 32
+	// narrowN: products with n ≤ narrowN use the path's narrow kernel.
+	narrowN = 16
 )
 
 // parallelFlops is the size (m·n·k) from which the rows of C are split
@@ -43,19 +45,42 @@ func (p path) String() string {
 	return "go"
 }
 
-// spec is the block of a path's micro-kernel: it adds the product of a
-// packed mr×k panel of A (a[p·mr+i]) and a packed k×nr panel of B
-// (b[p·nr+j]) into the mr×nr block of C at c, whose rows are ldc floats apart.
+// kern is a micro-kernel; spec its block. Each adds the product of a packed
+// mr×k panel of A (a[p·mr+i]) and a packed k×nr panel of B (b[p·nr+j]) into
+// the mr×nr block of C at c, whose rows are ldc floats apart (or, with add
+// false, stores it there without reading C).
+type kern uint8
+
+const (
+	k6x16  kern = iota // AVX2 + FMA
+	k12x32             // AVX-512F
+	k24x16             // AVX-512F, for n ≤ narrowN
+)
+
 type spec struct{ mr, nr int }
 
-var kernels = [...]spec{pathAVX2: {mr: 6, nr: 16}, pathAVX512: {mr: 12, nr: 32}}
+var kernels = [...]spec{k6x16: {mr: 6, nr: 16}, k12x32: {mr: 12, nr: 32}, k24x16: {mr: 24, nr: 16}}
 
-// kernel calls the micro-kernel of path p (direct calls, not a func value:
-// through a func value the block buffers given to it would escape to the heap).
-func kernel(p path, k int, a, b, c *float32, ldc int, add bool) {
-	if p == pathAVX512 {
+// kernelFor returns the kernel path p uses for a product with n columns.
+func kernelFor(p path, n int) kern {
+	switch {
+	case p == pathAVX512 && n <= narrowN:
+		return k24x16
+	case p == pathAVX512:
+		return k12x32
+	}
+	return k6x16
+}
+
+// kernel calls kernel kn (direct calls, not a func value: through a func
+// value the block buffers given to it would escape to the heap).
+func kernel(kn kern, k int, a, b, c *float32, ldc int, add bool) {
+	switch kn {
+	case k12x32:
 		kernel12x32(k, a, b, c, ldc, add)
-	} else {
+	case k24x16:
+		kernel24x16(k, a, b, c, ldc, add)
+	default:
 		kernel6x16(k, a, b, c, ldc, add)
 	}
 }
@@ -97,10 +122,53 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 	if alpha == 0 || k == 0 {
 		return
 	}
-	ks := kernels[p]
-	g := &gemm{tA: tA != blas.NoTrans, tB: tB != blas.NoTrans, m: m, n: n, k: k, alpha: alpha,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, p: p, mr: ks.mr, nr: ks.nr, overwrite: overwrite}
+	kn := kernelFor(p, n)
+	ks := kernels[kn]
+	g := gemms.Get().(*gemm)
+	*g = gemm{tA: tA != blas.NoTrans, tB: tB != blas.NoTrans, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kn: kn, mr: ks.mr, nr: ks.nr, overwrite: overwrite}
 	g.run()
+	*g = gemm{} // drop the references to the matrices
+	gemms.Put(g)
+}
+
+// gemms recycles the per-call state, so a call allocates nothing.
+var gemms = sync.Pool{New: func() any { return new(gemm) }}
+
+// workers are long-lived goroutines, started on first use, that run the
+// row blocks of parallel products (no goroutine or closure per call).
+var workers struct {
+	once  sync.Once
+	tasks chan task
+}
+
+// task is the share w (of n) of the row blocks of g's current B block.
+type task struct {
+	g    *gemm
+	w, n int
+}
+
+func startWorkers() {
+	n := max(runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	workers.tasks = make(chan task, 4*n)
+	for range n {
+		go func() {
+			for t := range workers.tasks {
+				t.g.share(t.w, t.n)
+				t.g.wg.Done()
+			}
+		}()
+	}
+}
+
+// share runs the row blocks w, w+n, w+2n, … of the current B block.
+func (g *gemm) share(w, n int) {
+	ap := getBuf(mc * kc)
+	blocks := (g.m + g.mb - 1) / g.mb
+	for blk := w; blk < blocks; blk += n {
+		g.block(*ap, blk*g.mb)
+	}
+	pool.Put(ap)
 }
 
 // argsOK reports whether the arguments are valid (gonum's checks); invalid
@@ -136,9 +204,10 @@ type gemm struct {
 	bCols, bK int
 	bJ0, bP0  int
 	mb        int // rows of A per block, ≤ mc, a multiple of mr
-	p         path
+	kn        kern
 	mr, nr    int
 	overwrite bool // β = 0: blocks with bP0 = 0 store into C instead of adding
+	wg        sync.WaitGroup
 }
 
 var pool = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
@@ -153,45 +222,32 @@ func getBuf(n int) *[]float32 {
 }
 
 func (g *gemm) run() {
-	workers := 1
+	nw := 1
 	if g.m*g.n*g.k >= parallelFlops {
-		workers = min(runtime.GOMAXPROCS(0), (g.m+g.mr-1)/g.mr)
+		nw = min(runtime.GOMAXPROCS(0), (g.m+g.mr-1)/g.mr)
 	}
 	// Blocks of at most mc rows, small enough that every worker gets one
 	// (m = 128 on two workers: 66 + 62 rows, not 96 + 32).
-	per := (g.m + workers - 1) / workers
+	per := (g.m + nw - 1) / nw
 	mr := g.mr
 	g.mb = min(mc, (per+mr-1)/mr*mr)
 	bp := getBuf(kc * (nc + maxNR))
 	defer pool.Put(bp)
+	if nw > 1 {
+		workers.once.Do(startWorkers)
+	}
 	for j0 := 0; j0 < g.n; j0 += nc {
 		cols := min(nc, g.n-j0)
 		for p0 := 0; p0 < g.k; p0 += kc {
 			depth := min(kc, g.k-p0)
 			g.packB(*bp, p0, depth, j0, cols)
 			g.packedB, g.bCols, g.bK, g.bJ0, g.bP0 = *bp, cols, depth, j0, p0
-			if workers == 1 {
-				ap := getBuf(mc * kc)
-				for i0 := 0; i0 < g.m; i0 += g.mb {
-					g.block(*ap, i0)
-				}
-				pool.Put(ap)
-				continue
+			g.wg.Add(nw - 1)
+			for w := 1; w < nw; w++ {
+				workers.tasks <- task{g: g, w: w, n: nw}
 			}
-			var wg sync.WaitGroup
-			blocks := (g.m + g.mb - 1) / g.mb
-			for w := range workers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					ap := getBuf(mc * kc)
-					for blk := w; blk < blocks; blk += workers {
-						g.block(*ap, blk*g.mb)
-					}
-					pool.Put(ap)
-				}()
-			}
-			wg.Wait()
+			g.share(0, nw) // this goroutine's share
+			g.wg.Wait()
 		}
 	}
 }
@@ -220,8 +276,14 @@ func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
 			}
 			if full < panels {
 				row := dst[full*depth*nr+off : full*depth*nr+off+nr]
-				n := copy(row, src[full*nr:])
-				clear(row[n:])
+				rest := src[full*nr:]
+				for j := range row { // short: a loop, not copy's memmove call
+					if j < len(rest) {
+						row[j] = rest[j]
+					} else {
+						row[j] = 0
+					}
+				}
 			}
 		}
 		return
@@ -232,6 +294,9 @@ func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
 		jb := j0 + q*nr
 		if jn < nr {
 			clear(pan)
+		}
+		if g.gather(pan, g.b, jb, jn, g.ldb, p0, depth, nr, 1) {
+			continue
 		}
 		// Four rows of B (columns of op(B)) at a time, each read in order.
 		j := 0
@@ -269,6 +334,9 @@ func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
 		if in < mr {
 			clear(pan)
 		}
+		if !g.tA && g.gather(pan, g.a, ib, in, g.lda, p0, depth, mr, alpha) {
+			continue
+		}
 		if !g.tA {
 			// Three rows of A at a time, each read in order (every kernel's mr
 			// is a multiple of 3).
@@ -292,10 +360,17 @@ func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
 			}
 			continue
 		}
-		if in == mr && alpha == 1 && mr == 12 { // the common case: fixed-size copies
+		if in == mr && alpha == 1 { // the common case: fixed-size copies
 			for p := range depth {
 				o := (p0+p)*g.lda + ib
-				*(*[12]float32)(pan[p*12:]) = *(*[12]float32)(g.a[o : o+12])
+				switch mr {
+				case 24:
+					*(*[24]float32)(pan[p*24:]) = *(*[24]float32)(g.a[o : o+24])
+				case 12:
+					*(*[12]float32)(pan[p*12:]) = *(*[12]float32)(g.a[o : o+12])
+				default:
+					*(*[6]float32)(pan[p*6:]) = *(*[6]float32)(g.a[o : o+6])
+				}
 			}
 			continue
 		}
@@ -307,6 +382,27 @@ func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
 			}
 		}
 	}
+}
+
+// gather packs rows [r0, r0+rows) of the row-major x (leading dimension ld),
+// columns [p0, p0+depth), into pan depth-major (pan[p·stride+i] = alpha·x[r0+i, p0+p])
+// with the AVX-512 gather, 16 rows at a time, and reports whether it did
+// (only on the AVX-512 path).
+func (g *gemm) gather(pan, x []float32, r0, rows, ld, p0, depth, stride int, alpha float32) bool {
+	if g.kn == k6x16 || depth == 0 || ld >= 1<<26 {
+		return false
+	}
+	var idx [16]int32
+	for l := range idx {
+		idx[l] = int32(l * ld)
+	}
+	for c := 0; c < rows; c += 16 {
+		lanes := min(16, rows-c)
+		_ = x[(r0+c+lanes-1)*ld+p0+depth-1] // the last element gathered
+		_ = pan[(depth-1)*stride+c+lanes-1] // the last element written
+		gather16(&pan[c], &x[(r0+c)*ld+p0], &idx, uint16(1)<<lanes-1, depth, stride, alpha)
+	}
+	return true
 }
 
 // block multiplies rows [i0, i0+mb) of op(A), for the packed B block, into C.
@@ -330,10 +426,10 @@ func (g *gemm) block(ap []float32, i0 int) {
 			jn := min(nr, cols-q*nr)
 			j := g.bJ0 + q*nr
 			if in == mr && jn == nr {
-				kernel(g.p, depth, &apan[0], &bpan[0], &g.c[i*g.ldc+j], g.ldc, add)
+				kernel(g.kn, depth, &apan[0], &bpan[0], &g.c[i*g.ldc+j], g.ldc, add)
 				continue
 			}
-			kernel(g.p, depth, &apan[0], &bpan[0], &tmp[0], nr, false)
+			kernel(g.kn, depth, &apan[0], &bpan[0], &tmp[0], nr, false)
 			for ii := range in {
 				crow := g.c[(i+ii)*g.ldc+j : (i+ii)*g.ldc+j+jn]
 				if add {

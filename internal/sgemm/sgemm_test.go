@@ -29,7 +29,7 @@ func TestSgemmMatchesGonum(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	sizes := [][3]int{{1, 1, 1}, {6, 16, 1}, {5, 15, 3}, {7, 17, 9}, {12, 32, 256}, {13, 33, 257}, {11, 31, 2},
 		{24, 64, 5}, {25, 65, 513}, {97, 20, 300}, {128, 256, 784}, {128, 10, 256}, {784, 256, 128},
-		{3, 1030, 5}, {200, 7, 600}, {0, 4, 3}, {4, 3, 0}}
+		{3, 1030, 5}, {200, 7, 600}, {50, 16, 300}, {25, 9, 513}, {49, 17, 3}, {0, 4, 3}, {4, 3, 0}}
 	for _, s := range sizes {
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
@@ -157,10 +157,13 @@ func TestDispatch(t *testing.T) {
 // for depths 0 to 9 (both parities of the unrolled loop) and 300.
 func TestKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
+	var kns []kern
 	for _, p := range cpuPaths() {
-		if p == pathGo {
-			continue
+		if p != pathGo {
+			kns = append(kns, kernelFor(p, narrowN+1), kernelFor(p, narrowN))
 		}
+	}
+	for _, p := range kns {
 		mr, nr := kernels[p].mr, kernels[p].nr
 		for _, k := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 300} {
 			ldc := nr + 3
@@ -280,6 +283,42 @@ func BenchmarkSgemm(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+		}
+	}
+}
+
+// TestSgemmZeroAllocs checks that a product allocates nothing once warm, on
+// every path, for a small (one goroutine) and a parallel size.
+func TestSgemmZeroAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	procs := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(procs)
+	for _, p := range cpuPaths() {
+		if p == pathGo {
+			continue // gonum's
+		}
+		for _, s := range [][3]int{{13, 10, 7}, {128, 256, 784}} {
+			m, n, k := s[0], s[1], s[2]
+			a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+			restore := setPath(p)
+			f := func() { Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n) }
+			f()
+			allocs := testing.AllocsPerRun(20, f) // runs with GOMAXPROCS 1
+			runtime.GOMAXPROCS(2)
+			f()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range 20 {
+				f()
+			}
+			runtime.ReadMemStats(&after)
+			restore()
+			require.Zero(t, allocs, "%v %v, one goroutine", p, s)
+			// The runtime may allocate a goroutine-parking record now and then.
+			require.Less(t, float64(after.Mallocs-before.Mallocs)/20, 0.5, "%v %v, two goroutines", p, s)
 		}
 	}
 }
