@@ -13,9 +13,15 @@ load, and prints the ratio gradlab / PyTorch from medians:
     /usr/bin/python3 benchmarks/torch_trainstep.py --vs-go              # pure Go
     /usr/bin/python3 benchmarks/torch_trainstep.py --vs-go --tags openblas
 
-Each PyTorch measurement runs in a fresh interpreter with OPENBLAS_NUM_THREADS
-and OMP_NUM_THREADS set to its thread count (unless already set), so that
-"1 thread" means one thread in the BLAS too. Run from the repository root. Needs PyTorch (Debian's python3-torch 1.13);
+Each PyTorch measurement runs in a fresh interpreter whose environment gives
+PyTorch its best (torch_env.py): OPENBLAS_CORETYPE chosen from the CPU's flags
+(SkylakeX on this AVX-512 Xeon, whose model OpenBLAS 0.3.21 does not know, so
+that without it PyTorch's products run on generic SSE3 kernels), and
+OPENBLAS_NUM_THREADS and OMP_NUM_THREADS set to its thread count, so that
+"1 thread" means one thread in the BLAS too. Variables already set are kept.
+The caller's environment is not changed; with --tags openblas the Go
+benchmark gets the same OPENBLAS_CORETYPE (both on the same kernels), the
+pure-Go build runs in the environment as given. The settings are printed. Run from the repository root. Needs PyTorch (Debian's python3-torch 1.13);
 use /usr/bin/python3, not another interpreter without torch.
 """
 
@@ -27,13 +33,13 @@ import subprocess
 import sys
 import time
 
-import torch
-from torch import nn
+import torch_env
 
 BATCH = 128
 
 
 def build(model):
+    from torch import nn
     if model == "mlp-784-256-10":
         net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     elif model == "default":
@@ -56,6 +62,8 @@ def build(model):
 
 
 def samples_per_s(model, threads, seconds):
+    import torch
+    from torch import nn
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     net = build(model)
@@ -86,9 +94,7 @@ def measure(model, threads, seconds):
     `threads` threads: torch.set_num_threads does not reach the OpenBLAS that
     Debian's torch calls through the generic BLAS interface, whose thread
     count is fixed when the library loads (OPENBLAS_NUM_THREADS)."""
-    env = dict(os.environ)
-    env.setdefault("OPENBLAS_NUM_THREADS", str(threads))
-    env.setdefault("OMP_NUM_THREADS", str(threads))
+    env = torch_env.child_env(threads)
     out = subprocess.run([sys.executable, __file__, "--child", model, str(threads), str(seconds)],
                          env=env, check=True, capture_output=True, text=True).stdout
     return float(out.split()[-1])
@@ -100,7 +106,7 @@ def go_samples_per_s(model, tags, benchtime):
     if tags:
         cmd += ["-tags", tags]
     cmd.append("./benchmarks")
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(cmd, env=go_env(tags), check=True, capture_output=True, text=True).stdout
     rates = {}
     for line in out.splitlines():
         m = re.match(r"BenchmarkTrainStep/[^/]+/(\w+)-\d+\s.*?\s([\d.]+) samples/s", line)
@@ -109,6 +115,16 @@ def go_samples_per_s(model, tags, benchtime):
     if "gradlab" not in rates:
         raise SystemExit("no gradlab result in:\n" + out)
     return rates
+
+
+def go_env(tags):
+    """The Go benchmark's environment: as given, plus PyTorch's
+    OPENBLAS_CORETYPE when it links OpenBLAS (-tags openblas)."""
+    env = dict(os.environ)
+    core = torch_env.best_coretype()
+    if "openblas" in tags and core:
+        env.setdefault("OPENBLAS_CORETYPE", core)
+    return env
 
 
 def main():
@@ -123,8 +139,16 @@ def main():
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
 
-    print(f"torch {torch.__version__}, model {args.model}, batch {BATCH}, float32, Adam")
-    print(f"torch BLAS: {blas_of_torch()}")
+    info = subprocess.run([sys.executable, "-c", "import torch, re; m = re.search(r'BLAS_INFO=(\\w+)', "
+                           "torch.__config__.show()); print(torch.__version__, m.group(1) if m else 'unknown')"],
+                          check=True, capture_output=True, text=True).stdout.split()
+    print(f"torch {info[0]}, model {args.model}, batch {BATCH}, float32, Adam; torch BLAS: {info[1]}")
+    for t in threads:
+        print(f"torch {t} thread(s) runs with {torch_env.describe(torch_env.child_env(t))}")
+    if args.vs_go:
+        e = go_env(args.tags)
+        print(f"go ({args.tags or 'pure Go'}) runs with OPENBLAS_CORETYPE={e.get('OPENBLAS_CORETYPE', '(unset)')} "
+              f"OPENBLAS_NUM_THREADS={e.get('OPENBLAS_NUM_THREADS', '(unset)')}")
     res = {f"torch/{t}t": [] for t in threads}
     for r in range(args.rounds):
         for t in threads:
@@ -144,12 +168,6 @@ def main():
             print(f"gradlab / torch {t} thread(s): {med['go/gradlab'] / med[f'torch/{t}t']:.2f}")
         if "go/gorgonia" in med:
             print(f"gradlab / gorgonia: {med['go/gradlab'] / med['go/gorgonia']:.2f}")
-
-
-def blas_of_torch():
-    cfg = torch.__config__.show()
-    m = re.search(r"BLAS_INFO=(\w+)", cfg)
-    return m.group(1) if m else "unknown"
 
 
 if __name__ == "__main__":

@@ -114,3 +114,32 @@ func rmspropFast[T Float](w, g, sq []T, h *hyper[T]) int {
 	rmspropF64SSE(f64s(w[:n]), f64s(g[:n]), f64s(sq[:n]), &c)
 	return n
 }
+
+//go:noescape
+func momentumF32SSE(w, g, b []float32, c *[4]float32, nesterov bool)
+
+//go:noescape
+func momentumF64SSE(w, g, b []float64, c *[4]float64, nesterov bool)
+
+// momentumFast runs the vector Momentum/Nesterov kernel on the leading
+// elements and returns how many it did.
+func momentumFast[T Float](w, g, b []T, h *hyper[T]) int {
+	if unsafe.Sizeof(T(0)) == 4 {
+		n := len(w) &^ 3
+		if n == 0 {
+			return 0
+		}
+		_, _ = g[n-1], b[n-1]
+		c := [4]float32{f32(h.lr), f32(h.mom), math.Float32frombits(0x7fffffff), f32(h.tiny)}
+		momentumF32SSE(f32s(w[:n]), f32s(g[:n]), f32s(b[:n]), &c, h.nesterov)
+		return n
+	}
+	n := len(w) &^ 1
+	if n == 0 {
+		return 0
+	}
+	_, _ = g[n-1], b[n-1]
+	c := [4]float64{f64(h.lr), f64(h.mom), math.Float64frombits(0x7fffffffffffffff), f64(h.tiny)}
+	momentumF64SSE(f64s(w[:n]), f64s(g[:n]), f64s(b[:n]), &c, h.nesterov)
+	return n
+}

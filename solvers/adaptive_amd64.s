@@ -167,3 +167,91 @@ rpf64loop:
 	JMP rpf64loop
 rpf64done:
 	RET
+
+// func momentumF32SSE(w, g, b []float32, c *[4]float32, nesterov bool)
+// c = {lr, mu, absmask, tiny}. The loop of momentumKernel four lanes at a time:
+//   bi = mu*b + g; |bi| < tiny → 0; b = bi; Nesterov: bi = g + mu*bi; w = w - lr*bi; g = 0.
+TEXT ·momentumF32SSE(SB), NOSPLIT, $0-81
+	MOVQ    w_base+0(FP), DI
+	MOVQ    w_len+8(FP), CX
+	MOVQ    g_base+24(FP), SI
+	MOVQ    b_base+48(FP), R8
+	MOVQ    c+72(FP), AX
+	MOVBQZX nesterov+80(FP), DX
+	BCAST_PS(0, X8)
+	BCAST_PS(4, X9)
+	BCAST_PS(8, X10)
+	BCAST_PS(12, X11)
+	XORPS X7, X7
+	SHRQ  $2, CX
+	XORQ  BX, BX
+mf32loop:
+	TESTQ  CX, CX
+	JZ     mf32done
+	MOVUPS (SI)(BX*1), X0 // g
+	MOVUPS (R8)(BX*1), X1 // b
+	MULPS  X9, X1         // mu*b
+	ADDPS  X0, X1         // bi = mu*b + g
+	MOVAPS X10, X2
+	ANDPS  X1, X2         // |bi|
+	CMPPS  X11, X2, $5    // |bi| >= tiny (or NaN)
+	ANDPS  X2, X1         // flush to +0
+	MOVUPS X1, (R8)(BX*1)
+	TESTQ  DX, DX
+	JZ     mf32plain
+	MULPS  X9, X1         // mu*bi
+	ADDPS  X0, X1         // g + mu*bi
+mf32plain:
+	MULPS  X8, X1         // lr*bi
+	MOVUPS (DI)(BX*1), X3
+	SUBPS  X1, X3
+	MOVUPS X3, (DI)(BX*1)
+	MOVUPS X7, (SI)(BX*1)
+	ADDQ   $16, BX
+	DECQ   CX
+	JMP    mf32loop
+mf32done:
+	RET
+
+// func momentumF64SSE(w, g, b []float64, c *[4]float64, nesterov bool)
+TEXT ·momentumF64SSE(SB), NOSPLIT, $0-81
+	MOVQ    w_base+0(FP), DI
+	MOVQ    w_len+8(FP), CX
+	MOVQ    g_base+24(FP), SI
+	MOVQ    b_base+48(FP), R8
+	MOVQ    c+72(FP), AX
+	MOVBQZX nesterov+80(FP), DX
+	BCAST_PD(0, X8)
+	BCAST_PD(8, X9)
+	BCAST_PD(16, X10)
+	BCAST_PD(24, X11)
+	XORPD X7, X7
+	SHRQ  $1, CX
+	XORQ  BX, BX
+mf64loop:
+	TESTQ  CX, CX
+	JZ     mf64done
+	MOVUPD (SI)(BX*1), X0
+	MOVUPD (R8)(BX*1), X1
+	MULPD  X9, X1
+	ADDPD  X0, X1
+	MOVAPD X10, X2
+	ANDPD  X1, X2
+	CMPPD  X11, X2, $5
+	ANDPD  X2, X1
+	MOVUPD X1, (R8)(BX*1)
+	TESTQ  DX, DX
+	JZ     mf64plain
+	MULPD  X9, X1
+	ADDPD  X0, X1
+mf64plain:
+	MULPD  X8, X1
+	MOVUPD (DI)(BX*1), X3
+	SUBPD  X1, X3
+	MOVUPD X3, (DI)(BX*1)
+	MOVUPD X7, (SI)(BX*1)
+	ADDQ   $16, BX
+	DECQ   CX
+	JMP    mf64loop
+mf64done:
+	RET

@@ -212,13 +212,21 @@ func sgdKernel[T Float](w, g []T, h *hyper[T]) {
 }
 
 // momentumKernel: b = μ·b + g; w −= lr·b, or w −= lr·(g + μ·b) with Nesterov.
+//
+// The flush tests |b| < tiny, one branch that is almost never taken. It was
+// written b < tiny && b > −tiny, which the compiler turns into a first branch
+// on the sign of b: random for a gradient, so mispredicted on half the
+// elements, and the loop ran at ~4–9 ns per element instead of ~1.
 func momentumKernel[T Float](w, g, b []T, h *hyper[T]) {
+	if k := momentumFast(w, g, b, h); k > 0 {
+		w, g, b = w[k:], g[k:], b[k:]
+	}
 	lr, mu, nest, tiny := h.lr, h.mom, h.nesterov, h.tiny
 	g, b = g[:len(w)], b[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
 		bi := mu*b[i] + gi
-		if bi < tiny && bi > -tiny {
+		if abs(bi) < tiny {
 			bi = 0
 		}
 		b[i] = bi
@@ -228,6 +236,14 @@ func momentumKernel[T Float](w, g, b []T, h *hyper[T]) {
 		w[i] = wi - lr*bi
 		g[i] = 0
 	}
+}
+
+// abs is |x| by clearing the sign bit (no branch on the sign; NaN stays NaN).
+func abs[T Float](x T) T {
+	if unsafe.Sizeof(x) == 4 {
+		return T(math.Float32frombits(math.Float32bits(float32(x)) &^ (1 << 31)))
+	}
+	return T(math.Abs(float64(x)))
 }
 
 // adagradKernel: s += g²; w −= lr·g/(√(s+εin) + ε).
@@ -304,7 +320,7 @@ func adamKernel[T Float](w, g, m, v []T, h *hyper[T]) {
 		gi := g[i]
 		mi := b1*m[i] + omb1*gi
 		vi := b2*v[i] + omb2*(gi*gi)
-		if mi < tiny && mi > -tiny {
+		if abs(mi) < tiny {
 			mi = 0
 		}
 		if vi < tiny {
@@ -324,7 +340,7 @@ func amsgradKernel[T Float](w, g, m, v, vmax []T, h *hyper[T]) {
 		gi := g[i]
 		mi := b1*m[i] + omb1*gi
 		vi := b2*v[i] + omb2*(gi*gi)
-		if mi < tiny && mi > -tiny {
+		if abs(mi) < tiny {
 			mi = 0
 		}
 		if vi < tiny {

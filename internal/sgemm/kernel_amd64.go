@@ -2,11 +2,44 @@ package sgemm
 
 import "golang.org/x/sys/cpu"
 
-var useKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-
-// kernel adds the product of a packed mr×k panel of A (a[p·mr+i]) and a
-// packed k×nr panel of B (b[p·nr+j]) into the mr×nr block of C at c, whose
-// rows are ldc floats apart.
+// kernel6x16 adds the product of a packed 6×k panel of A (a[p·6+i]) and a
+// packed k×16 panel of B (b[p·16+j]) into the 6×16 block of C at c, whose
+// rows are ldc floats apart (with add false: stores it there, C unread).
+// AVX2 and FMA.
 //
 //go:noescape
-func kernel(k int, a, b, c *float32, ldc int)
+func kernel6x16(k int, a, b, c *float32, ldc int, add bool)
+
+// kernel12x32 is kernel6x16 for a 12×k panel of A and a k×32 panel of B, with
+// AVX-512F (32 ZMM registers: 24 accumulators).
+//
+//go:noescape
+func kernel12x32(k int, a, b, c *float32, ldc int, add bool)
+
+// cpuPaths are the kernels this CPU can run, fastest first. x/sys/cpu
+// reports AVX2 and AVX-512F only when the operating system saves the YMM/ZMM
+// registers too.
+func cpuPaths() []path {
+	var ps []path
+	if cpu.X86.HasAVX512F {
+		ps = append(ps, pathAVX512)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ps = append(ps, pathAVX2)
+	}
+	return append(ps, pathGo)
+}
+
+// kernel24x16 is kernel6x16 for a 24×k panel of A and a k×16 panel of B, with
+// AVX-512F, for narrow products (n ≤ 16).
+//
+//go:noescape
+func kernel24x16(k int, a, b, c *float32, ldc int, add bool)
+
+// gather16 writes dst[p·dstStride+l] = alpha·src[p+idx[l]] for p < depth and
+// the lanes l set in mask, with AVX-512 gathers: it packs up to 16 rows of a
+// row-major matrix into a depth-major panel (A without transpose, B
+// transposed) at a fraction of a scalar loop's cost.
+//
+//go:noescape
+func gather16(dst, src *float32, idx *[16]int32, mask uint16, depth, dstStride int, alpha float32)

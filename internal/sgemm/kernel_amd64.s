@@ -1,8 +1,9 @@
 #include "textflag.h"
 
-// func kernel(k int, a, b, c *float32, ldc int)
+// func kernel6x16(k int, a, b, c *float32, ldc int, add bool)
+// With add false the block is stored into C without reading it (β = 0, first block of k).
 // Y0..Y11 accumulate the 6×16 block (two YMM registers per row).
-TEXT ·kernel(SB), NOSPLIT, $0-40
+TEXT ·kernel6x16(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -51,6 +52,9 @@ loop:
 	JNE          loop
 
 store:
+	MOVBQZX add+40(FP), AX
+	TESTQ AX, AX
+	JEQ   storeonly
 	VADDPS  (DX), Y0, Y0
 	VMOVUPS Y0, (DX)
 	VADDPS  32(DX), Y1, Y1
@@ -79,6 +83,27 @@ store:
 	VADDPS  (DX), Y10, Y10
 	VMOVUPS Y10, (DX)
 	VADDPS  32(DX), Y11, Y11
+	VMOVUPS Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+storeonly:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
 	VZEROUPPER
 	RET

@@ -2,6 +2,18 @@
 
 package sgemm
 
-const useKernel = false
+func cpuPaths() []path { return []path{pathGo} }
 
-func kernel(k int, a, b, c *float32, ldc int) { panic("sgemm: no kernel on this architecture") }
+func kernel6x16(k int, a, b, c *float32, ldc int, add bool) {
+	panic("sgemm: no kernel on this architecture")
+}
+func kernel12x32(k int, a, b, c *float32, ldc int, add bool) {
+	panic("sgemm: no kernel on this architecture")
+}
+func kernel24x16(k int, a, b, c *float32, ldc int, add bool) {
+	panic("sgemm: no kernel on this architecture")
+}
+
+func gather16(dst, src *float32, idx *[16]int32, mask uint16, depth, dstStride int, alpha float32) {
+	panic("sgemm: no gather on this architecture")
+}

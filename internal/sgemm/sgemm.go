@@ -8,33 +8,106 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Block sizes: an A panel is mr rows, a B panel nr columns; kc is the depth
-// of one packed block, mc the rows of A packed at once (a multiple of mr),
-// nc the columns of B packed at once (a multiple of nr).
+// Block sizes: kc is the depth of one packed block, mc the rows of A packed
+// at once (a multiple of every kernel's mr), nc the columns of B packed at
+// once (a multiple of every kernel's nr). An A panel is mr rows, a B panel nr
+// columns, as the kernel of the active path says.
 const (
-	mr, nr = 6, 16
-	kc     = 256
-	mc     = 96
-	nc     = 1024
+	kc = 256
+	mc = 96
+	nc = 1024
+	// maxMR, maxNR bound the kernels' blocks (for buffers).
+	maxMR, maxNR = 24, 32
+	// narrowN: products with n ≤ narrowN use the path's narrow kernel.
+	narrowN = 16
 )
 
 // parallelFlops is the size (m·n·k) from which the rows of C are split
 // between goroutines.
 const parallelFlops = 1 << 20
 
+// path is one implementation of the product.
+type path uint8
+
+const (
+	pathGo     path = iota // gonum's pure-Go Sgemm
+	pathAVX2               // 6×16 kernel, AVX2 + FMA
+	pathAVX512             // 12×32 kernel, AVX-512F
+)
+
+func (p path) String() string {
+	switch p {
+	case pathAVX2:
+		return "avx2"
+	case pathAVX512:
+		return "avx512"
+	}
+	return "go"
+}
+
+// kern is a micro-kernel; spec its block. Each adds the product of a packed
+// mr×k panel of A (a[p·mr+i]) and a packed k×nr panel of B (b[p·nr+j]) into
+// the mr×nr block of C at c, whose rows are ldc floats apart (or, with add
+// false, stores it there without reading C).
+type kern uint8
+
+const (
+	k6x16  kern = iota // AVX2 + FMA
+	k12x32             // AVX-512F
+	k24x16             // AVX-512F, for n ≤ narrowN
+)
+
+type spec struct{ mr, nr int }
+
+var kernels = [...]spec{k6x16: {mr: 6, nr: 16}, k12x32: {mr: 12, nr: 32}, k24x16: {mr: 24, nr: 16}}
+
+// kernelFor returns the kernel path p uses for a product with n columns.
+func kernelFor(p path, n int) kern {
+	switch {
+	case p == pathAVX512 && n <= narrowN:
+		return k24x16
+	case p == pathAVX512:
+		return k12x32
+	}
+	return k6x16
+}
+
+// kernel calls kernel kn (direct calls, not a func value: through a func
+// value the block buffers given to it would escape to the heap).
+func kernel(kn kern, k int, a, b, c *float32, ldc int, add bool) {
+	switch kn {
+	case k12x32:
+		kernel12x32(k, a, b, c, ldc, add)
+	case k24x16:
+		kernel24x16(k, a, b, c, ldc, add)
+	default:
+		kernel6x16(k, a, b, c, ldc, add)
+	}
+}
+
+// active is the path Sgemm takes: the fastest the CPU runs (run-time
+// dispatch, so one binary serves CPUs with and without AVX-512). Tests force
+// each path in turn (setPath in export_test.go).
+var active = cpuPaths()[0]
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ as
 // tA, tB say, op(A) is m×k, op(B) is k×n and C is m×n, all row-major with
 // leading dimensions lda, ldb, ldc. It panics on bad arguments as gonum's
 // Sgemm does (it checks them by delegating when it cannot use the kernel).
 func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !useKernel || !argsOK(tA, tB, m, n, k, a, lda, b, ldb, c, ldc) {
+	p := active
+	if p == pathGo || !argsOK(tA, tB, m, n, k, a, lda, b, ldb, c, ldc) {
 		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	if m == 0 || n == 0 {
 		return
 	}
-	if beta != 1 {
+	// β = 0 with work to do: the first block of k overwrites C (the kernels
+	// store without reading it), which saves a pass over C; gonum's Sgemm
+	// likewise never reads C when β = 0.
+	overwrite := beta == 0 && alpha != 0 && k != 0
+	if beta != 1 && !overwrite {
 		for i := range m {
 			row := c[i*ldc : i*ldc+n]
 			if beta == 0 {
@@ -49,9 +122,53 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 	if alpha == 0 || k == 0 {
 		return
 	}
-	g := &gemm{tA: tA != blas.NoTrans, tB: tB != blas.NoTrans, m: m, n: n, k: k, alpha: alpha,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	kn := kernelFor(p, n)
+	ks := kernels[kn]
+	g := gemms.Get().(*gemm)
+	*g = gemm{tA: tA != blas.NoTrans, tB: tB != blas.NoTrans, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kn: kn, mr: ks.mr, nr: ks.nr, overwrite: overwrite}
 	g.run()
+	*g = gemm{} // drop the references to the matrices
+	gemms.Put(g)
+}
+
+// gemms recycles the per-call state, so a call allocates nothing.
+var gemms = sync.Pool{New: func() any { return new(gemm) }}
+
+// workers are long-lived goroutines, started on first use, that run the
+// row blocks of parallel products (no goroutine or closure per call).
+var workers struct {
+	once  sync.Once
+	tasks chan task
+}
+
+// task is the share w (of n) of the row blocks of g's current B block.
+type task struct {
+	g    *gemm
+	w, n int
+}
+
+func startWorkers() {
+	n := max(runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	workers.tasks = make(chan task, 4*n)
+	for range n {
+		go func() {
+			for t := range workers.tasks {
+				t.g.share(t.w, t.n)
+				t.g.wg.Done()
+			}
+		}()
+	}
+}
+
+// share runs the row blocks w, w+n, w+2n, … of the current B block.
+func (g *gemm) share(w, n int) {
+	ap := getBuf(mc * kc)
+	blocks := (g.m + g.mb - 1) / g.mb
+	for blk := w; blk < blocks; blk += n {
+		g.block(*ap, blk*g.mb)
+	}
+	pool.Put(ap)
 }
 
 // argsOK reports whether the arguments are valid (gonum's checks); invalid
@@ -87,6 +204,10 @@ type gemm struct {
 	bCols, bK int
 	bJ0, bP0  int
 	mb        int // rows of A per block, ≤ mc, a multiple of mr
+	kn        kern
+	mr, nr    int
+	overwrite bool // β = 0: blocks with bP0 = 0 store into C instead of adding
+	wg        sync.WaitGroup
 }
 
 var pool = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
@@ -101,44 +222,32 @@ func getBuf(n int) *[]float32 {
 }
 
 func (g *gemm) run() {
-	workers := 1
+	nw := 1
 	if g.m*g.n*g.k >= parallelFlops {
-		workers = min(runtime.GOMAXPROCS(0), (g.m+mr-1)/mr)
+		nw = min(runtime.GOMAXPROCS(0), (g.m+g.mr-1)/g.mr)
 	}
 	// Blocks of at most mc rows, small enough that every worker gets one
 	// (m = 128 on two workers: 66 + 62 rows, not 96 + 32).
-	per := (g.m + workers - 1) / workers
+	per := (g.m + nw - 1) / nw
+	mr := g.mr
 	g.mb = min(mc, (per+mr-1)/mr*mr)
-	bp := getBuf(kc * (nc + nr))
+	bp := getBuf(kc * (nc + maxNR))
 	defer pool.Put(bp)
+	if nw > 1 {
+		workers.once.Do(startWorkers)
+	}
 	for j0 := 0; j0 < g.n; j0 += nc {
 		cols := min(nc, g.n-j0)
 		for p0 := 0; p0 < g.k; p0 += kc {
 			depth := min(kc, g.k-p0)
 			g.packB(*bp, p0, depth, j0, cols)
 			g.packedB, g.bCols, g.bK, g.bJ0, g.bP0 = *bp, cols, depth, j0, p0
-			if workers == 1 {
-				ap := getBuf(mc * kc)
-				for i0 := 0; i0 < g.m; i0 += g.mb {
-					g.block(*ap, i0)
-				}
-				pool.Put(ap)
-				continue
+			g.wg.Add(nw - 1)
+			for w := 1; w < nw; w++ {
+				workers.tasks <- task{g: g, w: w, n: nw}
 			}
-			var wg sync.WaitGroup
-			blocks := (g.m + g.mb - 1) / g.mb
-			for w := range workers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					ap := getBuf(mc * kc)
-					for blk := w; blk < blocks; blk += workers {
-						g.block(*ap, blk*g.mb)
-					}
-					pool.Put(ap)
-				}()
-			}
-			wg.Wait()
+			g.share(0, nw) // this goroutine's share
+			g.wg.Wait()
 		}
 	}
 }
@@ -146,22 +255,68 @@ func (g *gemm) run() {
 // packB packs op(B)[p0:p0+depth, j0:j0+cols] into panels of nr columns:
 // panel q holds element (p, j) at q·depth·nr + p·nr + j, zero-padded.
 func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
+	nr := g.nr
 	panels := (cols + nr - 1) / nr
+	if !g.tB {
+		// Row by row of B, each read in order (rows of a wide B are far
+		// apart: reading 32 columns of every row before moving on was
+		// memory-latency bound), scattered to the panels.
+		full := cols / nr
+		for p := range depth {
+			src := g.b[(p0+p)*g.ldb+j0 : (p0+p)*g.ldb+j0+cols]
+			off := p * nr
+			for q := range full {
+				row := dst[q*depth*nr+off : q*depth*nr+off+nr]
+				s := src[q*nr:]
+				if nr == 32 { // fixed-size copies: vector moves, not a memmove call
+					*(*[32]float32)(row) = *(*[32]float32)(s)
+				} else {
+					*(*[16]float32)(row) = *(*[16]float32)(s)
+				}
+			}
+			if full < panels {
+				row := dst[full*depth*nr+off : full*depth*nr+off+nr]
+				rest := src[full*nr:]
+				for j := range row { // short: a loop, not copy's memmove call
+					if j < len(rest) {
+						row[j] = rest[j]
+					} else {
+						row[j] = 0
+					}
+				}
+			}
+		}
+		return
+	}
 	for q := range panels {
 		pan := dst[q*depth*nr : (q+1)*depth*nr]
 		jn := min(nr, cols-q*nr)
 		jb := j0 + q*nr
-		for p := range depth {
-			row := pan[p*nr : p*nr+nr]
-			if !g.tB {
-				src := g.b[(p0+p)*g.ldb+jb:]
-				copy(row[:jn], src[:jn])
-			} else {
-				for j := range jn {
-					row[j] = g.b[(jb+j)*g.ldb+p0+p]
-				}
+		if jn < nr {
+			clear(pan)
+		}
+		if g.gather(pan, g.b, jb, jn, g.ldb, p0, depth, nr, 1) {
+			continue
+		}
+		// Four rows of B (columns of op(B)) at a time, each read in order.
+		j := 0
+		for ; j+4 <= jn; j += 4 {
+			o := (jb+j)*g.ldb + p0
+			s0 := g.b[o : o+depth]
+			s1 := g.b[o+g.ldb : o+g.ldb+depth]
+			s2 := g.b[o+2*g.ldb : o+2*g.ldb+depth]
+			s3 := g.b[o+3*g.ldb : o+3*g.ldb+depth]
+			s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+			for p, v := range s0 {
+				d := pan[p*nr+j : p*nr+j+4]
+				d[0], d[1], d[2], d[3] = v, s1[p], s2[p], s3[p]
 			}
-			clear(row[jn:])
+		}
+		for ; j < jn; j++ {
+			o := (jb+j)*g.ldb + p0
+			for p, v := range g.b[o : o+depth] {
+				pan[p*nr+j] = v
+			}
 		}
 	}
 }
@@ -169,6 +324,8 @@ func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
 // packA packs alpha·op(A)[i0:i0+rows, p0:p0+depth] into panels of mr rows:
 // panel r holds element (i, p) at r·depth·mr + p·mr + i, zero-padded.
 func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
+	mr := g.mr
+	alpha := g.alpha
 	panels := (rows + mr - 1) / mr
 	for r := range panels {
 		pan := dst[r*depth*mr : (r+1)*depth*mr]
@@ -177,49 +334,110 @@ func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
 		if in < mr {
 			clear(pan)
 		}
+		if !g.tA && g.gather(pan, g.a, ib, in, g.lda, p0, depth, mr, alpha) {
+			continue
+		}
 		if !g.tA {
-			for i := range in {
-				src := g.a[(ib+i)*g.lda+p0 : (ib+i)*g.lda+p0+depth]
-				for p, v := range src {
-					pan[p*mr+i] = g.alpha * v
+			// Three rows of A at a time, each read in order (every kernel's mr
+			// is a multiple of 3).
+			i := 0
+			for ; i+3 <= in; i += 3 {
+				o := (ib+i)*g.lda + p0
+				s0 := g.a[o : o+depth]
+				s1 := g.a[o+g.lda : o+g.lda+depth]
+				s2 := g.a[o+2*g.lda : o+2*g.lda+depth]
+				s1, s2 = s1[:len(s0)], s2[:len(s0)]
+				for p, v := range s0 {
+					d := pan[p*mr+i : p*mr+i+3]
+					d[0], d[1], d[2] = alpha*v, alpha*s1[p], alpha*s2[p]
 				}
 			}
-		} else {
-			for p := range depth {
-				src := g.a[(p0+p)*g.lda+ib : (p0+p)*g.lda+ib+in]
-				dst := pan[p*mr : p*mr+in]
-				for i, v := range src {
-					dst[i] = g.alpha * v
+			for ; i < in; i++ {
+				o := (ib+i)*g.lda + p0
+				for p, v := range g.a[o : o+depth] {
+					pan[p*mr+i] = alpha * v
 				}
+			}
+			continue
+		}
+		if in == mr && alpha == 1 { // the common case: fixed-size copies
+			for p := range depth {
+				o := (p0+p)*g.lda + ib
+				switch mr {
+				case 24:
+					*(*[24]float32)(pan[p*24:]) = *(*[24]float32)(g.a[o : o+24])
+				case 12:
+					*(*[12]float32)(pan[p*12:]) = *(*[12]float32)(g.a[o : o+12])
+				default:
+					*(*[6]float32)(pan[p*6:]) = *(*[6]float32)(g.a[o : o+6])
+				}
+			}
+			continue
+		}
+		for p := range depth {
+			src := g.a[(p0+p)*g.lda+ib : (p0+p)*g.lda+ib+in]
+			d := pan[p*mr : p*mr+in]
+			for i, v := range src {
+				d[i] = alpha * v
 			}
 		}
 	}
 }
 
+// gather packs rows [r0, r0+rows) of the row-major x (leading dimension ld),
+// columns [p0, p0+depth), into pan depth-major (pan[p·stride+i] = alpha·x[r0+i, p0+p])
+// with the AVX-512 gather, 16 rows at a time, and reports whether it did
+// (only on the AVX-512 path).
+func (g *gemm) gather(pan, x []float32, r0, rows, ld, p0, depth, stride int, alpha float32) bool {
+	if g.kn == k6x16 || depth == 0 || ld >= 1<<26 {
+		return false
+	}
+	var idx [16]int32
+	for l := range idx {
+		idx[l] = int32(l * ld)
+	}
+	for c := 0; c < rows; c += 16 {
+		lanes := min(16, rows-c)
+		_ = x[(r0+c+lanes-1)*ld+p0+depth-1] // the last element gathered
+		_ = pan[(depth-1)*stride+c+lanes-1] // the last element written
+		gather16(&pan[c], &x[(r0+c)*ld+p0], &idx, uint16(1)<<lanes-1, depth, stride, alpha)
+	}
+	return true
+}
+
 // block multiplies rows [i0, i0+mb) of op(A), for the packed B block, into C.
+// Panels of A in the outer loop, of B in the inner one: each A panel stays in
+// L1 while the B block streams from L2, and C is written row panel by row
+// panel, mr rows at a time left to right. (With B panels outside, a short
+// k — 400×25088×32 — wrote C as mb interleaved streams and ran at half the speed.)
 func (g *gemm) block(ap []float32, i0 int) {
 	rows := min(g.mb, g.m-i0)
 	depth, cols := g.bK, g.bCols
 	g.packA(ap, i0, rows, g.bP0, depth)
-	var tmp [mr * nr]float32
-	for q := 0; q*nr < cols; q++ {
-		bpan := g.packedB[q*depth*nr:]
-		jn := min(nr, cols-q*nr)
-		j := g.bJ0 + q*nr
-		for r := 0; r*mr < rows; r++ {
-			apan := ap[r*depth*mr:]
-			in := min(mr, rows-r*mr)
-			i := i0 + r*mr
+	mr, nr := g.mr, g.nr
+	add := !g.overwrite || g.bP0 > 0
+	var tmp [maxMR * maxNR]float32
+	for r := 0; r*mr < rows; r++ {
+		apan := ap[r*depth*mr:]
+		in := min(mr, rows-r*mr)
+		i := i0 + r*mr
+		for q := 0; q*nr < cols; q++ {
+			bpan := g.packedB[q*depth*nr:]
+			jn := min(nr, cols-q*nr)
+			j := g.bJ0 + q*nr
 			if in == mr && jn == nr {
-				kernel(depth, &apan[0], &bpan[0], &g.c[i*g.ldc+j], g.ldc)
+				kernel(g.kn, depth, &apan[0], &bpan[0], &g.c[i*g.ldc+j], g.ldc, add)
 				continue
 			}
-			clear(tmp[:])
-			kernel(depth, &apan[0], &bpan[0], &tmp[0], nr)
+			kernel(g.kn, depth, &apan[0], &bpan[0], &tmp[0], nr, false)
 			for ii := range in {
 				crow := g.c[(i+ii)*g.ldc+j : (i+ii)*g.ldc+j+jn]
-				for jj := range crow {
-					crow[jj] += tmp[ii*nr+jj]
+				if add {
+					for jj := range crow {
+						crow[jj] += tmp[ii*nr+jj]
+					}
+				} else {
+					copy(crow, tmp[ii*nr:ii*nr+jn])
 				}
 			}
 		}
