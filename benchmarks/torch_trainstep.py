@@ -43,18 +43,26 @@ def build(model):
     if model == "mlp-784-256-10":
         net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     elif model == "default":
-        # gradlab's default: 784-512-256-10, linear (no bias) -> batch norm
-        # -> ReLU -> dropout 0.2 per hidden layer, then linear with bias.
+        # gradlab's default (mlp.Default): 784-512-256-10, linear (no bias)
+        # -> batch norm -> ReLU -> dropout 0.3 per hidden layer, then linear
+        # with bias.
         layers, fan_in = [], 784
         for units in (512, 256):
             layers += [nn.Linear(fan_in, units, bias=False), nn.BatchNorm1d(units, eps=1e-5, momentum=0.1),
-                       nn.ReLU(), nn.Dropout(0.2)]
+                       nn.ReLU(), nn.Dropout(0.3)]
             fan_in = units
         net = nn.Sequential(*layers, nn.Linear(fan_in, 10))
+    elif model == "cnn-16-32-128":
+        # gradlab's cnnStep: conv 5x5 16 (padding 2) -> ReLU -> max-pool 2 ->
+        # conv 5x5 32 (padding 2) -> ReLU -> max-pool 2 -> flatten -> dense
+        # 128 -> ReLU -> dense 10 (no batch norm, no dropout).
+        net = nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
     else:
         raise SystemExit(f"unknown model {model!r}")
     for m in net.modules():
-        if isinstance(m, nn.Linear):  # He normal, zero bias, as gradlab's "he"
+        if isinstance(m, (nn.Linear, nn.Conv2d)):  # He normal, zero bias, as gradlab's "he"
             nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
@@ -69,7 +77,7 @@ def samples_per_s(model, threads, seconds):
     net = build(model)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
     loss_fn = nn.CrossEntropyLoss()
-    x = torch.rand(BATCH, 784)
+    x = torch.rand(BATCH, 1, 28, 28) if model.startswith("cnn") else torch.rand(BATCH, 784)
     y = torch.randint(0, 10, (BATCH,))
 
     def step():
@@ -129,7 +137,7 @@ def go_env(tags):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="mlp-784-256-10", choices=["mlp-784-256-10", "default"])
+    ap.add_argument("--model", default="mlp-784-256-10", choices=["mlp-784-256-10", "default", "cnn-16-32-128"])
     ap.add_argument("--threads", default="1,2", help="comma-separated torch thread counts (default 1,2)")
     ap.add_argument("--seconds", type=float, default=2.0, help="time per PyTorch measurement")
     ap.add_argument("--rounds", type=int, default=3, help="measurements per implementation; medians are reported")
