@@ -43,7 +43,7 @@ func openCheckpoint(path string) (*nn.Model, train.Config, *checkpoint.File, err
 // columns of metrics.csv (epoch, train_loss, train_acc, test_loss,
 // test_acc, val_loss, val_acc, lr, seconds; null for NaN).
 type ckptProgress struct {
-	Step    int           `json:"step"`
+	Step    int          `json:"step"`
 	History [][]*float64 `json:"history"`
 }
 
