@@ -48,6 +48,7 @@ func TestORTMatchesGradlab(t *testing.T) {
 			"Sub Div Conv BatchNormalization Relu MaxPool Conv BatchNormalization Relu MaxPool Flatten Gemm Relu Gemm Softmax"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			nodeModules(t) // skip before training when ONNX Runtime is missing
 			_, te := loadMNIST(t)
 			m, cfg := trainModel(t, c.model, c.cfg, c.trainN, mnist.Standardize)
 			path := filepath.Join(t.TempDir(), "model.onnx")
