@@ -99,6 +99,17 @@ type exporter struct {
 	names map[string]bool // initializer and value names in use
 }
 
+// unique returns name, or name#k if it is taken (two layers Named alike, a
+// layer named "scale"), and claims it.
+func (e *exporter) unique(name string) string {
+	u := name
+	for k := 2; e.names[u]; k++ {
+		u = fmt.Sprintf("%s#%d", name, k)
+	}
+	e.names[u] = true
+	return u
+}
+
 func build(m *nn.Model, opt Options) (*onnxpb.ModelProto, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", ErrModel)
@@ -292,7 +303,7 @@ func (e *exporter) layer(l nn.LayerDesc, x string) (string, error) {
 
 // node appends a node and returns the name of its output.
 func (e *exporter) node(op, name string, in []string, out string, attrs ...*onnxpb.AttributeProto) string {
-	e.names[out] = true
+	out = e.unique(out)
 	e.nodes = append(e.nodes, &onnxpb.NodeProto{
 		Name: proto.String(name), OpType: proto.String(op), Input: in, Output: []string{out}, Attribute: attrs,
 	})
@@ -317,6 +328,10 @@ func (e *exporter) param(name string) (string, error) {
 	default:
 		return "", fmt.Errorf("%w: tensor %q holds %T, want float32 or float64", ErrModel, name, d)
 	}
+	if e.names[name] {
+		return "", fmt.Errorf("%w: tensor %q is used twice", ErrUnsupported, name)
+	}
+	e.names[name] = true
 	e.floats(name, t.Shape(), v)
 	return name, nil
 }
@@ -326,23 +341,23 @@ func (e *exporter) floats(name string, shape tensor.Shape, v []float32) {
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
 	}
-	e.names[name] = true
 	e.inits = append(e.inits, &onnxpb.TensorProto{
 		Name: proto.String(name), Dims: int64s(shape), DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), RawData: raw,
 	})
 }
 
 func (e *exporter) scalar(name string, v float32) string {
+	name = e.unique(name)
 	e.floats(name, nil, []float32{v})
 	return name
 }
 
 func (e *exporter) int64s(name string, v []int) string {
+	name = e.unique(name)
 	raw := make([]byte, 8*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint64(raw[8*i:], uint64(int64(x)))
 	}
-	e.names[name] = true
 	e.inits = append(e.inits, &onnxpb.TensorProto{
 		Name: proto.String(name), Dims: []int64{int64(len(v))}, DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), RawData: raw,
 	})

@@ -199,3 +199,23 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errDisk }
 
 func nan() float64 { z := 0.0; return z / z }
+
+// Layers named alike, or like the export's own nodes, still make a valid
+// graph: every value name is unique.
+func TestExportNameClashes(t *testing.T) {
+	m := smallMLP(t, nn.Named("scale", nn.Dense(16)), nn.Named("act", nn.ReLU()), nn.Named("act", nn.ReLU()), nn.Named("logits", nn.Dense(10)))
+	path := filepath.Join(t.TempDir(), "model.onnx")
+	require.NoError(t, onnx.WriteFile(path, m, onnx.Options{Mean: 0.5, Std: 0.5}))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for _, n := range decode(t, b).GetGraph().GetNode() {
+		for _, o := range n.GetOutput() {
+			require.False(t, seen[o], "output %q twice", o)
+			seen[o] = true
+		}
+	}
+	require.True(t, seen["act/out#2"] && seen["scale/out#2"], "%v", seen)
+	info := checkONNX(t, path)
+	require.Equal(t, "Sub Div Flatten Gemm Relu Relu Gemm Softmax", joined(info.Ops))
+}
