@@ -71,12 +71,12 @@ func (l *Conv2DLayer) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*g
 }
 
 func pool(kind string, op func(*gorgonia.Node, ops.PoolOptions) (*gorgonia.Node, error), opt ops.PoolOptions) Layer {
-	return fnLayer{kind, func(_ *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+	return attrLayer{fnLayer{kind, func(_ *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
 		if x.Shape().Dims() != 4 {
 			return nil, wantShape(name, kind, "(batch, channels, height, width)", x)
 		}
 		return op(x, opt)
-	}}
+	}}, opt}
 }
 
 // MaxPool2D takes the maximum of each window (ops.MaxPool2D; a zero Stride

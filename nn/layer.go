@@ -204,12 +204,12 @@ func BatchNorm() Layer { return BatchNormWith(ops.BatchNormOptions{}) }
 
 // BatchNormWith is BatchNorm with the given momentum and ε.
 func BatchNormWith(opt ops.BatchNormOptions) Layer {
-	return fnLayer{"batchnorm", func(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+	return attrLayer{fnLayer{"batchnorm", func(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
 		if d := x.Shape().Dims(); d != 2 && d != 4 {
 			return nil, wantShape(name, "batchnorm", "(batch, features) or (batch, channels, h, w)", x)
 		}
 		return ops.BatchNorm(b, name, x, opt)
-	}}
+	}}, opt}
 }
 
 // Dropout zeroes each value with probability p in Train mode and scales the
@@ -250,7 +250,7 @@ func Flatten() Layer {
 // Reshape reshapes each example to shape: (batch, …) to (batch, shape…).
 // The sizes must agree.
 func Reshape(shape ...int) Layer {
-	return fnLayer{"reshape", func(_ *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+	return attrLayer{fnLayer{"reshape", func(_ *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
 		s := x.Shape()
 		n := 1
 		for _, d := range shape {
@@ -260,7 +260,7 @@ func Reshape(shape ...int) Layer {
 			return nil, wantShape(name, "reshape", fmt.Sprintf("(batch, …) of %d values per example for %v", n, shape), x)
 		}
 		return reshape(x, append([]int{s[0]}, shape...)...)
-	}}
+	}}, append([]int(nil), shape...)}
 }
 
 func reshape(x *gorgonia.Node, shape ...int) (n *gorgonia.Node, err error) {

@@ -3,6 +3,9 @@
 //
 //	gradlab train [flags]              train an MLP on MNIST (see gradlab train -h)
 //	gradlab evaluate -model CKPT       test accuracy and confusion matrix of a checkpoint
+//	gradlab predict -model CKPT FILE…  classify PNG/JPEG images of digits
+//	gradlab export -model CKPT -o F    write the model as an ONNX file
+//	gradlab summary -model CKPT        layers, training configuration and last metrics
 package main
 
 import (
@@ -45,6 +48,11 @@ initializers, batch normalization and dropout.
 Usage:
   gradlab train [flags]          train an MLP; gradlab train -h lists the flags
   gradlab evaluate -model CKPT   print test accuracy and the confusion matrix
+  gradlab predict -model CKPT FILE…
+                                 classify PNG/JPEG images (any size) as digits
+  gradlab export -model CKPT -o FILE.onnx
+                                 write the model as ONNX (for ONNX Runtime and others)
+  gradlab summary -model CKPT    layer table, training configuration, epoch and metrics
   gradlab experiment <name>      regenerate the lecture's figures (gradlab experiment -h)
 `
 
@@ -58,8 +66,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runTrain(ctx, args[1:], stdout, stderr)
 	case "experiment":
 		return runExperiment(ctx, args[1:], stdout, stderr)
-	case "evaluate", "predict":
+	case "evaluate":
 		return runEvaluate(args[1:], stdout, stderr)
+	case "predict":
+		return runPredict(args[1:], stdout, stderr)
+	case "export":
+		return runExport(args[1:], stdout, stderr)
+	case "summary":
+		return runSummary(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/gradlab/gradlab/checkpoint"
+	"github.com/gradlab/gradlab/datasets/mnist"
+	"github.com/gradlab/gradlab/nn"
+	"github.com/gradlab/gradlab/onnx"
+	"github.com/gradlab/gradlab/train"
+)
+
+// openCheckpoint is loadCheckpoint that also returns the file, for its
+// metadata (epoch, metrics).
+func openCheckpoint(path string) (*nn.Model, train.Config, *checkpoint.File, error) {
+	f, cfg, err := train.ReadCheckpoint(path)
+	if err != nil {
+		return nil, cfg, nil, err
+	}
+	m, err := buildModel(cfg)
+	if err != nil {
+		return nil, cfg, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := m.Program(cfg.Batch); err != nil {
+		m.Close()
+		return nil, cfg, nil, err
+	}
+	if err := train.RestoreModel(m, f); err != nil {
+		m.Close()
+		return nil, cfg, nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	return m, cfg, f, nil
+}
+
+// ckptProgress is the part of a checkpoint's "progress" metadata that
+// summary and export read: the step count and one row per epoch, the
+// columns of metrics.csv (epoch, train_loss, train_acc, test_loss,
+// test_acc, val_loss, val_acc, lr, seconds; null for NaN).
+type ckptProgress struct {
+	Step    int          `json:"step"`
+	History [][]*float64 `json:"history"`
+}
+
+// lastEpoch returns the last epoch recorded in the checkpoint (ok false
+// when none is).
+func lastEpoch(f *checkpoint.File) (e train.Epoch, step int, ok bool, err error) {
+	var p ckptProgress
+	if s := f.Metadata["progress"]; s != "" {
+		if err := json.Unmarshal([]byte(s), &p); err != nil {
+			return e, 0, false, fmt.Errorf("%w: progress metadata: %w", train.ErrCheckpoint, err)
+		}
+	}
+	if len(p.History) == 0 {
+		return e, p.Step, false, nil
+	}
+	row := p.History[len(p.History)-1]
+	v := make([]float64, 9)
+	for i := range v {
+		v[i] = math.NaN()
+		if i < len(row) && row[i] != nil {
+			v[i] = *row[i]
+		}
+	}
+	return train.Epoch{Epoch: int(v[0]), TrainLoss: v[1], TrainAcc: v[2], TestLoss: v[3], TestAcc: v[4],
+		ValLoss: v[5], ValAcc: v[6], LR: v[7], Seconds: v[8]}, p.Step, true, nil
+}
+
+// metricsLine renders an epoch as gradlab train prints it.
+func metricsLine(e train.Epoch) string {
+	s := fmt.Sprintf("train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%", e.TrainLoss, 100*e.TrainAcc, e.TestLoss, 100*e.TestAcc)
+	if !math.IsNaN(e.ValLoss) {
+		s += fmt.Sprintf("  val loss %.4f acc %.2f%%", e.ValLoss, 100*e.ValAcc)
+	}
+	return s + fmt.Sprintf("  lr %.3g  %.1fs", e.LR, e.Seconds)
+}
+
+// scalingOf returns the pixel scaling of a run's data spec.
+func scalingOf(spec train.Spec) (mnist.Scaling, error) {
+	if spec.Name != "mnist" {
+		return 0, fmt.Errorf("data %q: only mnist is known", spec.Name)
+	}
+	var md mnistData
+	if err := spec.Decode(&md); err != nil {
+		return 0, err
+	}
+	return mnist.ParseScaling(md.Scaling)
+}
+
+// exportScaling is the scaling as the exported graph applies it to pixels
+// in [0, 1].
+func exportScaling(s mnist.Scaling) (onnx.Options, string) {
+	switch s {
+	case mnist.Standardize:
+		return onnx.Options{Mean: mnist.Mean, Std: mnist.Std}, fmt.Sprintf("standardize: (x − %g)/%g", mnist.Mean, mnist.Std)
+	case mnist.Symmetric:
+		return onnx.Options{Mean: 0.5, Std: 0.5}, "symmetric: (x − 0.5)/0.5"
+	}
+	return onnx.Options{}, "unit: x"
+}
+
+func runSummary(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gradlab summary", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("model", "runs/mnist/"+train.CheckpointFile, "checkpoint to describe")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("summary: unexpected arguments %q", fs.Args())
+	}
+	m, cfg, f, err := openCheckpoint(*model)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	table, err := m.Summary()
+	if err != nil {
+		return fmt.Errorf("%s: %w", *model, err)
+	}
+	e, step, ok, err := lastEpoch(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *model, err)
+	}
+	fmt.Fprintf(stdout, "%s: model %s\n\n%s\n", *model, describe(cfg.Model), table)
+	var scaling string
+	if s, err := scalingOf(cfg.Data); err == nil {
+		scaling = s.String()
+	}
+	fmt.Fprintf(stdout, "training: %s lr %g, batch %d, %d epochs, schedule %s, seed %d, data %s (scaling %s)\n",
+		cfg.Optimizer, cfg.Solver.LR, cfg.Batch, cfg.Epochs, cfg.Schedule.Kind, cfg.Seed, cfg.Data.Name, scaling)
+	if ok {
+		fmt.Fprintf(stdout, "epoch %d of %d (step %d): %s\n", e.Epoch, cfg.Epochs, step, metricsLine(e))
+	} else {
+		fmt.Fprintf(stdout, "no epoch recorded yet (step %d)\n", step)
+	}
+	var ind bytes.Buffer
+	if err := json.Indent(&ind, []byte(f.Metadata["config"]), "", "  "); err != nil {
+		return fmt.Errorf("%s: %w: config metadata: %w", *model, train.ErrCheckpoint, err)
+	}
+	fmt.Fprintf(stdout, "configuration:\n%s\n", strings.TrimSpace(ind.String()))
+	return nil
+}
