@@ -171,11 +171,22 @@ func (r *run) restore(path string) error {
 	if p.Best != 0 {
 		r.best = p.Best
 	}
-	r.history = r.history[:0]
-	for _, e := range p.History {
-		r.history = append(r.history, fromJS(e))
+	if r.history, _, err = History(f); err != nil {
+		return fmt.Errorf("%w (%s)", err, path)
 	}
 	return nil
+}
+
+// History returns the epochs a checkpoint records and its global step count.
+func History(f *checkpoint.File) (epochs []Epoch, step int, err error) {
+	var p progress
+	if err := json.Unmarshal([]byte(f.Metadata["progress"]), &p); err != nil {
+		return nil, 0, fmt.Errorf("%w: progress metadata: %w", ErrCheckpoint, err)
+	}
+	for _, e := range p.History {
+		epochs = append(epochs, fromJS(e))
+	}
+	return epochs, p.Step, nil
 }
 
 func jsonOf(v any) string {

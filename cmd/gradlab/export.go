@@ -26,7 +26,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return errors.New("export: -o FILE.onnx is required")
 	}
-	m, cfg, f, err := openCheckpoint(*model)
+	m, cfg, f, err := loadCheckpoint(*model)
 	if err != nil {
 		return err
 	}

@@ -103,7 +103,7 @@ func TestExportSummaryPredict(t *testing.T) {
 func testPredict(t *testing.T, ckpt string) {
 	_, te, err := mnist.LoadDefault()
 	require.NoError(t, err)
-	m, cfg, err := loadCheckpoint(ckpt)
+	m, cfg, _, err := loadCheckpoint(ckpt)
 	require.NoError(t, err)
 	defer m.Close()
 	s, err := scalingOf(cfg.Data)

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/gradlab/gradlab/checkpoint"
 	"github.com/gradlab/gradlab/datasets/mnist"
 	"github.com/gradlab/gradlab/initializers"
 	"github.com/gradlab/gradlab/models"
@@ -350,25 +351,25 @@ func savedConfig(dir string) (train.Config, error) {
 }
 
 // loadCheckpoint rebuilds the model of the checkpoint at path and restores
-// its parameters and states.
-func loadCheckpoint(path string) (*nn.Model, train.Config, error) {
+// its parameters and states; it also returns the file, for its metadata.
+func loadCheckpoint(path string) (*nn.Model, train.Config, *checkpoint.File, error) {
 	f, cfg, err := train.ReadCheckpoint(path)
 	if err != nil {
-		return nil, cfg, err
+		return nil, cfg, nil, err
 	}
 	m, err := buildModel(cfg)
 	if err != nil {
-		return nil, cfg, fmt.Errorf("%s: %w", path, err)
+		return nil, cfg, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if _, err := m.Program(cfg.Batch); err != nil {
 		m.Close()
-		return nil, cfg, err
+		return nil, cfg, nil, err
 	}
 	if err := train.RestoreModel(m, f); err != nil {
 		m.Close()
-		return nil, cfg, fmt.Errorf("%w (%s)", err, path)
+		return nil, cfg, nil, fmt.Errorf("%w (%s)", err, path)
 	}
-	return m, cfg, nil
+	return m, cfg, f, nil
 }
 
 func runEvaluate(args []string, stdout, stderr io.Writer) error {
@@ -379,7 +380,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	m, cfg, err := loadCheckpoint(*model)
+	m, cfg, _, err := loadCheckpoint(*model)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("predict: no image files given")
 	}
-	m, cfg, err := loadCheckpoint(*model)
+	m, cfg, _, err := loadCheckpoint(*model)
 	if err != nil {
 		return err
 	}

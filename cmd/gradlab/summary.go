@@ -11,64 +11,18 @@ import (
 
 	"github.com/gradlab/gradlab/checkpoint"
 	"github.com/gradlab/gradlab/datasets/mnist"
-	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/onnx"
 	"github.com/gradlab/gradlab/train"
 )
 
-// openCheckpoint is loadCheckpoint that also returns the file, for its
-// metadata (epoch, metrics).
-func openCheckpoint(path string) (*nn.Model, train.Config, *checkpoint.File, error) {
-	f, cfg, err := train.ReadCheckpoint(path)
-	if err != nil {
-		return nil, cfg, nil, err
-	}
-	m, err := buildModel(cfg)
-	if err != nil {
-		return nil, cfg, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if _, err := m.Program(cfg.Batch); err != nil {
-		m.Close()
-		return nil, cfg, nil, err
-	}
-	if err := train.RestoreModel(m, f); err != nil {
-		m.Close()
-		return nil, cfg, nil, fmt.Errorf("%w (%s)", err, path)
-	}
-	return m, cfg, f, nil
-}
-
-// ckptProgress is the part of a checkpoint's "progress" metadata that
-// summary and export read: the step count and one row per epoch, the
-// columns of metrics.csv (epoch, train_loss, train_acc, test_loss,
-// test_acc, val_loss, val_acc, lr, seconds; null for NaN).
-type ckptProgress struct {
-	Step    int          `json:"step"`
-	History [][]*float64 `json:"history"`
-}
-
 // lastEpoch returns the last epoch recorded in the checkpoint (ok false
-// when none is).
+// when none is) and its step count.
 func lastEpoch(f *checkpoint.File) (e train.Epoch, step int, ok bool, err error) {
-	var p ckptProgress
-	if s := f.Metadata["progress"]; s != "" {
-		if err := json.Unmarshal([]byte(s), &p); err != nil {
-			return e, 0, false, fmt.Errorf("%w: progress metadata: %w", train.ErrCheckpoint, err)
-		}
+	h, step, err := train.History(f)
+	if err != nil || len(h) == 0 {
+		return e, step, false, err
 	}
-	if len(p.History) == 0 {
-		return e, p.Step, false, nil
-	}
-	row := p.History[len(p.History)-1]
-	v := make([]float64, 9)
-	for i := range v {
-		v[i] = math.NaN()
-		if i < len(row) && row[i] != nil {
-			v[i] = *row[i]
-		}
-	}
-	return train.Epoch{Epoch: int(v[0]), TrainLoss: v[1], TrainAcc: v[2], TestLoss: v[3], TestAcc: v[4],
-		ValLoss: v[5], ValAcc: v[6], LR: v[7], Seconds: v[8]}, p.Step, true, nil
+	return h[len(h)-1], step, true, nil
 }
 
 // metricsLine renders an epoch as gradlab train prints it.
@@ -114,7 +68,7 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("summary: unexpected arguments %q", fs.Args())
 	}
-	m, cfg, f, err := openCheckpoint(*model)
+	m, cfg, f, err := loadCheckpoint(*model)
 	if err != nil {
 		return err
 	}
