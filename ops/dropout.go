@@ -53,9 +53,7 @@ func Dropout(b *graph.Builder, x *gorgonia.Node, p float64) (*gorgonia.Node, err
 	if p == 0 {
 		return x, nil
 	}
-	stateName := fmt.Sprintf("%s#%d/step", kind, k)
-	step := tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{0}))
-	step, err := b.AddState(stateName, step)
+	step, stateName, err := stepState(b, kind, k)
 	if err != nil {
 		return nil, err
 	}
@@ -134,12 +132,10 @@ func (o *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value)
 
 // draw sets keep to the mask of the current counter value and advances it.
 func (o *dropoutOp) draw(n int) error {
-	st := o.step.Data().([]float64)
-	k := st[0]
-	if !(k >= 0 && k < 1<<53) || k != math.Trunc(k) {
-		return fmt.Errorf("%w: %s: the step counter holds %v, want a non-negative integer", ErrBuild, o.name, k)
+	r, err := nextRand(o.name, o.seed, o.step, o.frozen)
+	if err != nil {
+		return err
 	}
-	r := rand.New(rand.NewPCG(o.seed, uint64(k)))
 	if cap(o.keep) < n {
 		o.keep = make([]bool, n)
 	}
@@ -147,10 +143,31 @@ func (o *dropoutOp) draw(n int) error {
 	for i := range o.keep {
 		o.keep[i] = r.Float64() >= o.p
 	}
-	if !o.frozen {
+	return nil
+}
+
+// stepState registers the run counter of the k-th seeded node of kind: the
+// state tensor "kind#k/step" (float64, shape (1)), so that a checkpoint
+// resumes the node's random sequence.
+func stepState(b *graph.Builder, kind string, k int) (*tensor.Dense, string, error) {
+	name := fmt.Sprintf("%s#%d/step", kind, k)
+	step, err := b.AddState(name, tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{0})))
+	return step, name, err
+}
+
+// nextRand returns the generator of a seeded node's current run,
+// rand.NewPCG(seed, k) for the counter value k, and advances the counter
+// unless frozen (a test hook).
+func nextRand(op string, seed uint64, step *tensor.Dense, frozen bool) (*rand.Rand, error) {
+	st := step.Float64s()
+	k := st[0]
+	if !(k >= 0 && k < 1<<53) || k != math.Trunc(k) {
+		return nil, fmt.Errorf("%w: %s: the step counter holds %v, want a non-negative integer", ErrBuild, op, k)
+	}
+	if !frozen {
 		st[0]++
 	}
-	return nil
+	return rand.New(rand.NewPCG(seed, uint64(k))), nil
 }
 
 // dropoutApply writes v·keep·scale into out, or v when masked is false; the

@@ -2,8 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -46,8 +44,7 @@ func RandomShift(b *graph.Builder, x *gorgonia.Node, max int) (*gorgonia.Node, e
 	if max == 0 {
 		return x, nil
 	}
-	stateName := fmt.Sprintf("%s#%d/step", kind, k)
-	step, err := b.AddState(stateName, tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{0})))
+	step, stateName, err := stepState(b, kind, k)
 	if err != nil {
 		return nil, err
 	}
@@ -114,18 +111,13 @@ func (o *shiftOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 
 // draw sets the shifts of the current counter value and advances it.
 func (o *shiftOp) draw(n int) error {
-	st := o.step.Data().([]float64)
-	k := st[0]
-	if !(k >= 0 && k < 1<<53) || k != math.Trunc(k) {
-		return fmt.Errorf("%w: %s: the step counter holds %v, want a non-negative integer", ErrBuild, o.name, k)
+	r, err := nextRand(o.name, o.seed, o.step, o.frozen)
+	if err != nil {
+		return err
 	}
-	r := rand.New(rand.NewPCG(o.seed, uint64(k)))
 	o.d = append(o.d[:0], make([]int, 2*n)...)
 	for i := range o.d {
 		o.d[i] = r.IntN(2*o.max+1) - o.max
-	}
-	if !o.frozen {
-		st[0]++
 	}
 	return nil
 }
