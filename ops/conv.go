@@ -27,7 +27,10 @@ type ConvOptions struct{ Stride, Padding, Dilation [2]int }
 // float32, gonum's Dgemm for float64), one generic kernel for both dtypes,
 // split across cores by sample; dw sums per-chunk partial products in a
 // fixed order, so every result is the same whatever the number of cores.
-// Buffers are kept in the op between runs.
+// Buffers are kept in the op between runs: the forward op keeps the column
+// matrices of the whole batch, N·C·KH·KW·OH·OW elements (40 MB for a
+// 16→32-channel 5×5 layer on 14×14 maps at batch 128 in float32), which dw
+// reuses in the same run instead of computing them again.
 //
 // Bad shapes and options (non-4-D inputs, a channel mismatch, a zero or
 // negative stride or dilation, negative padding, a kernel larger than the
