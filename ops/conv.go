@@ -27,7 +27,10 @@ type ConvOptions struct{ Stride, Padding, Dilation [2]int }
 // float32, gonum's Dgemm for float64), one generic kernel for both dtypes,
 // split across cores by sample; dw sums per-chunk partial products in a
 // fixed order, so every result is the same whatever the number of cores.
-// Buffers are kept in the op between runs.
+// Buffers are kept in the op between runs: the forward op keeps the column
+// matrices of the whole batch, N·C·KH·KW·OH·OW elements (40 MB for a
+// 16→32-channel 5×5 layer on 14×14 maps at batch 128 in float32), which dw
+// reuses in the same run instead of computing them again.
 //
 // Bad shapes and options (non-4-D inputs, a channel mismatch, a zero or
 // negative stride or dilation, negative padding, a kernel larger than the
@@ -329,17 +332,30 @@ func (j *convJob[T]) run(part, lo, hi int) {
 }
 
 // transpose writes the transpose of the row-major (rows, cols) matrix src
-// into dst, in 8×8 tiles so that both sides stay in cache lines.
+// into dst, in 8×8 tiles (unrolled) so that both sides stay in cache lines.
 func transpose[T float](dst, src []T, rows, cols int) {
 	const t = 8
-	for i0 := 0; i0 < rows; i0 += t {
-		for j0 := 0; j0 < cols; j0 += t {
-			for i := i0; i < min(i0+t, rows); i++ {
-				r := src[i*cols : i*cols+cols]
-				for j := j0; j < min(j0+t, cols); j++ {
-					dst[j*rows+i] = r[j]
-				}
+	i0 := 0
+	for ; i0+t <= rows; i0 += t {
+		j0 := 0
+		for ; j0+t <= cols; j0 += t {
+			for i := i0; i < i0+t; i++ {
+				r := src[i*cols+j0 : i*cols+j0+t]
+				d := dst[j0*rows+i:]
+				_ = d[7*rows]
+				d[0], d[rows], d[2*rows], d[3*rows] = r[0], r[1], r[2], r[3]
+				d[4*rows], d[5*rows], d[6*rows], d[7*rows] = r[4], r[5], r[6], r[7]
 			}
+		}
+		for i := i0; i < i0+t; i++ {
+			for j := j0; j < cols; j++ {
+				dst[j*rows+i] = src[i*cols+j]
+			}
+		}
+	}
+	for i := i0; i < rows; i++ {
+		for j := range cols {
+			dst[j*rows+i] = src[i*cols+j]
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // convOps returns the forward, dx and dw ops of a geometry and random
 // float32 inputs for each.
-func convOps(t *testing.T, xs, ws []int, opt ConvOptions) (ops []*op, inputs [][]gorgonia.Value, dw *convJob[float32]) {
+func convOps(t testing.TB, xs, ws []int, opt ConvOptions) (ops []*op, inputs [][]gorgonia.Value, dw *convJob[float32]) {
 	t.Helper()
 	g, err := convGeometry(xs, ws, opt)
 	require.NoError(t, err)
@@ -60,7 +60,7 @@ func TestConvGradWReuse(t *testing.T) {
 	assert.Equal(t, own, again)
 }
 
-func data32(t *testing.T, v gorgonia.Value, err error) []float32 {
+func data32(t testing.TB, v gorgonia.Value, err error) []float32 {
 	t.Helper()
 	require.NoError(t, err)
 	return slices.Clone(v.Data().([]float32))
@@ -71,18 +71,23 @@ func data32(t *testing.T, v gorgonia.Value, err error) []float32 {
 // partial sums over fixed chunks of samples added in chunk order).
 func TestConvSplitIndependent(t *testing.T) {
 	defer func(p int) { parallelism = p }(parallelism)
-	ops, inputs, _ := convOps(t, []int{19, 3, 11, 10}, []int{5, 3, 3, 2}, ConvOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 1}})
-	var want [][]float32
-	for _, p := range []int{1, 2, 3, 5} {
-		parallelism = p
-		for k, o := range ops {
-			v, err := o.Do(inputs[k]...)
-			got := data32(t, v, err)
-			if p == 1 {
-				want = append(want, got)
-				continue
+	for _, c := range []struct{ xs, ws []int }{
+		{[]int{19, 3, 11, 10}, []int{5, 3, 3, 2}},
+		{[]int{19, 8, 7, 6}, []int{5, 8, 5, 4}}, // C·KH·KW = 160
+	} {
+		ops, inputs, _ := convOps(t, c.xs, c.ws, ConvOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 1}})
+		var want [][]float32
+		for _, p := range []int{1, 2, 3, 5} {
+			parallelism = p
+			for k, o := range ops {
+				v, err := o.Do(inputs[k]...)
+				got := data32(t, v, err)
+				if p == 1 {
+					want = append(want, got)
+					continue
+				}
+				assert.Equal(t, want[k], got, "op %s on %d parts", o.label, p)
 			}
-			assert.Equal(t, want[k], got, "op %s on %d parts", o.label, p)
 		}
 	}
 }
@@ -156,4 +161,23 @@ func TestMaxPoolNaNRouting(t *testing.T) {
 	bwd := &poolJob[float32]{g: g, kind: poolMax, grad: true}
 	require.NoError(t, bwd.do(dx, [][]float32{x, y, {1}}))
 	assert.Equal(t, []float32{0, 0, 0, 0, 1, 0}, dx)
+}
+
+// TestTranspose checks the tiled transpose against its definition on
+// shapes with and without whole 8×8 tiles.
+func TestTranspose(t *testing.T) {
+	for _, s := range [][2]int{{400, 196}, {32, 196}, {7, 5}, {9, 17}, {16, 784}, {1, 9}, {8, 8}} {
+		rows, cols := s[0], s[1]
+		src := make([]float64, rows*cols)
+		for i := range src {
+			src[i] = float64(i)
+		}
+		dst := make([]float64, len(src))
+		transpose(dst, src, rows, cols)
+		for i := range rows {
+			for j := range cols {
+				require.Equal(t, src[i*cols+j], dst[j*rows+i], "%dx%d at (%d, %d)", rows, cols, i, j)
+			}
+		}
+	}
 }

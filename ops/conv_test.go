@@ -32,6 +32,8 @@ var convCases = []convCase{
 	{"c3-o5/k3x2/d2/p2x1/n=1", []int{1, 3, 9, 7}, []int{5, 3, 3, 2}, ops.ConvOptions{Padding: [2]int{2, 1}, Dilation: [2]int{2, 2}}},
 	{"c2-o5/k3x2/s2x3/p0x2/d2x1/n=3", []int{3, 2, 10, 8}, []int{5, 2, 3, 2}, ops.ConvOptions{Stride: [2]int{2, 3}, Padding: [2]int{0, 2}, Dilation: [2]int{2, 1}}},
 	{"c3-o5/k5/p2/n=2", []int{2, 3, 6, 5}, []int{5, 3, 5, 5}, ops.ConvOptions{Padding: [2]int{2, 2}}},
+	// C·KH·KW = 150: a column matrix taller than internal/sgemm's row block.
+	{"c6-o3/k5/s2x1/p2/n=2", []int{2, 6, 7, 5}, []int{3, 6, 5, 5}, ops.ConvOptions{Stride: [2]int{2, 1}, Padding: [2]int{2, 2}}},
 }
 
 // poolCase is one pooling geometry on x (N, C, H, W).

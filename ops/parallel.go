@@ -3,6 +3,7 @@ package ops
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // parallelism overrides runtime.GOMAXPROCS(0) when > 0; tests set it to show
@@ -10,14 +11,14 @@ import (
 var parallelism int
 
 // A worker runs its kernel over the items [lo, hi) of a job as part number
-// part (0 ≤ part < the number of parts the runner chose), so that it can
-// use a scratch buffer of its own per part.
+// part (0 ≤ part < the number of goroutines the runner uses), so that it can
+// use a scratch buffer of its own per part. A part may be called for several
+// ranges; results must not depend on which part runs which items.
 type worker interface{ run(part, lo, hi int) }
 
 type task struct {
-	w            worker
-	part, lo, hi int
-	wg           *sync.WaitGroup
+	r    *runner
+	part int
 }
 
 // pool is a set of long-lived goroutines started on first use: running a
@@ -35,14 +36,14 @@ func startPool() {
 	for range n {
 		go func() {
 			for t := range pool.tasks {
-				t.w.run(t.part, t.lo, t.hi)
-				t.wg.Done()
+				t.r.loop(t.part)
+				t.r.wg.Done()
 			}
 		}()
 	}
 }
 
-// workers returns the number of parts a job of n items is split into.
+// workers returns the number of goroutines a job of n items runs on.
 func workers(n int) int {
 	p := parallelism
 	if p <= 0 {
@@ -51,12 +52,21 @@ func workers(n int) int {
 	return max(1, min(p, n))
 }
 
-// runner runs jobs for one op; its WaitGroup is reused, so running allocates
+// runner runs jobs for one op; its fields are reused, so running allocates
 // nothing.
-type runner struct{ wg sync.WaitGroup }
+type runner struct {
+	wg    sync.WaitGroup
+	next  atomic.Int64 // the first item not yet taken
+	w     worker
+	n     int
+	grain int
+}
 
-// run calls w.run over [0, n) in workers(n) contiguous parts and returns
-// when all are done. The calling goroutine runs part 0.
+// run calls w.run over [0, n) on workers(n) goroutines, the calling one
+// included, and returns when all items are done. Items are taken in small
+// blocks from a shared counter rather than split in equal parts up front,
+// so that a goroutine slowed down (by another process on its core, on a
+// shared machine) takes fewer items instead of holding up the others.
 func (r *runner) run(w worker, n int) {
 	p := workers(n)
 	if p <= 1 {
@@ -64,12 +74,25 @@ func (r *runner) run(w worker, n int) {
 		return
 	}
 	pool.once.Do(startPool)
-	size := (n + p - 1) / p
-	parts := (n + size - 1) / size
-	r.wg.Add(parts - 1)
-	for i := 1; i < parts; i++ {
-		pool.tasks <- task{w: w, part: i, lo: i * size, hi: min((i+1)*size, n), wg: &r.wg}
+	r.w, r.n, r.grain = w, n, max(1, n/(8*p))
+	r.next.Store(0)
+	r.wg.Add(p - 1)
+	for i := 1; i < p; i++ {
+		pool.tasks <- task{r: r, part: i}
 	}
-	w.run(0, 0, min(size, n))
+	r.loop(0)
 	r.wg.Wait()
+	r.w = nil
+}
+
+// loop takes blocks of items until none are left.
+func (r *runner) loop(part int) {
+	for {
+		hi := int(r.next.Add(int64(r.grain)))
+		lo := hi - r.grain
+		if lo >= r.n {
+			return
+		}
+		r.w.run(part, lo, min(hi, r.n))
+	}
 }
