@@ -262,6 +262,18 @@ func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
 		// apart: reading 32 columns of every row before moving on was
 		// memory-latency bound), scattered to the panels.
 		full := cols / nr
+		if full < panels && g.kn != k6x16 && depth > 0 {
+			// The partial last panel with masked vector copies (AVX-512).
+			jn := cols - full*nr
+			pan := dst[full*depth*nr : (full+1)*depth*nr]
+			src := g.b[p0*g.ldb+j0+full*nr:]
+			_ = src[(depth-1)*g.ldb+jn-1] // the last element read
+			for h := 0; h < nr; h += 16 {
+				lanes := min(16, max(0, jn-h))
+				copy16(&pan[h], &src[min(h, jn-1)], depth, g.ldb, nr, uint16(1)<<lanes-1)
+			}
+			panels = full
+		}
 		for p := range depth {
 			src := g.b[(p0+p)*g.ldb+j0 : (p0+p)*g.ldb+j0+cols]
 			off := p * nr
@@ -274,7 +286,7 @@ func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
 					*(*[16]float32)(row) = *(*[16]float32)(s)
 				}
 			}
-			if full < panels {
+			if full < panels { // AVX2 path
 				row := dst[full*depth*nr+off : full*depth*nr+off+nr]
 				rest := src[full*nr:]
 				for j := range row { // short: a loop, not copy's memmove call
