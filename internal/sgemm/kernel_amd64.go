@@ -49,3 +49,9 @@ func gather16(dst, src *float32, idx *[16]int32, mask uint16, depth, dstStride i
 //
 //go:noescape
 func copy16(dst, src *float32, rows, srcStride, dstStride int, mask uint16)
+
+// scale16 writes dst[r·dstStride+l] = alpha·src[r·srcStride+l] for r < rows
+// and the lanes l < 16 set in mask (AVX-512 masked loads and stores).
+//
+//go:noescape
+func scale16(dst, src *float32, rows, srcStride, dstStride int, mask uint16, alpha float32)

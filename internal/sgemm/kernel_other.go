@@ -21,3 +21,7 @@ func gather16(dst, src *float32, idx *[16]int32, mask uint16, depth, dstStride i
 func copy16(dst, src *float32, rows, srcStride, dstStride int, mask uint16) {
 	panic("sgemm: no copy16 on this architecture")
 }
+
+func scale16(dst, src *float32, rows, srcStride, dstStride int, mask uint16, alpha float32) {
+	panic("sgemm: no scale16 on this architecture")
+}

@@ -372,6 +372,14 @@ func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
 			}
 			continue
 		}
+		if g.kn != k6x16 && depth > 0 { // AVX-512: masked vector copies
+			_ = g.a[(p0+depth-1)*g.lda+ib+in-1] // the last element read
+			for c := 0; c < in; c += 16 {
+				lanes := min(16, in-c)
+				scale16(&pan[c], &g.a[p0*g.lda+ib+c], depth, g.lda, mr, uint16(1)<<lanes-1, alpha)
+			}
+			continue
+		}
 		if in == mr && alpha == 1 { // the common case: fixed-size copies
 			for p := range depth {
 				o := (p0+p)*g.lda + ib
