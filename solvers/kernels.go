@@ -202,6 +202,9 @@ func sumSquares[T Float](w, g []T, pp *prep[T]) float64 {
 
 // sgdKernel: w −= lr·g.
 func sgdKernel[T Float](w, g []T, h *hyper[T]) {
+	if k := sgdFast(w, g, h); k > 0 {
+		w, g = w[k:], g[k:]
+	}
 	lr := h.lr
 	g = g[:len(w)]
 	for i, wi := range w {
