@@ -11,10 +11,11 @@
 // (elementwise kernels do not depend on the split; the global norm of
 // Options.ClipNorm is summed over fixed chunks in a fixed order).
 //
-// On amd64 the hottest loops (Adam in float32; AdaGrad and plain RMSProp in
-// both dtypes) also have SSE versions, four float32 or two float64 lanes at a
-// time, with the same operations in the same order as the Go loops, so their
-// results are bit-identical (tested); build with -tags purego to use only Go.
+// On amd64 the hottest loops (Adam, SGD, Momentum/Nesterov, AdaGrad and plain
+// RMSProp, in both dtypes) also have SSE versions, four float32 or two float64
+// lanes at a time, with the same operations in the same order as the Go
+// loops, so their results are bit-identical (tested); build with -tags purego
+// to use only Go.
 //
 // # Order of operations
 //

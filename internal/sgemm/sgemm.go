@@ -163,12 +163,12 @@ func startWorkers() {
 
 // share runs the row blocks w, w+n, w+2n, … of the current B block.
 func (g *gemm) share(w, n int) {
-	ap := getBuf(mc * kc)
+	ap := getBuf(aBufs, mc*kc)
 	blocks := (g.m + g.mb - 1) / g.mb
 	for blk := w; blk < blocks; blk += n {
 		g.block(*ap, blk*g.mb)
 	}
-	pool.Put(ap)
+	putBuf(aBufs, ap)
 }
 
 // argsOK reports whether the arguments are valid (gonum's checks); invalid
@@ -210,15 +210,32 @@ type gemm struct {
 	wg        sync.WaitGroup
 }
 
-var pool = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
+// aBufs and bBufs are free lists of packing buffers for A (mc·kc floats) and
+// B (kc·(nc+maxNR), ~1 MiB). Not sync.Pools: a pool drops its contents at
+// every garbage collection, and a training step (Gorgonia allocates)
+// collects often enough that products would keep reallocating them. At most
+// 16 of each are kept.
+var aBufs, bBufs = make(chan *[]float32, 16), make(chan *[]float32, 16)
 
-func getBuf(n int) *[]float32 {
-	p := pool.Get().(*[]float32)
+func getBuf(bufs chan *[]float32, n int) *[]float32 {
+	var p *[]float32
+	select {
+	case p = <-bufs:
+	default:
+		p = new([]float32)
+	}
 	if cap(*p) < n {
 		*p = make([]float32, n)
 	}
 	*p = (*p)[:n]
 	return p
+}
+
+func putBuf(bufs chan *[]float32, p *[]float32) {
+	select {
+	case bufs <- p:
+	default:
+	}
 }
 
 func (g *gemm) run() {
@@ -231,8 +248,8 @@ func (g *gemm) run() {
 	per := (g.m + nw - 1) / nw
 	mr := g.mr
 	g.mb = min(mc, (per+mr-1)/mr*mr)
-	bp := getBuf(kc * (nc + maxNR))
-	defer pool.Put(bp)
+	bp := getBuf(bBufs, kc*(nc+maxNR))
+	defer putBuf(bBufs, bp)
 	if nw > 1 {
 		workers.once.Do(startWorkers)
 	}
