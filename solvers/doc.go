@@ -17,6 +17,17 @@
 // loops, so their results are bit-identical (tested); build with -tags purego
 // to use only Go.
 //
+// # Adding a solver
+//
+// A solver is one file: its exported type and constructor, a meta (name,
+// state slots and scalars, and its fused kernel in both dtypes as a
+// kernels value), the algorithm methods the shared Step calls (validate,
+// options, slotUsed, hyper), configure (its Config fields, for New), the
+// Solver methods, and an init that registers its name. Nothing else in the
+// package changes, as long as its per-step constants fit the fields of the
+// shared hyper struct and its hyperparameters the fields of Config (a new
+// kind of constant or field is a line there).
+//
 // # Order of operations
 //
 // Every solver prepares each gradient element g of a parameter w in this order
