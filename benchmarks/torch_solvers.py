@@ -3,7 +3,7 @@
 
 Run with Debian's python3-torch (1.13):
 
-    /usr/bin/python3 benchmarks/torch_solvers.py [--quick] [--only momentum,nesterov] [--sizes 1048576] [--threads 1,2]
+    /usr/bin/python3 benchmarks/torch_solvers.py [--quick] [--only momentum,nesterov] [--sizes 1048576] [--threads 1,2] [--dtypes float32]
 
 For each thread count (1 and 2) it starts a child interpreter whose
 environment gives PyTorch its best (torch_env.py: OPENBLAS_CORETYPE from the
@@ -66,13 +66,13 @@ def bench(make, n, dtype, min_time):
     return statistics.median(times)
 
 
-def child(threads, min_time, only, sizes):
+def child(threads, min_time, only, sizes, dtypes):
     import torch
     torch.set_num_threads(threads)
     for name, make in optimizers():
         if only and name not in only:
             continue
-        for dtype in DTYPES:
+        for dtype in dtypes:
             for n in sizes:
                 ns = bench(make, n, dtype, min_time)
                 print(f"TorchSolvers/{name}/torch-threads={threads}/{dtype}/n={n}\t"
@@ -85,6 +85,7 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated optimizer names (default: all)")
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated sizes")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--dtypes", default=",".join(DTYPES), help="comma-separated dtypes")
     args = ap.parse_args()
     min_time = 0.2 if args.quick else 1.0
     for threads in [int(t) for t in args.threads.split(",")]:
@@ -94,12 +95,13 @@ def main():
         print(f"# torch {ver[0]}, threads={threads} (torch.get_num_threads() = {ver[1]}), {torch_env.describe(env)}",
               flush=True)
         subprocess.run([sys.executable, os.path.abspath(__file__), "--child", str(threads), str(min_time),
-                        args.only, args.sizes], env=env, check=True)
+                        args.only, args.sizes, args.dtypes], env=env, check=True)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "--child":
+    if len(sys.argv) == 7 and sys.argv[1] == "--child":
         only = set(filter(None, sys.argv[4].split(",")))
-        child(int(sys.argv[2]), float(sys.argv[3]), only, [int(x) for x in sys.argv[5].split(",")])
+        child(int(sys.argv[2]), float(sys.argv[3]), only, [int(x) for x in sys.argv[5].split(",")],
+              sys.argv[6].split(","))
         sys.exit(0)
     main()

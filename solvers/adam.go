@@ -64,10 +64,33 @@ var (
 )
 
 var (
-	adamMeta    = meta{name: "adam", kind: kindAdam, slots: []string{"m", "v", "vmax"}, scalars: []string{"step"}, init: []float64{0}}
-	amsgradMeta = meta{name: "amsgrad", kind: kindAdam, slots: adamMeta.slots, scalars: adamMeta.scalars, init: adamMeta.init}
-	adamwMeta   = meta{name: "adamw", kind: kindAdam, slots: adamMeta.slots, scalars: adamMeta.scalars, init: adamMeta.init}
+	adamMeta    = meta{name: "adam", kernel: kernels{adamJob[float32], adamJob[float64]}, slots: []string{"m", "v", "vmax"}, scalars: []string{"step"}, init: []float64{0}}
+	amsgradMeta = meta{name: "amsgrad", kernel: adamMeta.kernel, slots: adamMeta.slots, scalars: adamMeta.scalars, init: adamMeta.init}
+	adamwMeta   = meta{name: "adamw", kernel: adamMeta.kernel, slots: adamMeta.slots, scalars: adamMeta.scalars, init: adamMeta.init}
 )
+
+func adamJob[T Float](j *job[T], lo, hi int) {
+	if j.h.ams {
+		amsgradKernel(j.w[lo:hi], j.g[lo:hi], j.s0[lo:hi], j.s1[lo:hi], j.s2[lo:hi], &j.h)
+	} else {
+		adamKernel(j.w[lo:hi], j.g[lo:hi], j.s0[lo:hi], j.s1[lo:hi], &j.h)
+	}
+}
+
+func init() {
+	register("adam", func() registered { return NewAdam() })
+	register("amsgrad", func() registered { return NewAMSGrad() })
+	register("adamw", func() registered { return NewAdamW() })
+}
+
+func (s *Adam) configure(c *cfgSetter) {
+	c.set("LR", c.cfg.LR, &s.LearningRate)
+	c.set("Beta1", c.cfg.Beta1, &s.Beta1)
+	c.set("Beta2", c.cfg.Beta2, &s.Beta2)
+	c.set("Eps", c.cfg.Eps, &s.Eps)
+	c.set("DecoupledDecay", c.cfg.DecoupledDecay, &s.DecoupledDecay)
+	s.Options = c.cfg.Options
+}
 
 // meta names the variant in errors; the state layout is the same for all three.
 func (s *Adam) meta() *meta {
@@ -163,7 +186,21 @@ var (
 	_ Solver          = (*Adamax)(nil)
 )
 
-var adamaxMeta = meta{name: "adamax", kind: kindAdamax, slots: []string{"m", "u"}, scalars: []string{"step"}, init: []float64{0}}
+func adamaxJob[T Float](j *job[T], lo, hi int) {
+	adamaxKernel(j.w[lo:hi], j.g[lo:hi], j.s0[lo:hi], j.s1[lo:hi], &j.h)
+}
+
+func init() { register("adamax", func() registered { return NewAdamax() }) }
+
+func (s *Adamax) configure(c *cfgSetter) {
+	c.set("LR", c.cfg.LR, &s.LearningRate)
+	c.set("Beta1", c.cfg.Beta1, &s.Beta1)
+	c.set("Beta2", c.cfg.Beta2, &s.Beta2)
+	c.set("Eps", c.cfg.Eps, &s.Eps)
+	s.Options = c.cfg.Options
+}
+
+var adamaxMeta = meta{name: "adamax", kernel: kernels{adamaxJob[float32], adamaxJob[float64]}, slots: []string{"m", "u"}, scalars: []string{"step"}, init: []float64{0}}
 
 func (s *Adamax) meta() *meta       { return &adamaxMeta }
 func (s *Adamax) options() *Options { return &s.Options }
@@ -224,7 +261,22 @@ var (
 	_ Solver          = (*NAdam)(nil)
 )
 
-var nadamMeta = meta{name: "nadam", kind: kindNAdam, slots: []string{"m", "v"}, scalars: []string{"step", "mu_product"}, init: []float64{0, 1}}
+func nadamJob[T Float](j *job[T], lo, hi int) {
+	nadamKernel(j.w[lo:hi], j.g[lo:hi], j.s0[lo:hi], j.s1[lo:hi], &j.h)
+}
+
+func init() { register("nadam", func() registered { return NewNAdam() }) }
+
+func (s *NAdam) configure(c *cfgSetter) {
+	c.set("LR", c.cfg.LR, &s.LearningRate)
+	c.set("Beta1", c.cfg.Beta1, &s.Beta1)
+	c.set("Beta2", c.cfg.Beta2, &s.Beta2)
+	c.set("Eps", c.cfg.Eps, &s.Eps)
+	c.set("MomentumDecay", c.cfg.MomentumDecay, &s.MomentumDecay)
+	s.Options = c.cfg.Options
+}
+
+var nadamMeta = meta{name: "nadam", kernel: kernels{nadamJob[float32], nadamJob[float64]}, slots: []string{"m", "v"}, scalars: []string{"step", "mu_product"}, init: []float64{0, 1}}
 
 func (s *NAdam) meta() *meta       { return &nadamMeta }
 func (s *NAdam) options() *Options { return &s.Options }
@@ -288,7 +340,19 @@ var (
 	_ Solver          = (*Lion)(nil)
 )
 
-var lionMeta = meta{name: "lion", kind: kindLion, slots: []string{"m"}, scalars: []string{"step"}, init: []float64{0}}
+func lionJob[T Float](j *job[T], lo, hi int) { lionKernel(j.w[lo:hi], j.g[lo:hi], j.s0[lo:hi], &j.h) }
+
+func init() { register("lion", func() registered { return NewLion() }) }
+
+func (s *Lion) configure(c *cfgSetter) {
+	c.set("LR", c.cfg.LR, &s.LearningRate)
+	c.set("Beta1", c.cfg.Beta1, &s.Beta1)
+	c.set("Beta2", c.cfg.Beta2, &s.Beta2)
+	c.set("DecoupledDecay", c.cfg.DecoupledDecay, &s.DecoupledDecay)
+	s.Options = c.cfg.Options
+}
+
+var lionMeta = meta{name: "lion", kernel: kernels{lionJob[float32], lionJob[float64]}, slots: []string{"m"}, scalars: []string{"step"}, init: []float64{0}}
 
 func (s *Lion) meta() *meta       { return &lionMeta }
 func (s *Lion) options() *Options { return &s.Options }

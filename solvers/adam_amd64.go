@@ -143,3 +143,30 @@ func momentumFast[T Float](w, g, b []T, h *hyper[T]) int {
 	momentumF64SSE(f64s(w[:n]), f64s(g[:n]), f64s(b[:n]), &c, h.nesterov)
 	return n
 }
+
+//go:noescape
+func sgdF32SSE(w, g []float32, lr float32)
+
+//go:noescape
+func sgdF64SSE(w, g []float64, lr float64)
+
+// sgdFast runs the vector SGD kernel on the leading elements (a multiple of
+// 8 float32 or 4 float64) and returns how many it did.
+func sgdFast[T Float](w, g []T, h *hyper[T]) int {
+	if unsafe.Sizeof(T(0)) == 4 {
+		n := len(w) &^ 7
+		if n == 0 {
+			return 0
+		}
+		_ = g[n-1]
+		sgdF32SSE(f32s(w[:n]), f32s(g[:n]), f32(h.lr))
+		return n
+	}
+	n := len(w) &^ 3
+	if n == 0 {
+		return 0
+	}
+	_ = g[n-1]
+	sgdF64SSE(f64s(w[:n]), f64s(g[:n]), f64(h.lr))
+	return n
+}

@@ -33,7 +33,21 @@ var (
 	_ Solver          = (*AdaGrad)(nil)
 )
 
-var adagradMeta = meta{name: "adagrad", kind: kindAdaGrad, slots: []string{"sum"}, scalars: []string{"step"}, init: []float64{0}}
+func adagradJob[T Float](j *job[T], lo, hi int) {
+	adagradKernel(j.w[lo:hi], j.g[lo:hi], j.s0[lo:hi], &j.h)
+}
+
+func init() { register("adagrad", func() registered { return NewAdaGrad() }) }
+
+func (s *AdaGrad) configure(c *cfgSetter) {
+	c.set("LR", c.cfg.LR, &s.LearningRate)
+	c.set("Eps", c.cfg.Eps, &s.Eps)
+	c.set("LRDecay", c.cfg.LRDecay, &s.LRDecay)
+	c.flag("EpsInsideSqrt", c.cfg.EpsInsideSqrt, &s.EpsInsideSqrt)
+	s.Options = c.cfg.Options
+}
+
+var adagradMeta = meta{name: "adagrad", kernel: kernels{adagradJob[float32], adagradJob[float64]}, slots: []string{"sum"}, scalars: []string{"step"}, init: []float64{0}}
 
 func (s *AdaGrad) meta() *meta       { return &adagradMeta }
 func (s *AdaGrad) options() *Options { return &s.Options }
@@ -108,7 +122,23 @@ var (
 	_ Solver          = (*RMSProp)(nil)
 )
 
-var rmspropMeta = meta{name: "rmsprop", kind: kindRMSProp, slots: []string{"square_avg", "momentum_buffer", "grad_avg"}, scalars: []string{"step"}, init: []float64{0}}
+func rmspropJob[T Float](j *job[T], lo, hi int) {
+	rmspropKernel(j.w[lo:hi], j.g[lo:hi], j.s0[lo:hi], sub(j.s1, lo, hi), sub(j.s2, lo, hi), &j.h)
+}
+
+func init() { register("rmsprop", func() registered { return NewRMSProp() }) }
+
+func (s *RMSProp) configure(c *cfgSetter) {
+	c.set("LR", c.cfg.LR, &s.LearningRate)
+	c.set("Rho", c.cfg.Rho, &s.Rho)
+	c.set("Eps", c.cfg.Eps, &s.Eps)
+	c.set("Momentum", c.cfg.Momentum, &s.Momentum)
+	c.flag("EpsInsideSqrt", c.cfg.EpsInsideSqrt, &s.EpsInsideSqrt)
+	c.flag("Centered", c.cfg.Centered, &s.Centered)
+	s.Options = c.cfg.Options
+}
+
+var rmspropMeta = meta{name: "rmsprop", kernel: kernels{rmspropJob[float32], rmspropJob[float64]}, slots: []string{"square_avg", "momentum_buffer", "grad_avg"}, scalars: []string{"step"}, init: []float64{0}}
 
 func (s *RMSProp) meta() *meta       { return &rmspropMeta }
 func (s *RMSProp) options() *Options { return &s.Options }
@@ -181,7 +211,20 @@ var (
 	_ Solver          = (*Adadelta)(nil)
 )
 
-var adadeltaMeta = meta{name: "adadelta", kind: kindAdadelta, slots: []string{"square_avg", "acc_delta"}, scalars: []string{"step"}, init: []float64{0}}
+func adadeltaJob[T Float](j *job[T], lo, hi int) {
+	adadeltaKernel(j.w[lo:hi], j.g[lo:hi], j.s0[lo:hi], j.s1[lo:hi], &j.h)
+}
+
+func init() { register("adadelta", func() registered { return NewAdadelta() }) }
+
+func (s *Adadelta) configure(c *cfgSetter) {
+	c.set("LR", c.cfg.LR, &s.LearningRate)
+	c.set("Rho", c.cfg.Rho, &s.Rho)
+	c.set("Eps", c.cfg.Eps, &s.Eps)
+	s.Options = c.cfg.Options
+}
+
+var adadeltaMeta = meta{name: "adadelta", kernel: kernels{adadeltaJob[float32], adadeltaJob[float64]}, slots: []string{"square_avg", "acc_delta"}, scalars: []string{"step"}, init: []float64{0}}
 
 func (s *Adadelta) meta() *meta       { return &adadeltaMeta }
 func (s *Adadelta) options() *Options { return &s.Options }

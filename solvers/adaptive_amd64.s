@@ -255,3 +255,66 @@ mf64plain:
 	JMP    mf64loop
 mf64done:
 	RET
+
+// func sgdF32SSE(w, g []float32, lr float32)
+// The loop of sgdKernel, eight floats at a time: w = w - lr*g; g = 0.
+TEXT ·sgdF32SSE(SB), NOSPLIT, $0-52
+	MOVQ   w_base+0(FP), DI
+	MOVQ   w_len+8(FP), CX
+	MOVQ   g_base+24(FP), SI
+	MOVSS  lr+48(FP), X8
+	SHUFPS $0, X8, X8
+	XORPS  X7, X7
+	SHRQ   $3, CX
+	XORQ   BX, BX
+sf32loop:
+	TESTQ  CX, CX
+	JZ     sf32done
+	MOVUPS (SI)(BX*1), X0
+	MOVUPS 16(SI)(BX*1), X1
+	MULPS  X8, X0
+	MULPS  X8, X1
+	MOVUPS (DI)(BX*1), X2
+	MOVUPS 16(DI)(BX*1), X3
+	SUBPS  X0, X2
+	SUBPS  X1, X3
+	MOVUPS X2, (DI)(BX*1)
+	MOVUPS X3, 16(DI)(BX*1)
+	MOVUPS X7, (SI)(BX*1)
+	MOVUPS X7, 16(SI)(BX*1)
+	ADDQ   $32, BX
+	DECQ   CX
+	JMP    sf32loop
+sf32done:
+	RET
+
+// func sgdF64SSE(w, g []float64, lr float64)
+TEXT ·sgdF64SSE(SB), NOSPLIT, $0-56
+	MOVQ   w_base+0(FP), DI
+	MOVQ   w_len+8(FP), CX
+	MOVQ   g_base+24(FP), SI
+	MOVSD  lr+48(FP), X8
+	SHUFPD $0, X8, X8
+	XORPD  X7, X7
+	SHRQ   $2, CX
+	XORQ   BX, BX
+sf64loop:
+	TESTQ  CX, CX
+	JZ     sf64done
+	MOVUPD (SI)(BX*1), X0
+	MOVUPD 16(SI)(BX*1), X1
+	MULPD  X8, X0
+	MULPD  X8, X1
+	MOVUPD (DI)(BX*1), X2
+	MOVUPD 16(DI)(BX*1), X3
+	SUBPD  X0, X2
+	SUBPD  X1, X3
+	MOVUPD X2, (DI)(BX*1)
+	MOVUPD X3, 16(DI)(BX*1)
+	MOVUPD X7, (SI)(BX*1)
+	MOVUPD X7, 16(SI)(BX*1)
+	ADDQ   $32, BX
+	DECQ   CX
+	JMP    sf64loop
+sf64done:
+	RET

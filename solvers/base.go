@@ -14,7 +14,7 @@ import (
 // meta is the static description of an algorithm's state.
 type meta struct {
 	name    string
-	kind    kind
+	kernel  kernels
 	slots   []string  // state slot names, at most 3, in kernel order
 	scalars []string  // per-parameter scalars; scalars[0] is "step"
 	init    []float64 // initial value of each scalar
@@ -99,9 +99,9 @@ func (b *base) step(a algorithm, model []gorgonia.ValueGrad) error {
 		a.hyper(st.scalars[:len(md.scalars)], &b.h)
 		switch st.dtype {
 		case tensor.Float32:
-			runJob(b, &b.j32, md.kind, it, &b.h, &p)
+			runJob(b, &b.j32, md.kernel.f32, it, &b.h, &p)
 		default:
-			runJob(b, &b.j64, md.kind, it, &b.h, &p)
+			runJob(b, &b.j64, md.kernel.f64, it, &b.h, &p)
 		}
 	}
 	b.j32, b.j64 = job[float32]{}, job[float64]{} // drop references to the tensors
@@ -120,10 +120,10 @@ func data[T Float](d *tensor.Dense) []T {
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(f))), len(f))
 }
 
-func runJob[T Float](b *base, j *job[T], k kind, it item, h *hyper[float64], p *prep[float64]) {
+func runJob[T Float](b *base, j *job[T], k func(*job[T], int, int), it item, h *hyper[float64], p *prep[float64]) {
 	st := it.st
 	*j = job[T]{
-		k: k, w: data[T](it.w), g: data[T](it.g),
+		kern: k, w: data[T](it.w), g: data[T](it.g),
 		s0: data[T](st.slots[0]), s1: data[T](st.slots[1]), s2: data[T](st.slots[2]),
 		h: castHyper[T](h), p: castPrep[T](p),
 	}
@@ -148,10 +148,10 @@ func (b *base) globalNorm(p *prep[float64]) float64 {
 		part := b.partials[off : off+c]
 		switch it.st.dtype {
 		case tensor.Float32:
-			b.j32 = job[float32]{k: kindNorm, w: data[float32](it.w), g: data[float32](it.g), p: castPrep[float32](p), partials: part}
+			b.j32 = job[float32]{norm: true, w: data[float32](it.w), g: data[float32](it.g), p: castPrep[float32](p), partials: part}
 			b.r.run(&b.j32, c, 2)
 		default:
-			b.j64 = job[float64]{k: kindNorm, w: data[float64](it.w), g: data[float64](it.g), p: castPrep[float64](p), partials: part}
+			b.j64 = job[float64]{norm: true, w: data[float64](it.w), g: data[float64](it.g), p: castPrep[float64](p), partials: part}
 			b.r.run(&b.j64, c, 2)
 		}
 		off += c

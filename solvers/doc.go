@@ -11,10 +11,22 @@
 // (elementwise kernels do not depend on the split; the global norm of
 // Options.ClipNorm is summed over fixed chunks in a fixed order).
 //
-// On amd64 the hottest loops (Adam in float32; AdaGrad and plain RMSProp in
-// both dtypes) also have SSE versions, four float32 or two float64 lanes at a
-// time, with the same operations in the same order as the Go loops, so their
-// results are bit-identical (tested); build with -tags purego to use only Go.
+// On amd64 the hottest loops (Adam, SGD, Momentum/Nesterov, AdaGrad and plain
+// RMSProp, in both dtypes) also have SSE versions, four float32 or two float64
+// lanes at a time, with the same operations in the same order as the Go
+// loops, so their results are bit-identical (tested); build with -tags purego
+// to use only Go.
+//
+// # Adding a solver
+//
+// A solver is one file: its exported type and constructor, a meta (name,
+// state slots and scalars, and its fused kernel in both dtypes as a
+// kernels value), the algorithm methods the shared Step calls (validate,
+// options, slotUsed, hyper), configure (its Config fields, for New), the
+// Solver methods, and an init that registers its name. Nothing else in the
+// package changes, as long as its per-step constants fit the fields of the
+// shared hyper struct and its hyperparameters the fields of Config (a new
+// kind of constant or field is a line there).
 //
 // # Order of operations
 //

@@ -5,21 +5,13 @@ import (
 	"unsafe"
 )
 
-// kind selects the fused kernel a job runs.
-type kind uint8
-
-const (
-	kindNorm kind = iota
-	kindSGD
-	kindMomentum
-	kindAdaGrad
-	kindRMSProp
-	kindAdadelta
-	kindAdam
-	kindAdamax
-	kindNAdam
-	kindLion
-)
+// kernels is an algorithm's fused kernel in both dtypes: each runs the
+// update of one job over the element range [lo, hi). An algorithm's file
+// supplies them (in its meta), so adding an algorithm touches no other file.
+type kernels struct {
+	f32 func(j *job[float32], lo, hi int)
+	f64 func(j *job[float64], lo, hi int)
+}
 
 // prep is the gradient preprocessing of Options, converted to T.
 type prep[T Float] struct {
@@ -100,12 +92,13 @@ func sqrt[T Float](x T) T { return T(math.Sqrt(float64(x))) }
 
 // job is one parameter's kernel invocation; the pool runs it over index ranges.
 type job[T Float] struct {
-	k          kind
+	kern       func(j *job[T], lo, hi int) // nil for the global norm
+	norm       bool
 	w, g       []T
 	s0, s1, s2 []T // state slots, by the algorithm's slot order; nil when unused
 	h          hyper[T]
 	p          prep[T]
-	partials   []float64 // kindNorm: one sum of squares per normChunk
+	partials   []float64 // norm: one sum of squares per normChunk
 }
 
 func sub[T Float](s []T, lo, hi int) []T {
@@ -116,7 +109,7 @@ func sub[T Float](s []T, lo, hi int) []T {
 }
 
 func (j *job[T]) run(lo, hi int) {
-	if j.k == kindNorm {
+	if j.norm {
 		// lo, hi are chunk indices here.
 		for c := lo; c < hi; c++ {
 			a := c * normChunk
@@ -126,7 +119,7 @@ func (j *job[T]) run(lo, hi int) {
 		return
 	}
 	if !j.p.on {
-		j.kernel(lo, hi)
+		j.kern(j, lo, hi)
 		return
 	}
 	// Preprocess the gradient in place one L1-sized block at a time, then run
@@ -135,7 +128,7 @@ func (j *job[T]) run(lo, hi int) {
 	for a := lo; a < hi; a += block {
 		b := min(a+block, hi)
 		prepBlock(j.w[a:b], j.g[a:b], &j.p)
-		j.kernel(a, b)
+		j.kern(j, a, b)
 	}
 }
 
@@ -147,34 +140,6 @@ func prepBlock[T Float](w, g []T, pp *prep[T]) {
 	g = g[:len(w)]
 	for i, wi := range w {
 		g[i] = p.apply(g[i], wi)
-	}
-}
-
-func (j *job[T]) kernel(lo, hi int) {
-	w, g := j.w[lo:hi], j.g[lo:hi]
-	switch j.k {
-	case kindSGD:
-		sgdKernel(w, g, &j.h)
-	case kindMomentum:
-		momentumKernel(w, g, j.s0[lo:hi], &j.h)
-	case kindAdaGrad:
-		adagradKernel(w, g, j.s0[lo:hi], &j.h)
-	case kindRMSProp:
-		rmspropKernel(w, g, j.s0[lo:hi], sub(j.s1, lo, hi), sub(j.s2, lo, hi), &j.h)
-	case kindAdadelta:
-		adadeltaKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h)
-	case kindAdam:
-		if j.h.ams {
-			amsgradKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], j.s2[lo:hi], &j.h)
-		} else {
-			adamKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h)
-		}
-	case kindAdamax:
-		adamaxKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h)
-	case kindNAdam:
-		nadamKernel(w, g, j.s0[lo:hi], j.s1[lo:hi], &j.h)
-	case kindLion:
-		lionKernel(w, g, j.s0[lo:hi], &j.h)
 	}
 }
 
@@ -202,6 +167,9 @@ func sumSquares[T Float](w, g []T, pp *prep[T]) float64 {
 
 // sgdKernel: w −= lr·g.
 func sgdKernel[T Float](w, g []T, h *hyper[T]) {
+	if k := sgdFast(w, g, h); k > 0 {
+		w, g = w[k:], g[k:]
+	}
 	lr := h.lr
 	g = g[:len(w)]
 	for i, wi := range w {

@@ -25,19 +25,24 @@ type Config struct {
 	Options
 }
 
-var constructors = map[string]func() Solver{
-	"sgd":      func() Solver { return NewSGD() },
-	"momentum": func() Solver { return NewMomentum() },
-	"nesterov": func() Solver { return NewNesterov() },
-	"adagrad":  func() Solver { return NewAdaGrad() },
-	"rmsprop":  func() Solver { return NewRMSProp() },
-	"adadelta": func() Solver { return NewAdadelta() },
-	"adam":     func() Solver { return NewAdam() },
-	"amsgrad":  func() Solver { return NewAMSGrad() },
-	"adamw":    func() Solver { return NewAdamW() },
-	"adamax":   func() Solver { return NewAdamax() },
-	"nadam":    func() Solver { return NewNAdam() },
-	"lion":     func() Solver { return NewLion() },
+// constructors holds every solver New knows, by name; each solver's file
+// registers its own (init), so adding a solver is a change to one file.
+var constructors = map[string]func() registered{}
+
+func register(name string, mk func() registered) {
+	if _, dup := constructors[name]; dup {
+		panic("solvers: " + name + " registered twice")
+	}
+	constructors[name] = mk
+}
+
+// registered is what a solver implements in its own file besides Solver:
+// configure takes its fields from the Config (cfgSetter.set marks a field
+// used), validate checks them.
+type registered interface {
+	Solver
+	configure(c *cfgSetter)
+	validate() error
 }
 
 // Names returns the names New accepts, sorted.
@@ -61,64 +66,11 @@ func New(name string, cfg Config) (Solver, error) {
 	}
 	s := mk()
 	c := cfgSetter{name: name, cfg: &cfg}
-	switch s := s.(type) {
-	case *SGD:
-		c.set("LR", cfg.LR, &s.LearningRate)
-		s.Options = cfg.Options
-	case *Momentum:
-		c.set("LR", cfg.LR, &s.LearningRate)
-		c.set("Momentum", cfg.Momentum, &s.Momentum)
-		s.Options = cfg.Options
-	case *AdaGrad:
-		c.set("LR", cfg.LR, &s.LearningRate)
-		c.set("Eps", cfg.Eps, &s.Eps)
-		c.set("LRDecay", cfg.LRDecay, &s.LRDecay)
-		c.flag("EpsInsideSqrt", cfg.EpsInsideSqrt, &s.EpsInsideSqrt)
-		s.Options = cfg.Options
-	case *RMSProp:
-		c.set("LR", cfg.LR, &s.LearningRate)
-		c.set("Rho", cfg.Rho, &s.Rho)
-		c.set("Eps", cfg.Eps, &s.Eps)
-		c.set("Momentum", cfg.Momentum, &s.Momentum)
-		c.flag("EpsInsideSqrt", cfg.EpsInsideSqrt, &s.EpsInsideSqrt)
-		c.flag("Centered", cfg.Centered, &s.Centered)
-		s.Options = cfg.Options
-	case *Adadelta:
-		c.set("LR", cfg.LR, &s.LearningRate)
-		c.set("Rho", cfg.Rho, &s.Rho)
-		c.set("Eps", cfg.Eps, &s.Eps)
-		s.Options = cfg.Options
-	case *Adam:
-		c.set("LR", cfg.LR, &s.LearningRate)
-		c.set("Beta1", cfg.Beta1, &s.Beta1)
-		c.set("Beta2", cfg.Beta2, &s.Beta2)
-		c.set("Eps", cfg.Eps, &s.Eps)
-		c.set("DecoupledDecay", cfg.DecoupledDecay, &s.DecoupledDecay)
-		s.Options = cfg.Options
-	case *Adamax:
-		c.set("LR", cfg.LR, &s.LearningRate)
-		c.set("Beta1", cfg.Beta1, &s.Beta1)
-		c.set("Beta2", cfg.Beta2, &s.Beta2)
-		c.set("Eps", cfg.Eps, &s.Eps)
-		s.Options = cfg.Options
-	case *NAdam:
-		c.set("LR", cfg.LR, &s.LearningRate)
-		c.set("Beta1", cfg.Beta1, &s.Beta1)
-		c.set("Beta2", cfg.Beta2, &s.Beta2)
-		c.set("Eps", cfg.Eps, &s.Eps)
-		c.set("MomentumDecay", cfg.MomentumDecay, &s.MomentumDecay)
-		s.Options = cfg.Options
-	case *Lion:
-		c.set("LR", cfg.LR, &s.LearningRate)
-		c.set("Beta1", cfg.Beta1, &s.Beta1)
-		c.set("Beta2", cfg.Beta2, &s.Beta2)
-		c.set("DecoupledDecay", cfg.DecoupledDecay, &s.DecoupledDecay)
-		s.Options = cfg.Options
-	}
+	s.configure(&c)
 	if err := c.unused(); err != nil {
 		return nil, err
 	}
-	if err := s.(interface{ validate() error }).validate(); err != nil {
+	if err := s.validate(); err != nil {
 		return nil, err
 	}
 	if err := cfg.Options.check(name); err != nil {

@@ -24,7 +24,16 @@ var (
 	_ Solver          = (*SGD)(nil)
 )
 
-var sgdMeta = meta{name: "sgd", kind: kindSGD, scalars: []string{"step"}, init: []float64{0}}
+var sgdMeta = meta{name: "sgd", kernel: kernels{sgdJob[float32], sgdJob[float64]}, scalars: []string{"step"}, init: []float64{0}}
+
+func sgdJob[T Float](j *job[T], lo, hi int) { sgdKernel(j.w[lo:hi], j.g[lo:hi], &j.h) }
+
+func init() { register("sgd", func() registered { return NewSGD() }) }
+
+func (s *SGD) configure(c *cfgSetter) {
+	c.set("LR", c.cfg.LR, &s.LearningRate)
+	s.Options = c.cfg.Options
+}
 
 func (s *SGD) meta() *meta                          { return &sgdMeta }
 func (s *SGD) options() *Options                    { return &s.Options }
@@ -87,8 +96,23 @@ var (
 	_ Solver          = (*Momentum)(nil)
 )
 
-var momentumMeta = meta{name: "momentum", kind: kindMomentum, slots: []string{"momentum"}, scalars: []string{"step"}, init: []float64{0}}
-var nesterovMeta = meta{name: "nesterov", kind: kindMomentum, slots: []string{"momentum"}, scalars: []string{"step"}, init: []float64{0}}
+var momentumMeta = meta{name: "momentum", kernel: kernels{momentumJob[float32], momentumJob[float64]}, slots: []string{"momentum"}, scalars: []string{"step"}, init: []float64{0}}
+var nesterovMeta = meta{name: "nesterov", kernel: momentumMeta.kernel, slots: []string{"momentum"}, scalars: []string{"step"}, init: []float64{0}}
+
+func momentumJob[T Float](j *job[T], lo, hi int) {
+	momentumKernel(j.w[lo:hi], j.g[lo:hi], j.s0[lo:hi], &j.h)
+}
+
+func init() {
+	register("momentum", func() registered { return NewMomentum() })
+	register("nesterov", func() registered { return NewNesterov() })
+}
+
+func (s *Momentum) configure(c *cfgSetter) {
+	c.set("LR", c.cfg.LR, &s.LearningRate)
+	c.set("Momentum", c.cfg.Momentum, &s.Momentum)
+	s.Options = c.cfg.Options
+}
 
 func (s *Momentum) meta() *meta {
 	if s.Nesterov {

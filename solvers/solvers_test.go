@@ -295,8 +295,10 @@ func TestZeroAllocs(t *testing.T) {
 				}
 				runtime.ReadMemStats(&after)
 				// The runtime may allocate a goroutine-parking record (sudog) now
-				// and then when a worker blocks; a Step itself allocates nothing.
-				require.Less(t, float64(after.Mallocs-before.Mallocs)/steps, 0.1)
+				// and then when a worker blocks (its per-P cache is emptied at
+				// every GC; on a loaded machine 5 in 50 steps were seen); a Step
+				// itself allocates nothing, and one that did would count ≥ 1 per step.
+				require.Less(t, float64(after.Mallocs-before.Mallocs)/steps, 0.5)
 			})
 		}
 	}

@@ -43,3 +43,15 @@ func kernel24x16(k int, a, b, c *float32, ldc int, add bool)
 //
 //go:noescape
 func gather16(dst, src *float32, idx *[16]int32, mask uint16, depth, dstStride int, alpha float32)
+
+// copy16 writes dst[r·dstStride+l] = src[r·srcStride+l] for the lanes l set
+// in mask and 0 for the others, l < 16, r < rows (AVX-512 masked loads).
+//
+//go:noescape
+func copy16(dst, src *float32, rows, srcStride, dstStride int, mask uint16)
+
+// scale16 writes dst[r·dstStride+l] = alpha·src[r·srcStride+l] for r < rows
+// and the lanes l < 16 set in mask (AVX-512 masked loads and stores).
+//
+//go:noescape
+func scale16(dst, src *float32, rows, srcStride, dstStride int, mask uint16, alpha float32)

@@ -31,3 +31,63 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func copy16(dst, src *float32, rows, srcStride, dstStride int, mask uint16)
+// For r in [0, rows): dst[r·dstStride : +16] = src[r·srcStride + l] for the
+// lanes l set in mask, 0 in the others (16 floats are always written; only
+// the masked lanes of src are read). Packs a partial panel of B.
+TEXT ·copy16(SB), NOSPLIT, $0-42
+	MOVQ    dst+0(FP), DI
+	MOVQ    src+8(FP), SI
+	MOVQ    rows+16(FP), CX
+	MOVQ    srcStride+24(FP), R8
+	SHLQ    $2, R8
+	MOVQ    dstStride+32(FP), R9
+	SHLQ    $2, R9
+	MOVWQZX mask+40(FP), BX
+	KMOVW   BX, K1
+	TESTQ   CX, CX
+	JEQ     cdone
+
+cloop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      R8, SI
+	ADDQ      R9, DI
+	DECQ      CX
+	JNE       cloop
+
+cdone:
+	VZEROUPPER
+	RET
+
+// func scale16(dst, src *float32, rows, srcStride, dstStride int, mask uint16, alpha float32)
+// For r in [0, rows): dst[r·dstStride + l] = alpha·src[r·srcStride + l] for
+// the lanes l set in mask (the others neither read nor written). Packs
+// transposed A (each row of a panel is contiguous in A).
+TEXT ·scale16(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         rows+16(FP), CX
+	MOVQ         srcStride+24(FP), R8
+	SHLQ         $2, R8
+	MOVQ         dstStride+32(FP), R9
+	SHLQ         $2, R9
+	MOVWQZX      mask+40(FP), BX
+	KMOVW        BX, K1
+	VBROADCASTSS alpha+44(FP), Z2
+	TESTQ        CX, CX
+	JEQ          sdone
+
+sloop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMULPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, SI
+	ADDQ      R9, DI
+	DECQ      CX
+	JNE       sloop
+
+sdone:
+	VZEROUPPER
+	RET

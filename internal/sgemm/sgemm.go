@@ -163,12 +163,12 @@ func startWorkers() {
 
 // share runs the row blocks w, w+n, w+2n, … of the current B block.
 func (g *gemm) share(w, n int) {
-	ap := getBuf(mc * kc)
+	ap := getBuf(aBufs, mc*kc)
 	blocks := (g.m + g.mb - 1) / g.mb
 	for blk := w; blk < blocks; blk += n {
 		g.block(*ap, blk*g.mb)
 	}
-	pool.Put(ap)
+	putBuf(aBufs, ap)
 }
 
 // argsOK reports whether the arguments are valid (gonum's checks); invalid
@@ -210,15 +210,32 @@ type gemm struct {
 	wg        sync.WaitGroup
 }
 
-var pool = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
+// aBufs and bBufs are free lists of packing buffers for A (mc·kc floats) and
+// B (kc·(nc+maxNR), ~1 MiB). Not sync.Pools: a pool drops its contents at
+// every garbage collection, and a training step (Gorgonia allocates)
+// collects often enough that products would keep reallocating them. At most
+// 16 of each are kept.
+var aBufs, bBufs = make(chan *[]float32, 16), make(chan *[]float32, 16)
 
-func getBuf(n int) *[]float32 {
-	p := pool.Get().(*[]float32)
+func getBuf(bufs chan *[]float32, n int) *[]float32 {
+	var p *[]float32
+	select {
+	case p = <-bufs:
+	default:
+		p = new([]float32)
+	}
 	if cap(*p) < n {
 		*p = make([]float32, n)
 	}
 	*p = (*p)[:n]
 	return p
+}
+
+func putBuf(bufs chan *[]float32, p *[]float32) {
+	select {
+	case bufs <- p:
+	default:
+	}
 }
 
 func (g *gemm) run() {
@@ -231,8 +248,8 @@ func (g *gemm) run() {
 	per := (g.m + nw - 1) / nw
 	mr := g.mr
 	g.mb = min(mc, (per+mr-1)/mr*mr)
-	bp := getBuf(kc * (nc + maxNR))
-	defer pool.Put(bp)
+	bp := getBuf(bBufs, kc*(nc+maxNR))
+	defer putBuf(bBufs, bp)
 	if nw > 1 {
 		workers.once.Do(startWorkers)
 	}
@@ -262,6 +279,18 @@ func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
 		// apart: reading 32 columns of every row before moving on was
 		// memory-latency bound), scattered to the panels.
 		full := cols / nr
+		if full < panels && g.kn != k6x16 && depth > 0 {
+			// The partial last panel with masked vector copies (AVX-512).
+			jn := cols - full*nr
+			pan := dst[full*depth*nr : (full+1)*depth*nr]
+			src := g.b[p0*g.ldb+j0+full*nr:]
+			_ = src[(depth-1)*g.ldb+jn-1] // the last element read
+			for h := 0; h < nr; h += 16 {
+				lanes := min(16, max(0, jn-h))
+				copy16(&pan[h], &src[min(h, jn-1)], depth, g.ldb, nr, uint16(1)<<lanes-1)
+			}
+			panels = full
+		}
 		for p := range depth {
 			src := g.b[(p0+p)*g.ldb+j0 : (p0+p)*g.ldb+j0+cols]
 			off := p * nr
@@ -274,7 +303,7 @@ func (g *gemm) packB(dst []float32, p0, depth, j0, cols int) {
 					*(*[16]float32)(row) = *(*[16]float32)(s)
 				}
 			}
-			if full < panels {
+			if full < panels { // AVX2 path
 				row := dst[full*depth*nr+off : full*depth*nr+off+nr]
 				rest := src[full*nr:]
 				for j := range row { // short: a loop, not copy's memmove call
@@ -357,6 +386,14 @@ func (g *gemm) packA(dst []float32, i0, rows, p0, depth int) {
 				for p, v := range g.a[o : o+depth] {
 					pan[p*mr+i] = alpha * v
 				}
+			}
+			continue
+		}
+		if g.kn != k6x16 && depth > 0 { // AVX-512: masked vector copies
+			_ = g.a[(p0+depth-1)*g.lda+ib+in-1] // the last element read
+			for c := 0; c < in; c += 16 {
+				lanes := min(16, in-c)
+				scale16(&pan[c], &g.a[p0*g.lda+ib+c], depth, g.lda, mr, uint16(1)<<lanes-1, alpha)
 			}
 			continue
 		}
