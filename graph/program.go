@@ -281,6 +281,15 @@ func (p *Program) Outputs() []gorgonia.Value {
 	return vals
 }
 
+// OutputShape returns the shape of output i, known when the program is
+// compiled (Gorgonia's shapes are static), or nil if there is no output i.
+func (p *Program) OutputShape(i int) tensor.Shape {
+	if i < 0 || i >= len(p.outputs) {
+		return nil
+	}
+	return p.outputs[i].Shape().Clone()
+}
+
 // Output returns the value of output i after the last run.
 func (p *Program) Output(i int) gorgonia.Value { return p.outputs[i].Value() }
 

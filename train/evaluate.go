@@ -104,6 +104,10 @@ func fits(p *graph.Program, name string, d datasets.Dataset) error {
 	if y, ok := p.Input(nn.LabelName); !ok || y.Dtype() != tensor.Int || y.Shape().Dims() != 1 {
 		return fmt.Errorf("%w: the model has no integer label input %q (batch)", ErrData, nn.LabelName)
 	}
+	if s := p.OutputShape(0); len(s) != 2 || s[1] < d.Classes() {
+		return fmt.Errorf("%w: %s data has %d classes, the model's output 0 is %v, want (batch, ≥ %d) logits",
+			ErrData, name, d.Classes(), s, d.Classes())
+	}
 	want, got := x.Shape()[1:].TotalSize(), datasets.Size(d.Shape())
 	if x.Shape().Dims() == 1 {
 		want = 1

@@ -352,6 +352,13 @@ func TestDataMustFitModel(t *testing.T) {
 
 	_, err = s.run(t, context.Background(), train.Data{Train: data(t).Train}, train.Options{})
 	assert.ErrorIs(t, err, train.ErrData, "a missing test set")
+
+	// More classes than the model has logits.
+	many, err := datasets.FromSlices(make([]float32, 40*784), []int{784}, labels, 12)
+	require.NoError(t, err)
+	_, err = s.run(t, context.Background(), train.Data{Train: many, Test: many}, train.Options{})
+	require.ErrorIs(t, err, train.ErrData)
+	assert.Contains(t, err.Error(), "training data has 12 classes, the model's output 0 is (40, 10)")
 }
 
 // TestTrainsAnyModelOnMemoryData: a model of the layer API (not an MLP
