@@ -174,7 +174,7 @@ func (m *Model) Predict(x tensor.Tensor) (*tensor.Dense, error) {
 			return nil, fmt.Errorf("%w: Predict: %v %v is not %d examples of input %q (%v %v per example)",
 				ErrInput, src.Dtype(), src.Shape(), n, InputName, buf.Dtype(), buf.Shape()[1:])
 		}
-		if err := copyRows(buf, src, lo*per, c*per); err != nil {
+		if err := copyRows(buf, 0, src, lo*per, c*per); err != nil {
 			return nil, err
 		}
 		if err := p.Forward(graph.Feeds{InputName: buf}); err != nil {
@@ -190,7 +190,7 @@ func (m *Model) Predict(x tensor.Tensor) (*tensor.Dense, error) {
 			out = tensor.New(tensor.Of(y.Dtype()), tensor.WithShape(shape...))
 		}
 		rowLen := y.Len() / c
-		if err := copyRows(out, y, 0, c*rowLen, lo*rowLen); err != nil {
+		if err := copyRows(out, lo*rowLen, y, 0, c*rowLen); err != nil {
 			return nil, err
 		}
 	}
@@ -217,13 +217,9 @@ func (m *Model) predictor(c int) (*graph.Program, *tensor.Dense, error) {
 	return p, buf, nil
 }
 
-// copyRows copies n elements of src from offset from into dst at offset to
-// (default 0), both float tensors of the same dtype.
-func copyRows(dst, src *tensor.Dense, from, n int, to ...int) error {
-	at := 0
-	if len(to) > 0 {
-		at = to[0]
-	}
+// copyRows copies n elements of src from offset from into dst at offset
+// at, both float tensors of the same dtype.
+func copyRows(dst *tensor.Dense, at int, src *tensor.Dense, from, n int) error {
 	switch d := dst.Data().(type) {
 	case []float32:
 		if s, ok := src.Data().([]float32); ok {

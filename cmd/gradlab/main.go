@@ -204,22 +204,24 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	// shared applies the flags both models take; buildModel validates the
+	// result before any data is read.
+	shared := func(hiddenLayers *[]int, batchNorm *bool, drop *float64, dt *string, seed *uint64) {
+		apply(set, "hidden", hiddenLayers, units)
+		apply(set, "bn", batchNorm, *bn)
+		apply(set, "dropout", drop, *dropout)
+		apply(set, "dtype", dt, *dtype)
+		*seed = cfg.Seed
+	}
 	switch *model {
 	case "mlp":
 		if err := notFor("mlp", "conv", "kernel", "shift"); err != nil {
 			return err
 		}
 		c := mlp.Default()
-		apply(set, "hidden", &c.Hidden, units)
+		shared(&c.Hidden, &c.BatchNorm, &c.Dropout, &c.Dtype, &c.Seed)
 		apply(set, "act", &c.Activation, *act)
 		apply(set, "init", &c.Init, *winit)
-		apply(set, "bn", &c.BatchNorm, *bn)
-		apply(set, "dropout", &c.Dropout, *dropout)
-		apply(set, "dtype", &c.Dtype, *dtype)
-		c.Seed = cfg.Seed
-		if err := c.Validate(); err != nil {
-			return err
-		}
 		mcfg = c
 	case "cnn":
 		if err := notFor("cnn", "act", "init"); err != nil {
@@ -231,16 +233,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			}
 		}
-		apply(set, "hidden", &c.Dense, units)
+		shared(&c.Dense, &c.BatchNorm, &c.Dropout, &c.Dtype, &c.Seed)
 		apply(set, "kernel", &c.Kernel, *kernel)
 		apply(set, "shift", &c.Shift, *shift)
-		apply(set, "bn", &c.BatchNorm, *bn)
-		apply(set, "dropout", &c.Dropout, *dropout)
-		apply(set, "dtype", &c.Dtype, *dtype)
-		c.Seed = cfg.Seed
-		if err := c.Validate(); err != nil {
-			return err
-		}
 		mcfg = c
 	default:
 		return fmt.Errorf("train: -model %q: %w; the models are %s", *model, models.ErrUnknown, strings.Join(models.Names(), ", "))
