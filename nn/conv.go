@@ -2,12 +2,10 @@ package nn
 
 import (
 	"fmt"
-	"math"
 
 	"gorgonia.org/gorgonia"
 
 	"github.com/gradlab/gradlab/graph"
-	"github.com/gradlab/gradlab/initializers"
 	"github.com/gradlab/gradlab/ops"
 )
 
@@ -27,11 +25,7 @@ type Conv2DLayer struct {
 // from opt (zero fields: 1, 0, 1). Its weights default to He normal with
 // the convolution's fans (fan_in = C·KH·KW, PyTorch's kaiming_normal_).
 func Conv2D(filters int, kernel [2]int, opt ops.ConvOptions, opts ...Option) *Conv2DLayer {
-	o := options{init: initializers.Must(initializers.HeNormal(math.Sqrt2)).Conv(), biasInit: initializers.Zeros()}
-	for _, f := range opts {
-		f(&o)
-	}
-	return &Conv2DLayer{Filters: filters, Kernel: kernel, Opt: opt, opt: o}
+	return &Conv2DLayer{Filters: filters, Kernel: kernel, Opt: opt, opt: makeOptions(heNormal.Conv(), opts)}
 }
 
 // Kind returns "conv2d".

@@ -75,13 +75,17 @@ func BiasInit(i graph.Initializer) Option { return func(o *options) { o.biasInit
 // whose β takes its place).
 func NoBias() Option { return func(o *options) { o.noBias = true } }
 
-func makeOptions(opts []Option) options {
-	o := options{init: initializers.Must(initializers.HeNormal(math.Sqrt2)), biasInit: initializers.Zeros()}
+// makeOptions applies opts over the defaults: weights from init, zero biases.
+func makeOptions(init graph.Initializer, opts []Option) options {
+	o := options{init: init, biasInit: initializers.Zeros()}
 	for _, f := range opts {
 		f(&o)
 	}
 	return o
 }
+
+// heNormal is the default weight initializer, He normal with gain √2 (ReLU).
+var heNormal = initializers.Must(initializers.HeNormal(math.Sqrt2))
 
 // layerErr wraps err with the layer's name and kind.
 func layerErr(name, kind string, err error) error {
@@ -102,7 +106,7 @@ type DenseLayer struct {
 
 // Dense returns a fully connected layer of units outputs.
 func Dense(units int, opts ...Option) *DenseLayer {
-	return &DenseLayer{Units: units, opt: makeOptions(opts)}
+	return &DenseLayer{Units: units, opt: makeOptions(heNormal, opts)}
 }
 
 // Kind returns "dense".
