@@ -183,6 +183,25 @@ type bnOp struct {
 	sg, sgx []float64
 	sumsAt  uint64
 	sumsOf  uintptr
+
+	j32 bnJob[float32]
+	j64 bnJob[float64]
+}
+
+// alloc sizes the per-feature buffers for c features.
+func (o *bnOp) alloc(c int) {
+	if len(o.mean) != c {
+		o.mean, o.invStd, o.sg, o.sgx = make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
+	}
+}
+
+// jobFor returns the op's job for element type T.
+func jobFor[T float](o *bnOp) *bnJob[T] {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(&o.j32).(*bnJob[T])
+	}
+	return any(&o.j64).(*bnJob[T])
 }
 
 var (
@@ -217,9 +236,6 @@ func (o *bnOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.label, &err)
 	n, c, s := bnDims(in[0].Shape())
-	if len(o.mean) != c {
-		o.mean, o.invStd = make([]float64, c), make([]float64, c)
-	}
 	if o.training && n*s < 2 {
 		return nil, fmt.Errorf("%w: %s: x %v has %d value per feature in Train mode, batch statistics need at least 2", ErrShape, o.label, in[0].Shape(), n*s)
 	}
@@ -238,37 +254,222 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	return prealloc, nil
 }
 
-// The kernels read each tensor front to back, accumulating per-feature
-// sums, instead of striding through it once per feature: an (n, c, s)
-// tensor is walked as n·c runs of s values, feature ch = run mod c.
+// bnSerial is the size below which a BatchNorm pass runs on the calling
+// goroutine only: handing a smaller one to the worker pool costs more than
+// it saves.
+const bnSerial = 1 << 14
+
+// The passes of a bnJob. The sums run over channel ranges, so that each
+// channel's values are added in the order of a sequential loop over the
+// tensor (the results do not depend on the split); the element-wise passes
+// run over samples (dense input) or (sample, channel) runs.
+const (
+	bnStats = iota // μ and Σ(x − μ)² per channel
+	bnSums         // Σg and Σg·x̂ per channel
+	bnElems        // the element-wise kernel: y or dx
+)
+
+// bnJob runs one pass of BatchNorm for element type T on the cores. It is a
+// worker, kept in the op so that running it allocates nothing. The tensor
+// is (n, c, s): n samples of c channels of s values each (s = 1 for dense
+// input, whose samples are then rows of c features, walked front to back).
+//
+// Every element-wise pass is one kernel, out = A·g + B·(x − M) + C with
+// constants per channel:
+//
+//	forward:        y  = γ/√(σ² + ε)·(x − μ) + β                  (A = 0, g = x)
+//	backward:       dx = k·g − k·x̂·Σ(g·x̂)/m − k·Σg/m,  k = γ/√(σ² + ε)
+//	                   = k·g + (−k·Σ(g·x̂)/(m·√(σ² + ε)))·(x − μ) + (−k·Σg/m)
+//	Eval backward:  dx = k·g                                        (B = C = 0)
+type bnJob[T float] struct {
+	o          *bnOp
+	r          runner
+	pass       int
+	n, c, s    int
+	x, g       []T // input, output gradient (x again in the forward pass)
+	out        []T
+	a, b, m, k []T // per channel: A, B, M, C of the element-wise kernel
+}
+
+// do runs pass over the whole tensor.
+func (j *bnJob[T]) do(pass int) {
+	j.pass = pass
+	items := j.c // the sums: channels
+	if pass == bnElems {
+		items = j.n * j.c // (sample, channel) runs…
+		if j.s == 1 {
+			items = j.n // …or, for dense input, samples
+		}
+	}
+	if j.n*j.c*j.s < bnSerial {
+		j.run(0, 0, items)
+		return
+	}
+	j.r.run(j, items)
+}
+
+func (j *bnJob[T]) run(_, lo, hi int) {
+	o, n, c, s := j.o, j.n, j.c, j.s
+	switch j.pass {
+	case bnStats:
+		mean, ss := o.mean[lo:hi], o.invStd[lo:hi] // ss becomes 1/√(σ² + ε) later
+		clear(mean)
+		clear(ss)
+		for b := range n {
+			if s == 1 {
+				sumTo(mean, j.x[b*c+lo:b*c+hi])
+				continue
+			}
+			for k := range mean {
+				mean[k] += sum(j.x[(b*c+lo+k)*s : (b*c+lo+k+1)*s])
+			}
+		}
+		m := float64(n * s)
+		for k := range mean {
+			mean[k] /= m
+		}
+		for b := range n {
+			if s == 1 {
+				sqDevTo(ss, j.x[b*c+lo:b*c+hi], mean)
+				continue
+			}
+			for k, mu := range mean {
+				ss[k] += sqDev(j.x[(b*c+lo+k)*s:(b*c+lo+k+1)*s], mu)
+			}
+		}
+	case bnSums:
+		mean, inv, sg, sgx := o.mean[lo:hi], o.invStd[lo:hi], o.sg[lo:hi], o.sgx[lo:hi]
+		clear(sg)
+		clear(sgx)
+		for b := range n {
+			if s == 1 {
+				i := b*c + lo
+				gradSumsTo(sg, sgx, j.x[i:i+len(sg)], j.g[i:i+len(sg)], mean)
+				continue
+			}
+			for k, mu := range mean {
+				i := (b*c + lo + k) * s
+				dg, dgx := gradSums(j.x[i:i+s], j.g[i:i+s], mu)
+				sg[k] += dg
+				sgx[k] += dgx
+			}
+		}
+		for k := range sgx {
+			sgx[k] *= inv[k] // Σg·x̂
+		}
+	default: // bnElems
+		if s == 1 {
+			for b := lo; b < hi; b++ {
+				i := b * c
+				affineRow(j.out[i:i+c], j.g[i:i+c], j.x[i:i+c], j.a, j.b, j.m, j.k)
+			}
+			return
+		}
+		for r := lo; r < hi; r++ {
+			ch := r % c
+			affineRun(j.out[r*s:(r+1)*s], j.g[r*s:(r+1)*s], j.x[r*s:(r+1)*s], j.a[ch], j.b[ch], j.m[ch], j.k[ch])
+		}
+	}
+}
+
+// The leaf kernels of BatchNorm, small so that the compiler keeps their
+// loops in registers. The sums are float64 whatever T is.
+
+// sumTo adds x into acc elementwise.
+func sumTo[T float](acc []float64, x []T) {
+	acc = acc[:len(x)]
+	for i, v := range x {
+		acc[i] += float64(v)
+	}
+}
+
+// sum returns Σx.
+func sum[T float](x []T) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v)
+	}
+	return s
+}
+
+// sqDevTo adds (x − mean)² into acc elementwise.
+func sqDevTo[T float](acc []float64, x []T, mean []float64) {
+	acc, mean = acc[:len(x)], mean[:len(x)]
+	for i, v := range x {
+		d := float64(v) - mean[i]
+		acc[i] += d * d
+	}
+}
+
+// sqDev returns Σ(x − mu)².
+func sqDev[T float](x []T, mu float64) float64 {
+	var s float64
+	for _, v := range x {
+		d := float64(v) - mu
+		s += d * d
+	}
+	return s
+}
+
+// gradSumsTo adds g into sg and g·(x − mean) into sgx elementwise.
+func gradSumsTo[T float](sg, sgx []float64, x, g []T, mean []float64) {
+	sgx, g, mean = sgx[:len(sg)], g[:len(sg)], mean[:len(sg)]
+	for i, v := range x[:len(sg)] {
+		gv := float64(g[i])
+		sg[i] += gv
+		sgx[i] += gv * (float64(v) - mean[i])
+	}
+}
+
+// gradSums returns Σg and Σg·(x − mu).
+func gradSums[T float](x, g []T, mu float64) (sg, sgx float64) {
+	g = g[:len(x)]
+	for i, v := range x {
+		gv := float64(g[i])
+		sg += gv
+		sgx += gv * (float64(v) - mu)
+	}
+	return sg, sgx
+}
+
+// affineRow writes a·g + b·(x − m) + k into out elementwise.
+func affineRow[T float](out, g, x, a, b, m, k []T) {
+	g, x, a, b, m, k = g[:len(out)], x[:len(out)], a[:len(out)], b[:len(out)], m[:len(out)], k[:len(out)]
+	for i := range out {
+		out[i] = a[i]*g[i] + b[i]*(x[i]-m[i]) + k[i]
+	}
+}
+
+// affineRun writes a·g + b·(x − m) + k into out for constant a, b, m, k.
+func affineRun[T float](out, g, x []T, a, b, m, k T) {
+	g, x = g[:len(out)], x[:len(out)]
+	for i := range out {
+		out[i] = a*g[i] + b*(x[i]-m) + k
+	}
+}
+
+// constants sets the per-channel constants of the element-wise kernel from
+// float64 values.
+func (j *bnJob[T]) constants(c int, f func(ch int) (a, b, m, k float64)) {
+	if len(j.a) != c {
+		j.a, j.b, j.m, j.k = make([]T, c), make([]T, c), make([]T, c), make([]T, c)
+	}
+	for ch := range c {
+		a, b, m, k := f(ch)
+		j.a[ch], j.b[ch], j.m[ch], j.k[ch] = T(a), T(b), T(m), T(k)
+	}
+}
 
 func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
+	o.alloc(c)
+	j := jobFor[T](o)
+	j.o, j.n, j.c, j.s = o, n, c, s
+	j.x, j.g, j.out = x, x, y
 	m := float64(n * s)
 	mean, invStd := o.mean, o.invStd
 	if o.batchStats {
-		clear(mean)
-		for i, b := 0, 0; b < n; b++ {
-			for ch := range c {
-				for _, v := range x[i : i+s] {
-					mean[ch] += float64(v)
-				}
-				i += s
-			}
-		}
-		for ch := range mean {
-			mean[ch] /= m
-		}
-		ss := invStd // Σ(x − μ)², turned into 1/√(σ² + ε) below
-		clear(ss)
-		for i, b := 0, 0; b < n; b++ {
-			for ch, mu := range mean {
-				for _, v := range x[i : i+s] {
-					d := float64(v) - mu
-					ss[ch] += d * d
-				}
-				i += s
-			}
-		}
+		j.do(bnStats)
+		ss := invStd
 		for ch := range mean {
 			rm[ch] = T((1-o.momentum)*float64(rm[ch]) + o.momentum*mean[ch])
 			rv[ch] = T((1-o.momentum)*float64(rv[ch]) + o.momentum*ss[ch]/(m-1))
@@ -280,15 +481,11 @@ func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
 			invStd[ch] = 1 / math.Sqrt(float64(rv[ch])+o.eps)
 		}
 	}
-	for i, b := 0, 0; b < n; b++ {
-		for ch, mu := range mean {
-			k, bb := invStd[ch]*float64(gamma[ch]), float64(beta[ch])
-			for j, v := range x[i : i+s] {
-				y[i+j] = T((float64(v)-mu)*k + bb)
-			}
-			i += s
-		}
-	}
+	j.constants(c, func(ch int) (a, b, m, k float64) {
+		return 0, invStd[ch] * float64(gamma[ch]), mean[ch], float64(beta[ch])
+	})
+	j.do(bnElems)
+	j.x, j.g, j.out = nil, nil, nil
 }
 
 func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -332,59 +529,35 @@ func bnGrad[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) error 
 }
 
 func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
-	m := float64(n * s)
-	mean, inv := o.mean, o.invStd
-	if len(o.sg) != c {
-		o.sg, o.sgx = make([]float64, c), make([]float64, c)
-	}
-	sg, sgx := o.sg, o.sgx
+	o.alloc(c)
+	j := jobFor[T](o)
+	j.o, j.n, j.c, j.s = o, n, c, s
+	j.x, j.g, j.out = x, g, out
+	defer func() { j.x, j.g, j.out = nil, nil, nil }()
 	// The three gradient ops of a run read the same x and output gradient g:
 	// the first computes Σg and Σg·(x − μ) per feature, the others reuse them.
 	if id := uintptr(unsafe.Pointer(unsafe.SliceData(g))); o.sumsAt != o.runs || o.sumsOf != id {
-		clear(sg)
-		clear(sgx)
-		for i, b := 0, 0; b < n; b++ {
-			for ch, mu := range mean {
-				for j, v := range x[i : i+s] {
-					gv := float64(g[i+j])
-					sg[ch] += gv
-					sgx[ch] += gv * (float64(v) - mu)
-				}
-				i += s
-			}
-		}
-		for ch := range sgx {
-			sgx[ch] *= inv[ch] // Σg·x̂
-		}
+		j.do(bnSums)
 		o.sumsAt, o.sumsOf = o.runs, id
 	}
 	switch wrt {
 	case 1:
 		for ch := range c {
-			out[ch] = T(sgx[ch])
+			out[ch] = T(o.sgx[ch])
 		}
 	case 2:
 		for ch := range c {
-			out[ch] = T(sg[ch])
+			out[ch] = T(o.sg[ch])
 		}
 	default:
-		for i, b := 0, 0; b < n; b++ {
-			for ch, mu := range mean {
-				iv := inv[ch]
-				k := float64(gamma[ch]) * iv
-				if !o.batchStats {
-					for j := range s {
-						out[i+j] = T(k * float64(g[i+j]))
-					}
-				} else {
-					a, bx := sg[ch]/m, sgx[ch]/m
-					for j, v := range x[i : i+s] {
-						xh := (float64(v) - mu) * iv
-						out[i+j] = T(k * (float64(g[i+j]) - a - xh*bx))
-					}
-				}
-				i += s
+		m := float64(n * s)
+		j.constants(c, func(ch int) (a, b, mu, k float64) {
+			kk := float64(gamma[ch]) * o.invStd[ch]
+			if !o.batchStats { // Eval mode: the statistics are constants
+				return kk, 0, 0, 0
 			}
-		}
+			return kk, -kk * o.invStd[ch] * o.sgx[ch] / m, o.mean[ch], -kk * o.sg[ch] / m
+		})
+		j.do(bnElems)
 	}
 }

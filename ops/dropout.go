@@ -83,8 +83,8 @@ type dropoutOp struct {
 	training bool
 	frozen   bool // test hook: draw every mask with the current counter, never advance it
 
-	masked bool   // whether the last forward pass applied a mask
-	keep   []bool // the last mask
+	masked bool    // whether the last forward pass applied a mask
+	keep   []uint8 // the last mask: 1 kept, 0 dropped
 }
 
 var (
@@ -131,17 +131,26 @@ func (o *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value)
 }
 
 // draw sets keep to the mask of the current counter value and advances it.
+// Unit i is kept when the i-th Float64 of the node's generator is ≥ p:
+// Float64 is u/2⁵³ for the low 53 bits u of Uint64, so the test is the
+// integer one u ≥ ⌈p·2⁵³⌉ (exact: p·2⁵³ is p scaled by a power of two),
+// drawn from the PCG directly rather than through rand.Rand's interface.
 func (o *dropoutOp) draw(n int) error {
 	r, err := nextRand(o.name, o.seed, o.step, o.frozen)
 	if err != nil {
 		return err
 	}
 	if cap(o.keep) < n {
-		o.keep = make([]bool, n)
+		o.keep = make([]uint8, n)
 	}
 	o.keep = o.keep[:n]
+	t := uint64(math.Ceil(o.p * (1 << 53)))
 	for i := range o.keep {
-		o.keep[i] = r.Float64() >= o.p
+		var k uint8
+		if r.Uint64()&(1<<53-1) >= t {
+			k = 1
+		}
+		o.keep[i] = k
 	}
 	return nil
 }
@@ -158,7 +167,7 @@ func stepState(b *graph.Builder, kind string, k int) (*tensor.Dense, string, err
 // nextRand returns the generator of a seeded node's current run,
 // rand.NewPCG(seed, k) for the counter value k, and advances the counter
 // unless frozen (a test hook).
-func nextRand(op string, seed uint64, step *tensor.Dense, frozen bool) (*rand.Rand, error) {
+func nextRand(op string, seed uint64, step *tensor.Dense, frozen bool) (*rand.PCG, error) {
 	st := step.Float64s()
 	k := st[0]
 	if !(k >= 0 && k < 1<<53) || k != math.Trunc(k) {
@@ -167,22 +176,21 @@ func nextRand(op string, seed uint64, step *tensor.Dense, frozen bool) (*rand.Ra
 	if !frozen {
 		st[0]++
 	}
-	return rand.New(rand.NewPCG(seed, uint64(k))), nil
+	return rand.NewPCG(seed, uint64(k)), nil
 }
 
 // dropoutApply writes v·keep·scale into out, or v when masked is false; the
-// forward and the backward pass share it.
-func dropoutApply[T float](out, v []T, keep []bool, scale T, masked bool) {
+// forward and the backward pass share it. It multiplies by 0 or scale
+// instead of branching on the mask, which is random and would mispredict.
+func dropoutApply[T float](out, v []T, keep []uint8, scale T, masked bool) {
 	if !masked {
 		copy(out, v)
 		return
 	}
+	f := [2]T{0, scale}
+	out, keep = out[:len(v)], keep[:len(v)]
 	for i, x := range v {
-		if keep[i] {
-			out[i] = x * scale
-		} else {
-			out[i] = 0
-		}
+		out[i] = x * f[keep[i]&1]
 	}
 }
 

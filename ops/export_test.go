@@ -29,7 +29,11 @@ func DropoutMask(n *gorgonia.Node) []bool {
 	if !ok || !o.masked {
 		return nil
 	}
-	return append([]bool(nil), o.keep...)
+	keep := make([]bool, len(o.keep))
+	for i, k := range o.keep {
+		keep[i] = k == 1
+	}
+	return keep
 }
 
 // Gemm applies op(a)·op(b), transposing a (b) when ta (tb) is set.
