@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"slices"
 	"testing"
 
 	"github.com/chewxy/hm"
@@ -461,4 +462,70 @@ func TestProgramInputAndBuilderStates(t *testing.T) {
 	assert.False(t, ok, "an input the outputs do not read is not the program's")
 	require.Len(t, b.States(), 1)
 	assert.Same(t, st, b.States()[0].Value)
+}
+
+// TestLargeGradientsAccumulate checks gradients large enough for the
+// program's parallel accumulation (graph/accumulate.go), in both dtypes:
+// three runs without zeroing give three times one run's gradient (exact:
+// the values are small integers), and ZeroGrads clears them.
+func TestLargeGradientsAccumulate(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		t.Run(dt.String(), func(t *testing.T) {
+			const rows, in, out = 4, 300, 200 // w has 60 000 elements
+			b := graph.NewBuilder(1)
+			x, err := b.Input("x", dt, rows, in)
+			require.NoError(t, err)
+			w, err := b.Param("w", dt, normal, in, out)
+			require.NoError(t, err)
+			xw, err := gorgonia.Mul(x, w)
+			require.NoError(t, err)
+			loss, err := gorgonia.Sum(xw)
+			require.NoError(t, err)
+			p, err := b.Compile(loss)
+			require.NoError(t, err)
+			defer p.Close()
+			xs := make([]float64, rows*in)
+			for i := range xs {
+				xs[i] = float64(i%5 - 2)
+			}
+			xt := tensor.New(tensor.WithShape(rows, in), tensor.WithBacking(xs))
+			if dt == tensor.Float32 {
+				x32 := make([]float32, len(xs))
+				for i, v := range xs {
+					x32[i] = float32(v)
+				}
+				xt = tensor.New(tensor.WithShape(rows, in), tensor.WithBacking(x32))
+			}
+			feeds := graph.Feeds{"x": xt}
+			grad := func() []float64 {
+				g, err := w.Grad()
+				require.NoError(t, err)
+				switch d := g.Data().(type) {
+				case []float32:
+					v := make([]float64, len(d))
+					for i, x := range d {
+						v[i] = float64(x)
+					}
+					return v
+				default:
+					return slices.Clone(d.([]float64))
+				}
+			}
+			for run := 1; run <= 3; run++ {
+				require.NoError(t, p.Run(feeds))
+				g := grad()
+				for i := range in {
+					var col float64 // d sum(x·w)/dw[i][j] = Σ_r x[r][i]
+					for r := range rows {
+						col += xs[r*in+i]
+					}
+					for j := range out {
+						require.Equal(t, float64(run)*col, g[i*out+j], "run %d, w[%d][%d]", run, i, j)
+					}
+				}
+			}
+			require.NoError(t, p.ZeroGrads())
+			require.Equal(t, make([]float64, in*out), grad())
+		})
+	}
 }

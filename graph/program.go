@@ -79,6 +79,7 @@ type Program struct {
 	mode     Mode
 	b        *Builder
 	hasGrads bool
+	eng      *gradEngine // the engine of the parameters' gradients
 }
 
 // Compile differentiates loss (a float scalar node, or nil for a
@@ -105,7 +106,7 @@ func (b *Builder) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Pr
 		}
 	}
 	p = &Program{g: b.g, loss: loss, outputs: slices.Clone(roots), params: slices.Clone(b.params), states: slices.Clone(b.states),
-		inputs: map[string]*gorgonia.Node{}, b: b}
+		inputs: map[string]*gorgonia.Node{}, b: b, eng: &gradEngine{}}
 	if loss != nil {
 		if loss.Graph() != b.g {
 			return nil, b.Fail(fmt.Errorf("%w: compile: the loss is not a node of this graph", ErrBuild))
@@ -201,6 +202,9 @@ func (p *Program) run(vm gorgonia.VM, feeds Feeds) (err error) {
 	}
 	if err := vm.RunAll(); err != nil {
 		return fmt.Errorf("%w: %w", ErrRun, err)
+	}
+	if vm == p.train {
+		p.adoptGrads()
 	}
 	return nil
 }

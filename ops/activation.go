@@ -40,18 +40,20 @@ func activate(a *activation, x *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, err
 	}
 	return applyDef(&def{
-		name:  a.name + "()",
-		label: a.name,
-		typ:   sig(0, 0),
-		run32: func(y []float32, in [][]float32) error { a.fwd32(y, in[0]); return nil },
-		run64: func(y []float64, in [][]float64) error { a.fwd64(y, in[0]); return nil },
+		name:        a.name + "()",
+		label:       a.name,
+		typ:         sig(0, 0),
+		run32:       func(y []float32, in [][]float32) error { a.fwd32(y, in[0]); return nil },
+		run64:       func(y []float64, in [][]float64) error { a.fwd64(y, in[0]); return nil },
+		elementwise: true,
 		grad: func(_ gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := applyDef(&def{
-				name:  a.name + "Grad()",
-				label: a.name + "Grad",
-				typ:   sig(0, 0, 0),
-				run32: func(dx []float32, in [][]float32) error { a.bwd32(dx, in[0], in[1]); return nil },
-				run64: func(dx []float64, in [][]float64) error { a.bwd64(dx, in[0], in[1]); return nil },
+				name:        a.name + "Grad()",
+				label:       a.name + "Grad",
+				typ:         sig(0, 0, 0),
+				run32:       func(dx []float32, in [][]float32) error { a.bwd32(dx, in[0], in[1]); return nil },
+				run64:       func(dx []float64, in [][]float64) error { a.bwd64(dx, in[0], in[1]); return nil },
+				elementwise: true,
 			}, y, g)
 			return gorgonia.Nodes{dx}, err
 		},

@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/internal/parallel"
 )
 
 // Defaults of BatchNormOptions.
@@ -283,7 +284,7 @@ const (
 //	Eval backward:  dx = k·g                                        (B = C = 0)
 type bnJob[T float] struct {
 	o          *bnOp
-	r          runner
+	r          parallel.Runner
 	pass       int
 	n, c, s    int
 	x, g       []T // input, output gradient (x again in the forward pass)
@@ -302,13 +303,13 @@ func (j *bnJob[T]) do(pass int) {
 		}
 	}
 	if j.n*j.c*j.s < bnSerial {
-		j.run(0, 0, items)
+		j.Run(0, 0, items)
 		return
 	}
-	j.r.run(j, items)
+	j.r.Run(j, items)
 }
 
-func (j *bnJob[T]) run(_, lo, hi int) {
+func (j *bnJob[T]) Run(_, lo, hi int) {
 	o, n, c, s := j.o, j.n, j.c, j.s
 	switch j.pass {
 	case bnStats:

@@ -5,6 +5,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/internal/parallel"
 )
 
 // ConvOptions configure Conv2D. Each field is (height, width); a zero entry
@@ -207,7 +209,7 @@ func convDefOf(g convGeom, kind int, k32 *convJob[float32], k64 *convJob[float64
 type convJob[T float] struct {
 	g    convGeom
 	kind int
-	r    runner
+	r    parallel.Runner
 	a, b []T    // the inputs of the current run
 	out  []T    // its output
 	cols [][]T  // im2col buffers (C·KH·KW, OH·OW), one per part (dx) or per sample (forward)
@@ -248,7 +250,7 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 			j.dwT = make([]T, wn)
 		}
 	}
-	need := workers(items) // column buffers: one per part…
+	need := parallel.Workers(items) // column buffers: one per part…
 	if j.kind == convForward {
 		need = g.n // …or, for the forward pass, one per sample, kept for dw
 	}
@@ -269,7 +271,7 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 		}
 		transpose(j.wT, j.b, g.o, g.ckk())
 	}
-	j.r.run(j, items)
+	j.r.Run(j, items)
 	if j.kind == convForward {
 		j.runs++
 	}
@@ -286,7 +288,7 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 	return nil
 }
 
-func (j *convJob[T]) run(part, lo, hi int) {
+func (j *convJob[T]) Run(part, lo, hi int) {
 	g := &j.g
 	ckk, p := g.ckk(), g.p()
 	xs, ys := g.c*g.h*g.w, g.o*p

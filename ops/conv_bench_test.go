@@ -2,6 +2,8 @@ package ops
 
 import (
 	"testing"
+
+	"github.com/gradlab/gradlab/internal/parallel"
 )
 
 // BenchmarkConvOps times each convolution op alone (float32, batch 128, the
@@ -26,8 +28,8 @@ func BenchmarkConvOps(b *testing.B) {
 			}
 			for k, what := range []string{"forward", "dx", "dw+forward"} {
 				b.Run(l.name+"/"+what+"/"+name, func(b *testing.B) {
-					defer func(p int) { parallelism = p }(parallelism)
-					parallelism = cores
+					defer parallel.SetParallelism(parallel.SetParallelism(0))
+					parallel.SetParallelism(cores)
 					run := func() {
 						if k == convGradW { // as in a training step: the forward pass first
 							if _, err := ops[0].Do(inputs[0]...); err != nil {

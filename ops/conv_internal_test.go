@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/internal/parallel"
 )
 
 // convOps returns the forward, dx and dw ops of a geometry and random
@@ -70,7 +72,7 @@ func data32(t testing.TB, v gorgonia.Value, err error) []float32 {
 // parts: the results are bit-identical (forward and dx per sample, dw by
 // partial sums over fixed chunks of samples added in chunk order).
 func TestConvSplitIndependent(t *testing.T) {
-	defer func(p int) { parallelism = p }(parallelism)
+	defer parallel.SetParallelism(parallel.SetParallelism(0))
 	for _, c := range []struct{ xs, ws []int }{
 		{[]int{19, 3, 11, 10}, []int{5, 3, 3, 2}},
 		{[]int{19, 8, 7, 6}, []int{5, 8, 5, 4}}, // C·KH·KW = 160
@@ -78,7 +80,7 @@ func TestConvSplitIndependent(t *testing.T) {
 		ops, inputs, _ := convOps(t, c.xs, c.ws, ConvOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 1}})
 		var want [][]float32
 		for _, p := range []int{1, 2, 3, 5} {
-			parallelism = p
+			parallel.SetParallelism(p)
 			for k, o := range ops {
 				v, err := o.Do(inputs[k]...)
 				got := data32(t, v, err)
@@ -99,9 +101,9 @@ func TestConvSplitIndependent(t *testing.T) {
 // goroutine closure), which BenchmarkConvLayer's allocs/op include.
 func TestConvNoAllocs(t *testing.T) {
 	defer func(p int, f func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int)) {
-		parallelism, sgemmFn = p, f
-	}(parallelism, sgemmFn)
-	parallelism = 2
+		parallel.SetParallelism(p)
+		sgemmFn = f
+	}(parallel.SetParallelism(2), sgemmFn)
 	sgemmFn = func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int) {
 	}
 	ops, inputs, _ := convOps(t, []int{16, 16, 14, 14}, []int{32, 16, 5, 5}, ConvOptions{Padding: [2]int{2, 2}})

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"cmp"
 	"fmt"
 	"hash"
 	"hash/fnv"
@@ -9,6 +10,8 @@ import (
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/internal/parallel"
 )
 
 // float is the element type of every kernel in the package.
@@ -164,6 +167,10 @@ type def struct {
 	// says which inputs get a gradient (default: all when grad is set).
 	grad func(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error)
 	diff []bool
+	// elementwise says that out[i] depends on the inputs' elements i only
+	// (every input has out's size): the op then runs its kernel over ranges
+	// of a large output on all cores.
+	elementwise bool
 }
 
 // op is the gorgonia.Op of a def; in32 and in64 are scratch slices for the
@@ -174,6 +181,8 @@ type op struct {
 	arity int
 	in32  [][]float32
 	in64  [][]float64
+	ew32  ewJob[float32]
+	ew64  ewJob[float64]
 }
 
 var (
@@ -248,11 +257,11 @@ func (o *op) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gor
 	switch out.Dtype() {
 	case tensor.Float32:
 		if o.in32, err = gather(o.label, o.in32, in); err == nil {
-			err = o.run32(out.Float32s(), o.in32)
+			err = o.ew32.do(o.def, o.run32, out.Float32s(), o.in32)
 		}
 	case tensor.Float64:
 		if o.in64, err = gather(o.label, o.in64, in); err == nil {
-			err = o.run64(out.Float64s(), o.in64)
+			err = o.ew64.do(o.def, o.run64, out.Float64s(), o.in64)
 		}
 	default:
 		err = fmt.Errorf("%w: %s: output dtype %v, want float32 or float64", ErrDtype, o.label, out.Dtype())
@@ -261,6 +270,60 @@ func (o *op) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gor
 		return nil, err
 	}
 	return prealloc, nil
+}
+
+// ewSerial is the output size below which an element-wise kernel runs on
+// the calling goroutine only.
+const ewSerial = 1 << 14
+
+// ewJob runs a def's kernel: directly, or for a large element-wise op over
+// ranges of the output on all cores, each range with the same range of
+// every input. It is a parallel.Worker kept in the op, so that a run
+// allocates nothing once the per-part slices exist.
+type ewJob[T float] struct {
+	r    parallel.Runner
+	run  func(out []T, in [][]T) error
+	out  []T
+	in   [][]T
+	part [][][]T // per part: the inputs cut to its current range
+	errs []error // per part: the first error
+}
+
+func (j *ewJob[T]) do(d *def, run func(out []T, in [][]T) error, out []T, in [][]T) error {
+	if !d.elementwise || len(out) < ewSerial {
+		return run(out, in)
+	}
+	for i, x := range in {
+		if len(x) != len(out) {
+			return fmt.Errorf("%w: %s: input %d has %d elements, want %d", ErrShape, d.label, i, len(x), len(out))
+		}
+	}
+	p := parallel.Workers(len(out))
+	for len(j.part) < p {
+		j.part = append(j.part, make([][]T, 0, len(in)))
+		j.errs = append(j.errs, nil)
+	}
+	j.run, j.out, j.in = run, out, in
+	j.r.Run(j, len(out))
+	var err error
+	for i, e := range j.errs {
+		err = cmp.Or(err, e)
+		j.errs[i] = nil
+		clear(j.part[i])
+	}
+	j.run, j.out, j.in = nil, nil, nil
+	return err
+}
+
+func (j *ewJob[T]) Run(part, lo, hi int) {
+	in := j.part[part][:0]
+	for _, x := range j.in {
+		in = append(in, x[lo:hi])
+	}
+	j.part[part] = in
+	if err := j.run(j.out[lo:hi], in); err != nil && j.errs[part] == nil {
+		j.errs[part] = err
+	}
 }
 
 // gather puts the data of every input, a dense tensor of element type T,

@@ -5,6 +5,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/internal/parallel"
 )
 
 // PoolOptions configure MaxPool2D and AvgPool2D. Each field is (height,
@@ -136,7 +138,7 @@ type poolJob[T float] struct {
 	g    poolGeom
 	kind int
 	grad bool
-	r    runner
+	r    parallel.Runner
 	x    []T // input
 	y    []T // output (grad ops)
 	dy   []T // output gradient (grad ops)
@@ -156,12 +158,12 @@ func (j *poolJob[T]) do(out []T, in [][]T) error {
 		return fmt.Errorf("%w: %s: input or output size does not match the geometry", ErrShape, g.poolString())
 	}
 	j.out = out
-	j.r.run(j, g.n*g.c)
+	j.r.Run(j, g.n*g.c)
 	j.x, j.y, j.dy, j.out = nil, nil, nil, nil
 	return nil
 }
 
-func (j *poolJob[T]) run(_, lo, hi int) {
+func (j *poolJob[T]) Run(_, lo, hi int) {
 	g := &j.g
 	hw, p := g.h*g.w, g.p()
 	for pl := lo; pl < hi; pl++ {

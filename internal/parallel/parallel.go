@@ -1,4 +1,4 @@
-package ops
+package parallel
 
 import (
 	"runtime"
@@ -6,18 +6,28 @@ import (
 	"sync/atomic"
 )
 
-// parallelism overrides runtime.GOMAXPROCS(0) when > 0; tests set it to show
-// that results do not depend on how the work is split.
+// parallelism overrides runtime.GOMAXPROCS(0) when > 0; tests set it
+// through SetParallelism to show that results do not depend on how the work
+// is split.
 var parallelism int
 
-// A worker runs its kernel over the items [lo, hi) of a job as part number
-// part (0 ≤ part < the number of goroutines the runner uses), so that it can
-// use a scratch buffer of its own per part. A part may be called for several
+// SetParallelism makes every later job use p goroutines (p ≤ 0: as many as
+// GOMAXPROCS) and returns the previous setting. It is for tests and
+// benchmarks; it is not safe to call while jobs run.
+func SetParallelism(p int) int {
+	old := parallelism
+	parallelism = p
+	return old
+}
+
+// A Worker runs its kernel over the items [lo, hi) of a job as part number
+// part (0 ≤ part < Workers(n) for a job of n items), so that it can use a
+// scratch buffer of its own per part. A part may be called for several
 // ranges; results must not depend on which part runs which items.
-type worker interface{ run(part, lo, hi int) }
+type Worker interface{ Run(part, lo, hi int) }
 
 type task struct {
-	r    *runner
+	r    *Runner
 	part int
 }
 
@@ -43,8 +53,8 @@ func startPool() {
 	}
 }
 
-// workers returns the number of goroutines a job of n items runs on.
-func workers(n int) int {
+// Workers returns the number of goroutines a job of n items runs on.
+func Workers(n int) int {
 	p := parallelism
 	if p <= 0 {
 		p = runtime.GOMAXPROCS(0)
@@ -52,25 +62,29 @@ func workers(n int) int {
 	return max(1, min(p, n))
 }
 
-// runner runs jobs for one op; its fields are reused, so running allocates
-// nothing.
-type runner struct {
+// A Runner runs jobs for one user (an op, a program); its fields are reused,
+// so running allocates nothing. The zero value is ready to use; a Runner
+// must not be copied after first use, nor run two jobs at once.
+type Runner struct {
 	wg    sync.WaitGroup
 	next  atomic.Int64 // the first item not yet taken
-	w     worker
+	w     Worker
 	n     int
 	grain int
 }
 
-// run calls w.run over [0, n) on workers(n) goroutines, the calling one
+// Run calls w.Run over [0, n) on Workers(n) goroutines, the calling one
 // included, and returns when all items are done. Items are taken in small
 // blocks from a shared counter rather than split in equal parts up front,
 // so that a goroutine slowed down (by another process on its core, on a
 // shared machine) takes fewer items instead of holding up the others.
-func (r *runner) run(w worker, n int) {
-	p := workers(n)
+func (r *Runner) Run(w Worker, n int) {
+	if n <= 0 {
+		return
+	}
+	p := Workers(n)
 	if p <= 1 {
-		w.run(0, 0, n)
+		w.Run(0, 0, n)
 		return
 	}
 	pool.once.Do(startPool)
@@ -86,13 +100,13 @@ func (r *runner) run(w worker, n int) {
 }
 
 // loop takes blocks of items until none are left.
-func (r *runner) loop(part int) {
+func (r *Runner) loop(part int) {
 	for {
 		hi := int(r.next.Add(int64(r.grain)))
 		lo := hi - r.grain
 		if lo >= r.n {
 			return
 		}
-		r.w.run(part, lo, min(hi, r.n))
+		r.w.Run(part, lo, min(hi, r.n))
 	}
 }

@@ -1,0 +1,59 @@
+package parallel
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// counter counts how often each item is run and checks the part numbers.
+type counter struct {
+	t     *testing.T
+	hits  []atomic.Int32
+	parts int
+}
+
+func (c *counter) Run(part, lo, hi int) {
+	if part < 0 || part >= c.parts || lo < 0 || hi > len(c.hits) || lo >= hi {
+		c.t.Errorf("Run(%d, %d, %d) with %d parts and %d items", part, lo, hi, c.parts, len(c.hits))
+		return
+	}
+	for i := lo; i < hi; i++ {
+		c.hits[i].Add(1)
+	}
+}
+
+// TestRunEveryItemOnce runs jobs of many sizes on 1 to 5 goroutines, reusing
+// one Runner, and checks that every item runs exactly once.
+func TestRunEveryItemOnce(t *testing.T) {
+	defer SetParallelism(SetParallelism(0))
+	var r Runner
+	for _, p := range []int{1, 2, 3, 5} {
+		SetParallelism(p)
+		for _, n := range []int{0, 1, 2, 7, 64, 1000, 4097} {
+			c := &counter{t: t, hits: make([]atomic.Int32, n), parts: Workers(n)}
+			r.Run(c, n)
+			for i := range c.hits {
+				require.EqualValues(t, 1, c.hits[i].Load(), "p=%d n=%d item %d", p, n, i)
+			}
+		}
+	}
+}
+
+func TestWorkers(t *testing.T) {
+	defer SetParallelism(SetParallelism(3))
+	require.Equal(t, 3, Workers(100))
+	require.Equal(t, 2, Workers(2))
+	require.Equal(t, 1, Workers(0))
+}
+
+// TestRunAllocatesNothing checks the steady state of a job on two goroutines.
+func TestRunAllocatesNothing(t *testing.T) {
+	defer SetParallelism(SetParallelism(2))
+	var r Runner
+	c := &counter{t: t, hits: make([]atomic.Int32, 1000), parts: 2}
+	r.Run(c, 1000)
+	allocs := testing.AllocsPerRun(100, func() { r.Run(c, 1000) })
+	require.Zero(t, allocs)
+}
