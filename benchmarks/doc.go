@@ -3,7 +3,10 @@
 // PyTorch), plus a stream-triad memory-bandwidth benchmark so each solver's
 // MB/s reads as a fraction of what the machine streams, and the convolution
 // and pooling layers of a CNN against Gorgonia's (and, by torch_conv.py,
-// PyTorch's; see CONV.md). It has no API; run
+// PyTorch's; see CONV.md). Its one API is WriteTwin (command
+// benchmarks/cmd/twin): the initial weights, per-epoch data order and
+// configuration of a gradlab train run, for torch_train.py to repeat the
+// run in PyTorch (TRAINING.md, "End to end"). Run the benchmarks with
 //
 //	go test -run '^$' -bench . ./benchmarks
 //

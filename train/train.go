@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -249,7 +248,7 @@ func (r *run) epoch(ctx context.Context, epoch int, opt Options) (Epoch, error) 
 	start := time.Now()
 	e := Epoch{Epoch: epoch, ValLoss: math.NaN(), ValAcc: math.NaN()}
 	n := r.train.Len()
-	perm := rand.New(rand.NewPCG(r.cfg.Seed, shuffleStream+uint64(epoch))).Perm(n)
+	perm := Order(r.cfg.Seed, epoch, n)
 	spe := r.stepsPerEpoch()
 	total := spe * r.cfg.Epochs
 	base := r.cfg.Solver.LR
