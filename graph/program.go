@@ -67,19 +67,21 @@ func (e *FeedError) Unwrap() error { return e.Err }
 // backward and a forward-only machine. A Program is not safe for concurrent
 // use.
 type Program struct {
-	g        *gorgonia.ExprGraph
-	loss     *gorgonia.Node
-	outputs  []*gorgonia.Node
-	params   []*gorgonia.Node
-	states   []State
-	inputs   map[string]*gorgonia.Node
-	train    gorgonia.VM // nil when there is no loss
-	forward  gorgonia.VM
-	modeOps  []gorgonia.TrainModeOp
-	mode     Mode
-	b        *Builder
-	hasGrads bool
-	eng      *gradEngine // the engine of the parameters' gradients
+	g       *gorgonia.ExprGraph
+	loss    *gorgonia.Node
+	outputs []*gorgonia.Node
+	params  []*gorgonia.Node
+	states  []State
+	inputs  map[string]*gorgonia.Node
+	// inputNames are the inputs' names, sorted (made on first use).
+	inputNames []string
+	train      gorgonia.VM // nil when there is no loss
+	forward    gorgonia.VM
+	modeOps    []gorgonia.TrainModeOp
+	mode       Mode
+	b          *Builder
+	hasGrads   bool
+	eng        *gradEngine // the engine of the parameters' gradients
 }
 
 // Compile differentiates loss (a float scalar node, or nil for a
@@ -213,12 +215,21 @@ func (p *Program) run(vm gorgonia.VM, feeds Feeds) (err error) {
 // shape or dtype, as a *FeedError. Run and Forward call it before anything
 // reaches Gorgonia.
 func (p *Program) CheckFeeds(feeds Feeds) error {
-	for _, name := range slices.Sorted(maps.Keys(feeds)) {
+	for name := range feeds {
 		if _, ok := p.inputs[name]; !ok {
-			return &FeedError{Input: name, Err: ErrUnknownInput}
+			// Name the first unknown feed in sorted order, whatever the
+			// map's iteration order (the error path only: sorting allocates).
+			for _, name := range slices.Sorted(maps.Keys(feeds)) {
+				if _, ok := p.inputs[name]; !ok {
+					return &FeedError{Input: name, Err: ErrUnknownInput}
+				}
+			}
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(p.inputs)) {
+	if len(p.inputNames) != len(p.inputs) {
+		p.inputNames = slices.Sorted(maps.Keys(p.inputs))
+	}
+	for _, name := range p.inputNames {
 		n := p.inputs[name]
 		v, ok := feeds[name]
 		if !ok || v == nil {

@@ -242,17 +242,29 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	}
 	o.batchStats = o.training
 	o.runs++
-	switch x := in[0].Data().(type) {
-	case []float32:
-		bnForward(o, prealloc.Data().([]float32), x, in[1].Data().([]float32), in[2].Data().([]float32),
-			o.runMean.Data().([]float32), o.runVar.Data().([]float32), n, c, s)
-	case []float64:
-		bnForward(o, prealloc.Data().([]float64), x, in[1].Data().([]float64), in[2].Data().([]float64),
-			o.runMean.Data().([]float64), o.runVar.Data().([]float64), n, c, s)
-	default:
-		return nil, fmt.Errorf("%w: %s: unsupported data %T", ErrDtype, o.label, x)
+	var ok bool
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		ok = bnRun[float32](o, prealloc, in, n, c, s)
+	case tensor.Float64:
+		ok = bnRun[float64](o, prealloc, in, n, c, s)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s: x, γ, β, the output and the statistics must be plain %v tensors", ErrDtype, o.label, in[0].Dtype())
 	}
 	return prealloc, nil
+}
+
+// bnRun runs the forward pass for element type T; it reports false when a
+// tensor is not a plain one of T.
+func bnRun[T float](o *bnOp, prealloc gorgonia.Value, in []gorgonia.Value, n, c, s int) bool {
+	y, x, gamma, beta := data[T](prealloc), data[T](in[0]), data[T](in[1]), data[T](in[2])
+	rm, rv := data[T](o.runMean), data[T](o.runVar)
+	if y == nil || x == nil || gamma == nil || beta == nil || rm == nil || rv == nil {
+		return false
+	}
+	bnForward(o, y, x, gamma, beta, rm, rv, n, c, s)
+	return true
 }
 
 // bnSerial is the size below which a BatchNorm pass runs on the calling

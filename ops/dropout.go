@@ -83,8 +83,9 @@ type dropoutOp struct {
 	training bool
 	frozen   bool // test hook: draw every mask with the current counter, never advance it
 
-	masked bool    // whether the last forward pass applied a mask
-	keep   []uint8 // the last mask: 1 kept, 0 dropped
+	masked bool     // whether the last forward pass applied a mask
+	keep   []uint8  // the last mask: 1 kept, 0 dropped
+	pcg    rand.PCG // the generator of the current run, reseeded by each draw
 }
 
 var (
@@ -119,13 +120,12 @@ func (o *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value)
 			return nil, err
 		}
 	}
-	switch x := in[0].Data().(type) {
-	case []float32:
-		dropoutApply(prealloc.Data().([]float32), x, o.keep, float32(o.scale), o.masked)
-	case []float64:
-		dropoutApply(prealloc.Data().([]float64), x, o.keep, o.scale, o.masked)
-	default:
-		return nil, fmt.Errorf("%w: Dropout: unsupported data %T", ErrDtype, x)
+	if x, y := data[float32](in[0]), data[float32](prealloc); x != nil && y != nil {
+		dropoutApply(y, x, o.keep, float32(o.scale), o.masked)
+	} else if x, y := data[float64](in[0]), data[float64](prealloc); x != nil && y != nil {
+		dropoutApply(y, x, o.keep, o.scale, o.masked)
+	} else {
+		return nil, fmt.Errorf("%w: Dropout: x and the output must be plain float32 or float64 tensors, got %v", ErrDtype, in[0].Dtype())
 	}
 	return prealloc, nil
 }
@@ -136,8 +136,8 @@ func (o *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value)
 // integer one u ≥ ⌈p·2⁵³⌉ (exact: p·2⁵³ is p scaled by a power of two),
 // drawn from the PCG directly rather than through rand.Rand's interface.
 func (o *dropoutOp) draw(n int) error {
-	r, err := nextRand(o.name, o.seed, o.step, o.frozen)
-	if err != nil {
+	r := &o.pcg
+	if err := nextRand(o.name, o.seed, o.step, o.frozen, r); err != nil {
 		return err
 	}
 	if cap(o.keep) < n {
@@ -164,19 +164,20 @@ func stepState(b *graph.Builder, kind string, k int) (*tensor.Dense, string, err
 	return step, name, err
 }
 
-// nextRand returns the generator of a seeded node's current run,
+// nextRand seeds r as the generator of a seeded node's current run,
 // rand.NewPCG(seed, k) for the counter value k, and advances the counter
 // unless frozen (a test hook).
-func nextRand(op string, seed uint64, step *tensor.Dense, frozen bool) (*rand.PCG, error) {
+func nextRand(op string, seed uint64, step *tensor.Dense, frozen bool, r *rand.PCG) error {
 	st := step.Float64s()
 	k := st[0]
 	if !(k >= 0 && k < 1<<53) || k != math.Trunc(k) {
-		return nil, fmt.Errorf("%w: %s: the step counter holds %v, want a non-negative integer", ErrBuild, op, k)
+		return fmt.Errorf("%w: %s: the step counter holds %v, want a non-negative integer", ErrBuild, op, k)
 	}
 	if !frozen {
 		st[0]++
 	}
-	return rand.NewPCG(seed, uint64(k)), nil
+	r.Seed(seed, uint64(k))
+	return nil
 }
 
 // dropoutApply writes v·keep·scale into out, or v when masked is false; the

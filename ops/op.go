@@ -326,6 +326,39 @@ func (j *ewJob[T]) Run(part, lo, hi int) {
 	}
 }
 
+// data returns the elements of v, a plain dense tensor of element type T,
+// without boxing them (Dense.Data allocates an interface per call), or nil
+// for anything else (another dtype, a view, not a dense tensor).
+func data[T float](v gorgonia.Value) []T {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.IsView() || !d.DataOrder().IsRowMajor() {
+		return nil
+	}
+	var zero T
+	if unsafe.Sizeof(zero) == 4 {
+		if d.Dtype() != tensor.Float32 {
+			return nil
+		}
+		s := d.Float32s()
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+	}
+	if d.Dtype() != tensor.Float64 {
+		return nil
+	}
+	s := d.Float64s()
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// labelsOf returns the elements of an int tensor without boxing them.
+func labelsOf(v gorgonia.Value) ([]int, bool) {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.Dtype() != tensor.Int || d.IsView() {
+		l, ok := v.Data().([]int)
+		return l, ok
+	}
+	return d.Ints(), true
+}
+
 // gather puts the data of every input, a dense tensor of element type T,
 // into dst. A view (a Gorgonia slice, say) is materialized first, which
 // allocates: inputs that are plain tensors, the usual case, are read in place.

@@ -112,11 +112,11 @@ func (o *shiftOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 
 // draw sets the shifts of the current counter value and advances it.
 func (o *shiftOp) draw(n int) error {
-	src, err := nextRand(o.name, o.seed, o.step, o.frozen)
-	if err != nil {
+	var src rand.PCG
+	if err := nextRand(o.name, o.seed, o.step, o.frozen, &src); err != nil {
 		return err
 	}
-	r := rand.New(src)
+	r := rand.New(&src)
 	o.d = append(o.d[:0], make([]int, 2*n)...)
 	for i := range o.d {
 		o.d[i] = r.IntN(2*o.max+1) - o.max

@@ -56,19 +56,18 @@ func (xentOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	if err != nil {
 		return nil, err
 	}
-	labels, ok := in[1].Data().([]int)
+	labels, ok := labelsOf(in[1])
 	if !ok {
-		return nil, fmt.Errorf("%w: SoftmaxCrossEntropy: labels are %T, want []int", ErrDtype, in[1].Data())
+		return nil, fmt.Errorf("%w: SoftmaxCrossEntropy: labels are %v, want int", ErrDtype, in[1].Dtype())
 	}
 	k := z.Shape()[1]
 	var loss float64
-	switch zs := z.Data().(type) {
-	case []float32:
-		loss, err = xentLoss(zs, labels, k)
-	case []float64:
-		loss, err = xentLoss(zs, labels, k)
-	default:
-		return nil, fmt.Errorf("%w: SoftmaxCrossEntropy: unsupported data %T", ErrDtype, zs)
+	if z32 := data[float32](z); z32 != nil {
+		loss, err = xentLoss(z32, labels, k)
+	} else if z64 := data[float64](z); z64 != nil {
+		loss, err = xentLoss(z64, labels, k)
+	} else {
+		return nil, fmt.Errorf("%w: SoftmaxCrossEntropy: logits are %v, want a plain float32 or float64 tensor", ErrDtype, z.Dtype())
 	}
 	if err != nil {
 		return nil, err
@@ -133,22 +132,21 @@ func (o xentGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 func (xentGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard("SoftmaxCrossEntropyGrad", &err)
 	const op = "SoftmaxCrossEntropyGrad"
-	labels, ok := in[1].Data().([]int)
+	labels, ok := labelsOf(in[1])
 	if !ok {
-		return nil, fmt.Errorf("%w: %s: labels are %T, want []int", ErrDtype, op, in[1].Data())
+		return nil, fmt.Errorf("%w: %s: labels are %v, want int", ErrDtype, op, in[1].Dtype())
 	}
 	g, err := scalarOf(op, in[2])
 	if err != nil {
 		return nil, err
 	}
 	k := in[0].Shape()[1]
-	switch z := in[0].Data().(type) {
-	case []float32:
-		err = xentGrad(prealloc.Data().([]float32), z, labels, k, g)
-	case []float64:
-		err = xentGrad(prealloc.Data().([]float64), z, labels, k, g)
-	default:
-		return nil, fmt.Errorf("%w: %s: unsupported data %T", ErrDtype, op, z)
+	if z, dz := data[float32](in[0]), data[float32](prealloc); z != nil && dz != nil {
+		err = xentGrad(dz, z, labels, k, g)
+	} else if z, dz := data[float64](in[0]), data[float64](prealloc); z != nil && dz != nil {
+		err = xentGrad(dz, z, labels, k, g)
+	} else {
+		return nil, fmt.Errorf("%w: %s: logits are %v, want a plain float32 or float64 tensor", ErrDtype, op, in[0].Dtype())
 	}
 	if err != nil {
 		return nil, err
