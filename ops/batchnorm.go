@@ -11,6 +11,7 @@ import (
 
 	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/internal/parallel"
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // Defaults of BatchNormOptions.
@@ -272,6 +273,10 @@ func bnRun[T float](o *bnOp, prealloc gorgonia.Value, in []gorgonia.Value, n, c,
 // it saves.
 const bnSerial = 1 << 14
 
+// bnBlock is the number of channels per item of the sums: enough for the
+// vector kernels to run on long rows.
+const bnBlock = 64
+
 // The passes of a bnJob. The sums run over channel ranges, so that each
 // channel's values are added in the order of a sequential loop over the
 // tensor (the results do not depend on the split); the element-wise passes
@@ -307,7 +312,7 @@ type bnJob[T float] struct {
 // do runs pass over the whole tensor.
 func (j *bnJob[T]) do(pass int) {
 	j.pass = pass
-	items := j.c // the sums: channels
+	items := (j.c + bnBlock - 1) / bnBlock // the sums: blocks of channels
 	if pass == bnElems {
 		items = j.n * j.c // (sample, channel) runs…
 		if j.s == 1 {
@@ -323,6 +328,9 @@ func (j *bnJob[T]) do(pass int) {
 
 func (j *bnJob[T]) Run(_, lo, hi int) {
 	o, n, c, s := j.o, j.n, j.c, j.s
+	if j.pass != bnElems { // items are blocks of channels
+		lo, hi = lo*bnBlock, min(hi*bnBlock, c)
+	}
 	switch j.pass {
 	case bnStats:
 		mean, ss := o.mean[lo:hi], o.invStd[lo:hi] // ss becomes 1/√(σ² + ε) later
@@ -386,10 +394,16 @@ func (j *bnJob[T]) Run(_, lo, hi int) {
 }
 
 // The leaf kernels of BatchNorm, small so that the compiler keeps their
-// loops in registers. The sums are float64 whatever T is.
+// loops in registers. The sums are float64 whatever T is. For float32 the
+// dense ones are internal/vec's, which have AVX-512 versions (bit-identical
+// to these loops).
 
 // sumTo adds x into acc elementwise.
 func sumTo[T float](acc []float64, x []T) {
+	if is32[T]() {
+		vec.SumTo(acc, as32(x))
+		return
+	}
 	acc = acc[:len(x)]
 	for i, v := range x {
 		acc[i] += float64(v)
@@ -407,6 +421,10 @@ func sum[T float](x []T) float64 {
 
 // sqDevTo adds (x − mean)² into acc elementwise.
 func sqDevTo[T float](acc []float64, x []T, mean []float64) {
+	if is32[T]() {
+		vec.SqDevTo(acc, as32(x), mean)
+		return
+	}
 	acc, mean = acc[:len(x)], mean[:len(x)]
 	for i, v := range x {
 		d := float64(v) - mean[i]
@@ -426,6 +444,10 @@ func sqDev[T float](x []T, mu float64) float64 {
 
 // gradSumsTo adds g into sg and g·(x − mean) into sgx elementwise.
 func gradSumsTo[T float](sg, sgx []float64, x, g []T, mean []float64) {
+	if is32[T]() {
+		vec.GradSumsTo(sg, sgx, as32(x), as32(g), mean)
+		return
+	}
 	sgx, g, mean = sgx[:len(sg)], g[:len(sg)], mean[:len(sg)]
 	for i, v := range x[:len(sg)] {
 		gv := float64(g[i])
@@ -447,6 +469,10 @@ func gradSums[T float](x, g []T, mu float64) (sg, sgx float64) {
 
 // affineRow writes a·g + b·(x − m) + k into out elementwise.
 func affineRow[T float](out, g, x, a, b, m, k []T) {
+	if is32[T]() {
+		vec.Affine(as32(out), as32(g), as32(x), as32(a), as32(b), as32(m), as32(k))
+		return
+	}
 	g, x, a, b, m, k = g[:len(out)], x[:len(out)], a[:len(out)], b[:len(out)], m[:len(out)], k[:len(out)]
 	for i := range out {
 		out[i] = a[i]*g[i] + b[i]*(x[i]-m[i]) + k[i]

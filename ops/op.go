@@ -349,6 +349,12 @@ func data[T float](v gorgonia.Value) []T {
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
+// is32 reports whether T is float32.
+func is32[T float]() bool {
+	var zero T
+	return unsafe.Sizeof(zero) == 4
+}
+
 // labelsOf returns the elements of an int tensor without boxing them.
 func labelsOf(v gorgonia.Value) ([]int, bool) {
 	d, ok := v.(*tensor.Dense)

@@ -1,0 +1,142 @@
+package vec
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// paths returns the kernels this CPU can run: the Go loops always, and the
+// AVX-512F assembly where the CPU has it.
+func paths() []bool {
+	if hasAVX512() {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
+// run calls f with the assembly on or off.
+func run(asm bool, f func()) {
+	defer func(old bool) { avx512 = old }(avx512)
+	avx512 = asm
+	f()
+}
+
+func vec32(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64() * 3)
+	}
+	return v
+}
+
+func vec64(r *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = r.NormFloat64()
+	}
+	return v
+}
+
+// TestKernels checks every kernel, on every path the CPU has, against the
+// plain loop it documents, bit for bit, at lengths around the 16-element
+// blocks of the assembly, with slices longer than needed (only the first n
+// elements may change) and special values in the input.
+func TestKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, asm := range paths() {
+		for _, n := range []int{0, 1, 7, 15, 16, 17, 31, 32, 33, 100, 512, 1000} {
+			x, g := vec32(r, n+3), vec32(r, n+3)
+			if n > 5 {
+				x[2], x[4], g[5] = float32(math.Inf(1)), float32(math.NaN()), -0.0
+			}
+			mean, acc0, acc1 := vec64(r, n+3), vec64(r, n+3), vec64(r, n+3)
+
+			acc, want := clone(acc0), clone(acc0)
+			run(asm, func() { SumTo(acc, x[:n]) })
+			for i := range n {
+				want[i] += float64(x[i])
+			}
+			sameBits(t, want, acc, "SumTo asm=%v n=%d", asm, n)
+
+			acc, want = clone(acc0), clone(acc0)
+			run(asm, func() { SqDevTo(acc, x[:n], mean) })
+			for i := range n {
+				d := float64(x[i]) - mean[i]
+				want[i] += d * d
+			}
+			sameBits(t, want, acc, "SqDevTo asm=%v n=%d", asm, n)
+
+			sg, sgx, wsg, wsgx := clone(acc0), clone(acc1), clone(acc0), clone(acc1)
+			run(asm, func() { GradSumsTo(sg[:n], sgx, x, g, mean) })
+			for i := range n {
+				gv := float64(g[i])
+				wsg[i] += gv
+				wsgx[i] += gv * (float64(x[i]) - mean[i])
+			}
+			sameBits(t, wsg, sg, "GradSumsTo sg asm=%v n=%d", asm, n)
+			sameBits(t, wsgx, sgx, "GradSumsTo sgx asm=%v n=%d", asm, n)
+
+			a, b, m, k := vec32(r, n+3), vec32(r, n+3), vec32(r, n+3), vec32(r, n+3)
+			out, wout := vec32(r, n+3), make([]float32, n+3)
+			copy(wout, out)
+			run(asm, func() { Affine(out[:n], g, x, a, b, m, k) })
+			for i := range n {
+				wout[i] = a[i]*g[i] + b[i]*(x[i]-m[i]) + k[i]
+			}
+			sameBits32(t, wout, out, "Affine asm=%v n=%d", asm, n)
+		}
+	}
+}
+
+// TestAccelerated checks that the AVX-512 kernels are on exactly when the
+// CPU has AVX-512F.
+func TestAccelerated(t *testing.T) {
+	require.Equal(t, hasAVX512(), Accelerated())
+}
+
+func clone(v []float64) []float64 { return append([]float64(nil), v...) }
+
+func sameBits(t *testing.T, want, got []float64, msg string, args ...any) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	for i := range want {
+		require.Equal(t, math.Float64bits(want[i]), math.Float64bits(got[i]), fmt.Sprintf("element %d: %v vs %v; ", i, want[i], got[i])+fmt.Sprintf(msg, args...))
+	}
+}
+
+func sameBits32(t *testing.T, want, got []float32, msg string, args ...any) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	for i := range want {
+		require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), fmt.Sprintf("element %d: %v vs %v; ", i, want[i], got[i])+fmt.Sprintf(msg, args...))
+	}
+}
+
+func BenchmarkKernels(b *testing.B) {
+	const n = 512
+	r := rand.New(rand.NewPCG(1, 2))
+	x, g, out := vec32(r, n), vec32(r, n), make([]float32, n)
+	acc, sgx, mean := vec64(r, n), vec64(r, n), vec64(r, n)
+	for _, asm := range paths() {
+		name := map[bool]string{false: "go", true: "avx512"}[asm]
+		bench := func(kernel string, f func()) {
+			b.Run(kernel+"/"+name, func(b *testing.B) {
+				defer func(old bool) { avx512 = old }(avx512)
+				avx512 = asm
+				b.SetBytes(4 * n)
+				b.ReportAllocs()
+				for b.Loop() {
+					f()
+				}
+			})
+		}
+		bench("SumTo", func() { SumTo(acc, x) })
+		bench("SqDevTo", func() { SqDevTo(acc, x, mean) })
+		bench("GradSumsTo", func() { GradSumsTo(acc, sgx, x, g, mean) })
+		bench("Affine", func() { Affine(out, g, x, x, g, x, g) })
+	}
+}
