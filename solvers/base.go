@@ -9,6 +9,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/internal/parallel"
 )
 
 // meta is the static description of an algorithm's state.
@@ -51,7 +53,7 @@ type base struct {
 	items    []item
 	partials []float64
 	stamp    uint64
-	r        runner
+	r        parallel.Runner
 	j32      job[float32]
 	j64      job[float64]
 	h        hyper[float64] // here, not on the stack: a.hyper(…, &h) would make it escape
@@ -127,7 +129,7 @@ func runJob[T Float](b *base, j *job[T], k func(*job[T], int, int), it item, h *
 		s0: data[T](st.slots[0]), s1: data[T](st.slots[1]), s2: data[T](st.slots[2]),
 		h: castHyper[T](h), p: castPrep[T](p),
 	}
-	b.r.run(j, len(j.w), grain)
+	runSplit(&b.r, j, len(j.w), grain)
 }
 
 // globalNorm returns √Σ prep(g)² over all items: sums over fixed chunks of
@@ -149,10 +151,10 @@ func (b *base) globalNorm(p *prep[float64]) float64 {
 		switch it.st.dtype {
 		case tensor.Float32:
 			b.j32 = job[float32]{norm: true, w: data[float32](it.w), g: data[float32](it.g), p: castPrep[float32](p), partials: part}
-			b.r.run(&b.j32, c, 2)
+			runSplit(&b.r, &b.j32, c, 2)
 		default:
 			b.j64 = job[float64]{norm: true, w: data[float64](it.w), g: data[float64](it.g), p: castPrep[float64](p), partials: part}
-			b.r.run(&b.j64, c, 2)
+			runSplit(&b.r, &b.j64, c, 2)
 		}
 		off += c
 	}

@@ -108,7 +108,7 @@ func sub[T Float](s []T, lo, hi int) []T {
 	return s[lo:hi]
 }
 
-func (j *job[T]) run(lo, hi int) {
+func (j *job[T]) Run(_, lo, hi int) {
 	if j.norm {
 		// lo, hi are chunk indices here.
 		for c := lo; c < hi; c++ {

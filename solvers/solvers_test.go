@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/internal/parallel"
 )
 
 // configs returns one non-default configuration of every named solver, with all Options on.
@@ -144,13 +146,13 @@ func TestClipNorm(t *testing.T) {
 // goroutines gives bit-identical weights, including the global norm.
 func TestParallelBitIdentical(t *testing.T) {
 	pr := newProblem(17, 3, []int{3*grain + 123}, []int{1000})
-	defer func(p int) { parallelism = p }(parallelism)
+	defer parallel.SetParallelism(parallel.SetParallelism(0))
 	for name, cfg := range configs() {
 		for _, dt := range dtypes {
 			t.Run(fmt.Sprintf("%s/%v", name, dt), func(t *testing.T) {
 				var first [][]float64
 				for _, p := range []int{1, 2, 3, 5} {
-					parallelism = p
+					parallel.SetParallelism(p)
 					s, err := New(name, cfg)
 					require.NoError(t, err)
 					got := run(t, s, pr, dt)
@@ -284,8 +286,7 @@ func TestZeroAllocs(t *testing.T) {
 				require.NoError(t, s.Step(ps.model))
 				require.Zero(t, testing.AllocsPerRun(5, func() { _ = s.Step(ps.model) }))
 
-				defer func(p int) { parallelism = p }(parallelism)
-				parallelism = 3
+				defer parallel.SetParallelism(parallel.SetParallelism(3))
 				require.NoError(t, s.Step(ps.model)) // start the pool
 				var before, after runtime.MemStats
 				const steps = 50

@@ -29,12 +29,19 @@ type Worker interface{ Run(part, lo, hi int) }
 type task struct {
 	r    *Runner
 	part int
+	job  uint64 // the Runner's job the task was sent for
 }
 
 // pool is a set of long-lived goroutines started on first use: running a
 // job sends tasks to them instead of starting goroutines, so a training
 // step allocates nothing. It is infrastructure, not model state: it holds
 // no values between jobs.
+//
+// A job may run inside another job's item (a convolution's per-sample
+// matrix product, say) while every pool goroutine is busy. So a caller
+// never waits for a task that no goroutine has taken: it does the items
+// itself, closes the job when none are left, and waits only for the
+// goroutines that joined before; a task taken after that is dropped.
 var pool struct {
 	once  sync.Once
 	tasks chan task
@@ -46,14 +53,16 @@ func startPool() {
 	for range n {
 		go func() {
 			for t := range pool.tasks {
-				t.r.loop(t.part)
-				t.r.wg.Done()
+				if t.r.join(t.job) {
+					t.r.loop(t.part)
+					t.r.wg.Done()
+				}
 			}
 		}()
 	}
 }
 
-// Workers returns the number of goroutines a job of n items runs on.
+// Workers returns the number of goroutines a job of n items runs on at most.
 func Workers(n int) int {
 	p := parallelism
 	if p <= 0 {
@@ -64,20 +73,26 @@ func Workers(n int) int {
 
 // A Runner runs jobs for one user (an op, a program); its fields are reused,
 // so running allocates nothing. The zero value is ready to use; a Runner
-// must not be copied after first use, nor run two jobs at once.
+// must not run two jobs at once, nor be copied or overwritten after first
+// use: a pool goroutine may still take a task of an earlier job, and the
+// Runner's job number is what tells it the task is stale.
 type Runner struct {
 	wg    sync.WaitGroup
 	next  atomic.Int64 // the first item not yet taken
 	w     Worker
 	n     int
 	grain int
+
+	mu   sync.Mutex
+	job  uint64 // the current job's number
+	open bool   // whether pool goroutines may still join it
 }
 
-// Run calls w.Run over [0, n) on Workers(n) goroutines, the calling one
-// included, and returns when all items are done. Items are taken in small
-// blocks from a shared counter rather than split in equal parts up front,
-// so that a goroutine slowed down (by another process on its core, on a
-// shared machine) takes fewer items instead of holding up the others.
+// Run calls w.Run over [0, n) on up to Workers(n) goroutines, the calling
+// one included, and returns when all items are done. Items are taken in
+// small blocks from a shared counter rather than split in equal parts up
+// front, so that a goroutine slowed down (by another process on its core,
+// on a shared machine) takes fewer items instead of holding up the others.
 func (r *Runner) Run(w Worker, n int) {
 	if n <= 0 {
 		return
@@ -88,15 +103,37 @@ func (r *Runner) Run(w Worker, n int) {
 		return
 	}
 	pool.once.Do(startPool)
+	r.mu.Lock()
+	r.job++
+	r.open = true
+	job := r.job
+	r.mu.Unlock()
 	r.w, r.n, r.grain = w, n, max(1, n/(8*p))
 	r.next.Store(0)
-	r.wg.Add(p - 1)
 	for i := 1; i < p; i++ {
-		pool.tasks <- task{r: r, part: i}
+		select {
+		case pool.tasks <- task{r: r, part: i, job: job}:
+		default: // the queue is full: this goroutine does that share
+		}
 	}
 	r.loop(0)
+	r.mu.Lock()
+	r.open = false
+	r.mu.Unlock()
 	r.wg.Wait()
 	r.w = nil
+}
+
+// join reports whether a pool goroutine may still work on job; if so it
+// counts in the job's WaitGroup.
+func (r *Runner) join(job uint64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.open || r.job != job {
+		return false
+	}
+	r.wg.Add(1)
+	return true
 }
 
 // loop takes blocks of items until none are left.

@@ -57,3 +57,32 @@ func TestRunAllocatesNothing(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() { r.Run(c, 1000) })
 	require.Zero(t, allocs)
 }
+
+// nested runs a job of its own inside every item of an outer job.
+type nested struct {
+	t     *testing.T
+	inner []Runner // one per part: a Runner runs one job at a time
+	total atomic.Int64
+}
+
+func (o *nested) Run(part, lo, hi int) {
+	for range hi - lo {
+		c := &counter{t: o.t, hits: make([]atomic.Int32, 300), parts: Workers(300)}
+		o.inner[part].Run(c, 300)
+		for i := range c.hits {
+			o.total.Add(int64(c.hits[i].Load()))
+		}
+	}
+}
+
+// TestNestedJobs runs jobs inside the items of a job on more goroutines than
+// the pool has idle (every pool goroutine busy in the outer job): the inner
+// callers do the work themselves instead of waiting for a goroutine that
+// never comes, and every inner item runs exactly once.
+func TestNestedJobs(t *testing.T) {
+	defer SetParallelism(SetParallelism(8))
+	var r Runner
+	o := &nested{t: t, inner: make([]Runner, Workers(64))}
+	r.Run(o, 64)
+	require.EqualValues(t, 64*300, o.total.Load())
+}

@@ -1,11 +1,12 @@
 package sgemm
 
 import (
-	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/gradlab/gradlab/internal/parallel"
 )
 
 // Block sizes: kc is the depth of one packed block, mc the rows of A packed
@@ -125,47 +126,26 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 	kn := kernelFor(p, n)
 	ks := kernels[kn]
 	g := gemms.Get().(*gemm)
+	r := g.r // kept: a task of an earlier call may still hold it
+	if r == nil {
+		r = new(parallel.Runner)
+	}
 	*g = gemm{tA: tA != blas.NoTrans, tB: tB != blas.NoTrans, m: m, n: n, k: k, alpha: alpha,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kn: kn, mr: ks.mr, nr: ks.nr, overwrite: overwrite}
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kn: kn, mr: ks.mr, nr: ks.nr, overwrite: overwrite, r: r}
 	g.run()
-	*g = gemm{} // drop the references to the matrices
+	*g = gemm{r: r} // drop the references to the matrices
 	gemms.Put(g)
 }
 
 // gemms recycles the per-call state, so a call allocates nothing.
 var gemms = sync.Pool{New: func() any { return new(gemm) }}
 
-// workers are long-lived goroutines, started on first use, that run the
-// row blocks of parallel products (no goroutine or closure per call).
-var workers struct {
-	once  sync.Once
-	tasks chan task
-}
-
-// task is the share w (of n) of the row blocks of g's current B block.
-type task struct {
-	g    *gemm
-	w, n int
-}
-
-func startWorkers() {
-	n := max(runtime.NumCPU(), runtime.GOMAXPROCS(0))
-	workers.tasks = make(chan task, 4*n)
-	for range n {
-		go func() {
-			for t := range workers.tasks {
-				t.g.share(t.w, t.n)
-				t.g.wg.Done()
-			}
-		}()
-	}
-}
-
-// share runs the row blocks w, w+n, w+2n, … of the current B block.
-func (g *gemm) share(w, n int) {
+// Run computes the row blocks [lo, hi) of C for the current B block; the
+// blocks are items of a parallel.Worker, run across the cores by
+// internal/parallel's pool (no goroutine or closure per call).
+func (g *gemm) Run(_, lo, hi int) {
 	ap := getBuf(aBufs, mc*kc)
-	blocks := (g.m + g.mb - 1) / g.mb
-	for blk := w; blk < blocks; blk += n {
+	for blk := lo; blk < hi; blk++ {
 		g.block(*ap, blk*g.mb)
 	}
 	putBuf(aBufs, ap)
@@ -206,8 +186,8 @@ type gemm struct {
 	mb        int // rows of A per block, ≤ mc, a multiple of mr
 	kn        kern
 	mr, nr    int
-	overwrite bool // β = 0: blocks with bP0 = 0 store into C instead of adding
-	wg        sync.WaitGroup
+	overwrite bool             // β = 0: blocks with bP0 = 0 store into C instead of adding
+	r         *parallel.Runner // never reset (see Sgemm)
 }
 
 // aBufs and bBufs are free lists of packing buffers for A (mc·kc floats) and
@@ -241,30 +221,27 @@ func putBuf(bufs chan *[]float32, p *[]float32) {
 func (g *gemm) run() {
 	nw := 1
 	if g.m*g.n*g.k >= parallelFlops {
-		nw = min(runtime.GOMAXPROCS(0), (g.m+g.mr-1)/g.mr)
+		nw = parallel.Workers((g.m + g.mr - 1) / g.mr)
 	}
 	// Blocks of at most mc rows, small enough that every worker gets one
 	// (m = 128 on two workers: 66 + 62 rows, not 96 + 32).
 	per := (g.m + nw - 1) / nw
 	mr := g.mr
 	g.mb = min(mc, (per+mr-1)/mr*mr)
+	blocks := (g.m + g.mb - 1) / g.mb
 	bp := getBuf(bBufs, kc*(nc+maxNR))
 	defer putBuf(bBufs, bp)
-	if nw > 1 {
-		workers.once.Do(startWorkers)
-	}
 	for j0 := 0; j0 < g.n; j0 += nc {
 		cols := min(nc, g.n-j0)
 		for p0 := 0; p0 < g.k; p0 += kc {
 			depth := min(kc, g.k-p0)
 			g.packB(*bp, p0, depth, j0, cols)
 			g.packedB, g.bCols, g.bK, g.bJ0, g.bP0 = *bp, cols, depth, j0, p0
-			g.wg.Add(nw - 1)
-			for w := 1; w < nw; w++ {
-				workers.tasks <- task{g: g, w: w, n: nw}
+			if nw > 1 {
+				g.r.Run(g, blocks)
+			} else {
+				g.Run(0, 0, blocks)
 			}
-			g.share(0, nw) // this goroutine's share
-			g.wg.Wait()
 		}
 	}
 }
