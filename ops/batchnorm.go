@@ -394,9 +394,11 @@ func (j *bnJob[T]) Run(_, lo, hi int) {
 }
 
 // The leaf kernels of BatchNorm, small so that the compiler keeps their
-// loops in registers. The sums are float64 whatever T is. For float32 the
-// dense ones are internal/vec's, which have AVX-512 versions (bit-identical
-// to these loops).
+// loops in registers. The sums are float64 whatever T is. For float32 they
+// are internal/vec's, which have AVX-512 versions bit-identical to their Go
+// loops (the sums over one run of a channel keep 16 partial sums there, so
+// their float32 order differs from the plain loops here, which float64
+// keeps).
 
 // sumTo adds x into acc elementwise.
 func sumTo[T float](acc []float64, x []T) {
@@ -412,6 +414,9 @@ func sumTo[T float](acc []float64, x []T) {
 
 // sum returns Σx.
 func sum[T float](x []T) float64 {
+	if is32[T]() {
+		return vec.Sum(as32(x))
+	}
 	var s float64
 	for _, v := range x {
 		s += float64(v)
@@ -434,6 +439,9 @@ func sqDevTo[T float](acc []float64, x []T, mean []float64) {
 
 // sqDev returns Σ(x − mu)².
 func sqDev[T float](x []T, mu float64) float64 {
+	if is32[T]() {
+		return vec.SqDev(as32(x), mu)
+	}
 	var s float64
 	for _, v := range x {
 		d := float64(v) - mu
@@ -458,6 +466,9 @@ func gradSumsTo[T float](sg, sgx []float64, x, g []T, mean []float64) {
 
 // gradSums returns Σg and Σg·(x − mu).
 func gradSums[T float](x, g []T, mu float64) (sg, sgx float64) {
+	if is32[T]() {
+		return vec.GradSums(as32(x), as32(g), mu)
+	}
 	g = g[:len(x)]
 	for i, v := range x {
 		gv := float64(g[i])
@@ -481,6 +492,10 @@ func affineRow[T float](out, g, x, a, b, m, k []T) {
 
 // affineRun writes a·g + b·(x − m) + k into out for constant a, b, m, k.
 func affineRun[T float](out, g, x []T, a, b, m, k T) {
+	if is32[T]() {
+		vec.AffineConst(as32(out), as32(g), as32(x), float32(a), float32(b), float32(m), float32(k))
+		return
+	}
 	g, x = g[:len(out)], x[:len(out)]
 	for i := range out {
 		out[i] = a*g[i] + b*(x[i]-m) + k

@@ -31,6 +31,21 @@ func BenchmarkKernels(b *testing.B) {
 			bnBackward(o, 2, dv, x, gamma, g, n, c, 1)
 		}
 	})
+	b.Run("batchnorm2d", func(b *testing.B) {
+		// The default CNN's first batch norm: (128, 16, 24, 24), runs of 576.
+		const n, c, sp = 128, 16, 576
+		x, g, y, dx := vec(n*c*sp), vec(n*c*sp), make([]float32, n*c*sp), make([]float32, n*c*sp)
+		gamma, beta, rm, rv, dv := vec(c), vec(c), make([]float32, c), make([]float32, c), make([]float32, c)
+		o := &bnOp{momentum: 0.1, eps: 1e-5, batchStats: true}
+		b.SetBytes(4 * n * c * sp)
+		for b.Loop() {
+			o.runs++
+			bnForward(o, y, x, gamma, beta, rm, rv, n, c, sp)
+			bnBackward(o, 0, dx, x, gamma, g, n, c, sp)
+			bnBackward(o, 1, dv, x, gamma, g, n, c, sp)
+			bnBackward(o, 2, dv, x, gamma, g, n, c, sp)
+		}
+	})
 	b.Run("relu", func(b *testing.B) {
 		b.SetBytes(4 * n * c)
 		for b.Loop() {

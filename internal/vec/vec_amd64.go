@@ -20,3 +20,15 @@ func gradSumsTo512(sg, sgx *float64, x, gr *float32, mean *float64, n int)
 
 //go:noescape
 func affine512(out, gr, x, a, b, m, k *float32, n int)
+
+//go:noescape
+func sumLanes512(x *float32, n int, lanes *[16]float64)
+
+//go:noescape
+func sqDevLanes512(x *float32, n int, mu float64, lanes *[16]float64)
+
+//go:noescape
+func gradSumsLanes512(x, gr *float32, n int, mu float64, lg, lgx *[16]float64)
+
+//go:noescape
+func affineConst512(out, gr, x *float32, n int, c *[4]float32)

@@ -92,6 +92,63 @@ func TestKernels(t *testing.T) {
 	}
 }
 
+// laneSum is the documented order of the run reductions: 16 lanes over the
+// leading multiple of 16 (lane i mod 16), the lanes added in order, then
+// the rest one by one.
+func laneSum(n int, term func(i int) float64) float64 {
+	var lanes [16]float64
+	m := n &^ 15
+	for i := range m {
+		lanes[i%16] += term(i)
+	}
+	var s float64
+	for _, v := range lanes {
+		s += v
+	}
+	for i := m; i < n; i++ {
+		s += term(i)
+	}
+	return s
+}
+
+// TestRunKernels checks the reductions over one run and AffineConst, on
+// every path the CPU has, against their documented order, bit for bit.
+func TestRunKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, asm := range paths() {
+		for _, n := range []int{0, 1, 15, 16, 17, 33, 100, 576, 1000} {
+			x, g := vec32(r, n+2), vec32(r, n+2)
+			mu := r.NormFloat64()
+			var sum, sq, sg, sgx float64
+			run(asm, func() {
+				sum, sq = Sum(x[:n]), SqDev(x[:n], mu)
+				sg, sgx = GradSums(x[:n], g, mu)
+			})
+			wsum := laneSum(n, func(i int) float64 { return float64(x[i]) })
+			wsq := laneSum(n, func(i int) float64 { d := float64(x[i]) - mu; return d * d })
+			wsg := laneSum(n, func(i int) float64 { return float64(g[i]) })
+			wsgx := laneSum(n, func(i int) float64 { return float64(g[i]) * (float64(x[i]) - mu) })
+			sameBits(t, []float64{wsum, wsq, wsg, wsgx}, []float64{sum, sq, sg, sgx}, "run sums asm=%v n=%d", asm, n)
+			if n > 0 {
+				naive := 0.0
+				for _, v := range x[:n] {
+					naive += float64(v)
+				}
+				require.InDelta(t, naive, sum, 1e-9*float64(n), "Sum n=%d", n)
+			}
+
+			a, b, m, k := float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64())
+			out, wout := vec32(r, n+2), make([]float32, n+2)
+			copy(wout, out)
+			run(asm, func() { AffineConst(out[:n], g, x, a, b, m, k) })
+			for i := range n {
+				wout[i] = a*g[i] + b*(x[i]-m) + k
+			}
+			sameBits32(t, wout, out, "AffineConst asm=%v n=%d", asm, n)
+		}
+	}
+}
+
 // TestAccelerated checks that the AVX-512 kernels are on exactly when the
 // CPU has AVX-512F.
 func TestAccelerated(t *testing.T) {
@@ -138,5 +195,8 @@ func BenchmarkKernels(b *testing.B) {
 		bench("SqDevTo", func() { SqDevTo(acc, x, mean) })
 		bench("GradSumsTo", func() { GradSumsTo(acc, sgx, x, g, mean) })
 		bench("Affine", func() { Affine(out, g, x, x, g, x, g) })
+		bench("Sum", func() { _ = Sum(x) })
+		bench("GradSums", func() { _, _ = GradSums(x, g, 0.5) })
+		bench("AffineConst", func() { AffineConst(out, g, x, 1, 2, 3, 4) })
 	}
 }
