@@ -17,7 +17,10 @@ const accumSerial = 1 << 15
 // runs it as a scalar loop on one core. This engine runs that case — dense,
 // same shape and dtype, float32 or float64, in place — on every core and
 // leaves everything else to the standard engine. A Program gives it to its
-// gradients after each training run (adoptGrads).
+// gradients after each training run (adoptGrads). The engine keeps per-call
+// scratch, so like the Program it is not for concurrent use; a tensor
+// cloned from a gradient inherits it (the tensor package copies engines),
+// and should not be used concurrently with the Program either.
 type gradEngine struct {
 	tensor.StdEng
 	opt tensor.OpOpt // the options of the current call, parsed without allocating

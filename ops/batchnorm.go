@@ -243,29 +243,36 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	}
 	o.batchStats = o.training
 	o.runs++
-	var ok bool
+	var bad string
 	switch in[0].Dtype() {
 	case tensor.Float32:
-		ok = bnRun[float32](o, prealloc, in, n, c, s)
+		bad = bnRun[float32](o, prealloc, in, n, c, s)
 	case tensor.Float64:
-		ok = bnRun[float64](o, prealloc, in, n, c, s)
+		bad = bnRun[float64](o, prealloc, in, n, c, s)
+	default:
+		bad = "x"
 	}
-	if !ok {
-		return nil, fmt.Errorf("%w: %s: x, γ, β, the output and the statistics must be plain %v tensors", ErrDtype, o.label, in[0].Dtype())
+	if bad != "" {
+		return nil, fmt.Errorf("%w: %s: want plain row-major tensors of x's dtype %v; %s is not", ErrDtype, o.label, in[0].Dtype(), bad)
 	}
 	return prealloc, nil
 }
 
-// bnRun runs the forward pass for element type T; it reports false when a
-// tensor is not a plain one of T.
-func bnRun[T float](o *bnOp, prealloc gorgonia.Value, in []gorgonia.Value, n, c, s int) bool {
-	y, x, gamma, beta := data[T](prealloc), data[T](in[0]), data[T](in[1]), data[T](in[2])
-	rm, rv := data[T](o.runMean), data[T](o.runVar)
-	if y == nil || x == nil || gamma == nil || beta == nil || rm == nil || rv == nil {
-		return false
+// bnRun runs the forward pass for element type T; it returns the name of
+// the first tensor that is not a plain one of T, or "" when it ran.
+func bnRun[T float](o *bnOp, prealloc gorgonia.Value, in []gorgonia.Value, n, c, s int) string {
+	vals := [...]struct {
+		name string
+		v    gorgonia.Value
+	}{{"the output", prealloc}, {"x", in[0]}, {"γ", in[1]}, {"β", in[2]}, {"the running mean", o.runMean}, {"the running variance", o.runVar}}
+	var d [len(vals)][]T
+	for i, t := range vals {
+		if d[i] = data[T](t.v); d[i] == nil {
+			return t.name + " (" + notPlain(t.v) + ")"
+		}
 	}
-	bnForward(o, y, x, gamma, beta, rm, rv, n, c, s)
-	return true
+	bnForward(o, d[0], d[1], d[2], d[3], d[4], d[5], n, c, s)
+	return ""
 }
 
 // bnSerial is the size below which a BatchNorm pass runs on the calling
@@ -273,14 +280,24 @@ func bnRun[T float](o *bnOp, prealloc gorgonia.Value, in []gorgonia.Value, n, c,
 // it saves.
 const bnSerial = 1 << 14
 
-// bnBlock is the number of channels per item of the sums: enough for the
-// vector kernels to run on long rows.
+// bnBlock is the number of channels per item of the sums of dense input:
+// enough for the vector kernels to run on long rows. (A convolution's
+// channels hold long runs each: there an item is one channel.)
 const bnBlock = 64
 
-// The passes of a bnJob. The sums run over channel ranges, so that each
-// channel's values are added in the order of a sequential loop over the
-// tensor (the results do not depend on the split); the element-wise passes
-// run over samples (dense input) or (sample, channel) runs.
+// block returns the channels per item of the sums.
+func (j *bnJob[T]) block() int {
+	if j.s == 1 {
+		return bnBlock
+	}
+	return 1
+}
+
+// The passes of a bnJob. The sums run over channel ranges, each channel's
+// values added by one goroutine in a fixed order (sample by sample; within a
+// convolution's run, the order of the leaf kernel), so the results do not
+// depend on the split; the element-wise passes run over samples (dense
+// input) or (sample, channel) runs.
 const (
 	bnStats = iota // μ and Σ(x − μ)² per channel
 	bnSums         // Σg and Σg·x̂ per channel
@@ -312,7 +329,7 @@ type bnJob[T float] struct {
 // do runs pass over the whole tensor.
 func (j *bnJob[T]) do(pass int) {
 	j.pass = pass
-	items := (j.c + bnBlock - 1) / bnBlock // the sums: blocks of channels
+	items := (j.c + j.block() - 1) / j.block() // the sums: blocks of channels
 	if pass == bnElems {
 		items = j.n * j.c // (sample, channel) runs…
 		if j.s == 1 {
@@ -329,7 +346,7 @@ func (j *bnJob[T]) do(pass int) {
 func (j *bnJob[T]) Run(_, lo, hi int) {
 	o, n, c, s := j.o, j.n, j.c, j.s
 	if j.pass != bnElems { // items are blocks of channels
-		lo, hi = lo*bnBlock, min(hi*bnBlock, c)
+		lo, hi = lo*j.block(), min(hi*j.block(), c)
 	}
 	switch j.pass {
 	case bnStats:

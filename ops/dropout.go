@@ -125,7 +125,7 @@ func (o *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value)
 	} else if x, y := data[float64](in[0]), data[float64](prealloc); x != nil && y != nil {
 		dropoutApply(y, x, o.keep, o.scale, o.masked)
 	} else {
-		return nil, fmt.Errorf("%w: Dropout: x and the output must be plain float32 or float64 tensors, got %v", ErrDtype, in[0].Dtype())
+		return nil, fmt.Errorf("%w: Dropout: x and the output must be plain row-major float32 or float64 tensors; x is %s, the output %s", ErrDtype, notPlain(in[0]), notPlain(prealloc))
 	}
 	return prealloc, nil
 }
@@ -181,17 +181,37 @@ func nextRand(op string, seed uint64, step *tensor.Dense, frozen bool, r *rand.P
 }
 
 // dropoutApply writes v·keep·scale into out, or v when masked is false; the
-// forward and the backward pass share it. It multiplies by 0 or scale
-// instead of branching on the mask, which is random and would mispredict.
+// forward and the backward pass share it. A dropped unit is exactly +0,
+// whatever v holds there (an Inf or NaN included, so an overflowed gradient
+// does not leak through a dropped unit): the kernels mask the bits of
+// v·scale with a mask made from keep instead of branching on it, which is
+// random and would mispredict. They are two functions, as ReLU's backward
+// pass is, because Go generics cannot reach the bits of a float type.
 func dropoutApply[T float](out, v []T, keep []uint8, scale T, masked bool) {
 	if !masked {
 		copy(out, v)
 		return
 	}
-	f := [2]T{0, scale}
+	if is32[T]() {
+		dropout32(as32(out), as32(v), keep, float32(scale))
+		return
+	}
+	dropout64(as64(out), as64(v), keep, float64(scale))
+}
+
+func dropout32(out, v []float32, keep []uint8, scale float32) {
 	out, keep = out[:len(v)], keep[:len(v)]
 	for i, x := range v {
-		out[i] = x * f[keep[i]&1]
+		mask := -uint32(keep[i] & 1)
+		out[i] = math.Float32frombits(math.Float32bits(x*scale) & mask)
+	}
+}
+
+func dropout64(out, v []float64, keep []uint8, scale float64) {
+	out, keep = out[:len(v)], keep[:len(v)]
+	for i, x := range v {
+		mask := -uint64(keep[i] & 1)
+		out[i] = math.Float64frombits(math.Float64bits(x*scale) & mask)
 	}
 }
 

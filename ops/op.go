@@ -355,6 +355,20 @@ func is32[T float]() bool {
 	return unsafe.Sizeof(zero) == 4
 }
 
+// notPlain describes why data[T] refused v, for error messages.
+func notPlain(v gorgonia.Value) string {
+	d, ok := v.(*tensor.Dense)
+	switch {
+	case !ok:
+		return fmt.Sprintf("a %T, not a dense tensor", v)
+	case d.IsView():
+		return fmt.Sprintf("a %v view (materialize it first)", d.Dtype())
+	case !d.DataOrder().IsRowMajor():
+		return fmt.Sprintf("a column-major %v tensor", d.Dtype())
+	}
+	return fmt.Sprintf("of dtype %v", d.Dtype())
+}
+
 // labelsOf returns the elements of an int tensor without boxing them.
 func labelsOf(v gorgonia.Value) ([]int, bool) {
 	d, ok := v.(*tensor.Dense)

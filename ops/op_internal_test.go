@@ -2,10 +2,12 @@ package ops
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/internal/parallel"
 )
@@ -49,4 +51,43 @@ func TestElementwiseSplit(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	err = j.do(d, func([]float32, [][]float32) error { return nil }, make([]float32, n), [][]float32{x[:n-1]})
 	require.ErrorIs(t, err, ErrShape)
+}
+
+// TestDropoutDroppedIsZero checks that a dropped unit is exactly +0 even
+// where x is Inf, NaN or negative, in both dtypes and both passes' kernel.
+func TestDropoutDroppedIsZero(t *testing.T) {
+	x := []float64{math.Inf(1), math.NaN(), -3, math.Inf(-1), 2}
+	keep := []uint8{0, 0, 0, 1, 1}
+	out := make([]float64, len(x))
+	dropoutApply(out, x, keep, 2, true)
+	for i := range 3 {
+		require.Equal(t, uint64(0), math.Float64bits(out[i]), "unit %d", i)
+	}
+	require.Equal(t, math.Inf(-1), out[3])
+	require.Equal(t, 4.0, out[4])
+	x32 := []float32{float32(math.Inf(1)), float32(math.NaN()), -3, 1, 2}
+	out32 := make([]float32, len(x32))
+	dropoutApply(out32, x32, keep, 2, true)
+	for i := range 3 {
+		require.Equal(t, uint32(0), math.Float32bits(out32[i]), "unit %d", i)
+	}
+	require.Equal(t, []float32{2, 4}, out32[3:])
+}
+
+// TestBatchNormNamesTheBadTensor checks that a tensor BatchNorm cannot read
+// in place is named in the error, with what is wrong with it.
+func TestBatchNormNamesTheBadTensor(t *testing.T) {
+	o := &bnOp{label: `BatchNorm "bn"`, momentum: 0.1, eps: 1e-5, training: true,
+		runMean: filled(tensor.Float64, 3, 0), runVar: filled(tensor.Float64, 3, 1)}
+	x := tensor.New(tensor.WithShape(4, 3), tensor.WithBacking(make([]float64, 12)))
+	gamma, beta := filled(tensor.Float64, 3, 1), filled(tensor.Float64, 3, 0)
+	out32 := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(4, 3))
+	_, err := o.UsePreallocDo(out32, x, gamma, beta)
+	require.ErrorIs(t, err, ErrDtype)
+	require.ErrorContains(t, err, "the output (of dtype float32)")
+	out := tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(4, 3))
+	_, err = o.UsePreallocDo(out, x, gamma, filled(tensor.Float32, 3, 0))
+	require.ErrorContains(t, err, "β (of dtype float32)")
+	_, err = o.UsePreallocDo(out, x, gamma, beta)
+	require.NoError(t, err)
 }

@@ -67,7 +67,7 @@ func (xentOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	} else if z64 := data[float64](z); z64 != nil {
 		loss, err = xentLoss(z64, labels, k)
 	} else {
-		return nil, fmt.Errorf("%w: SoftmaxCrossEntropy: logits are %v, want a plain float32 or float64 tensor", ErrDtype, z.Dtype())
+		return nil, fmt.Errorf("%w: SoftmaxCrossEntropy: the logits are %s, want a plain row-major float32 or float64 tensor", ErrDtype, notPlain(z))
 	}
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (xentGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (
 	} else if z, dz := data[float64](in[0]), data[float64](prealloc); z != nil && dz != nil {
 		err = xentGrad(dz, z, labels, k, g)
 	} else {
-		return nil, fmt.Errorf("%w: %s: logits are %v, want a plain float32 or float64 tensor", ErrDtype, op, in[0].Dtype())
+		return nil, fmt.Errorf("%w: %s: the logits are %s and the output %s, want plain row-major float32 or float64 tensors", ErrDtype, op, notPlain(in[0]), notPlain(prealloc))
 	}
 	if err != nil {
 		return nil, err

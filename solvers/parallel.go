@@ -3,8 +3,9 @@ package solvers
 import "github.com/gradlab/gradlab/internal/parallel"
 
 const (
-	// grain is the least number of elements given to one goroutine: below
-	// 2·grain elements a kernel runs on the calling goroutine.
+	// grain decides when a kernel is split: below 2·grain elements it runs
+	// on the calling goroutine, above across the cores in internal/parallel's
+	// blocks (results do not depend on the split).
 	grain = 1 << 16
 	// normChunk is the fixed chunk over which partial sums of squares are
 	// accumulated for the global norm; partials are combined in chunk order.

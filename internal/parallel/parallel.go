@@ -54,8 +54,7 @@ func startPool() {
 		go func() {
 			for t := range pool.tasks {
 				if t.r.join(t.job) {
-					t.r.loop(t.part)
-					t.r.wg.Done()
+					t.r.work(t.part)
 				}
 			}
 		}()
@@ -83,9 +82,10 @@ type Runner struct {
 	n     int
 	grain int
 
-	mu   sync.Mutex
-	job  uint64 // the current job's number
-	open bool   // whether pool goroutines may still join it
+	mu       sync.Mutex
+	job      uint64 // the current job's number
+	open     bool   // whether pool goroutines may still join it
+	panicked any    // the first panic of a pool goroutine in the current job
 }
 
 // Run calls w.Run over [0, n) on up to Workers(n) goroutines, the calling
@@ -93,6 +93,9 @@ type Runner struct {
 // small blocks from a shared counter rather than split in equal parts up
 // front, so that a goroutine slowed down (by another process on its core,
 // on a shared machine) takes fewer items instead of holding up the others.
+// A panic in w.Run, on any of the goroutines, reaches the caller of Run
+// after every goroutine has left the job, so the caller (an op's guard, a
+// Program) can recover it and use the Runner again.
 func (r *Runner) Run(w Worker, n int) {
 	if n <= 0 {
 		return
@@ -116,12 +119,39 @@ func (r *Runner) Run(w Worker, n int) {
 		default: // the queue is full: this goroutine does that share
 		}
 	}
+	defer r.finish()
 	r.loop(0)
+}
+
+// finish closes the job, waits for the goroutines that joined it and
+// re-raises the first panic one of them had.
+func (r *Runner) finish() {
 	r.mu.Lock()
 	r.open = false
 	r.mu.Unlock()
 	r.wg.Wait()
 	r.w = nil
+	if p := r.panicked; p != nil {
+		r.panicked = nil
+		panic(p)
+	}
+}
+
+// work is a pool goroutine's share of a job it joined: a panic there is
+// kept for the caller instead of ending the process.
+func (r *Runner) work(part int) {
+	defer r.wg.Done()
+	defer func() {
+		if p := recover(); p != nil {
+			r.mu.Lock()
+			if r.panicked == nil {
+				r.panicked = p
+			}
+			r.mu.Unlock()
+			r.next.Store(int64(r.n)) // the others stop taking items
+		}
+	}()
+	r.loop(part)
 }
 
 // join reports whether a pool goroutine may still work on job; if so it

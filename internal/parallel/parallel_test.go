@@ -86,3 +86,28 @@ func TestNestedJobs(t *testing.T) {
 	r.Run(o, 64)
 	require.EqualValues(t, 64*300, o.total.Load())
 }
+
+// bomb panics on one item.
+type bomb struct{ at int }
+
+func (b bomb) Run(_, lo, hi int) {
+	if lo <= b.at && b.at < hi {
+		panic("bomb")
+	}
+}
+
+// TestPanicReachesCaller checks that a panic in an item, whichever
+// goroutine runs it, comes back to Run's caller, and that the Runner then
+// runs the next job normally.
+func TestPanicReachesCaller(t *testing.T) {
+	defer SetParallelism(SetParallelism(2))
+	var r Runner
+	for _, at := range []int{0, 500, 999} {
+		require.PanicsWithValue(t, "bomb", func() { r.Run(bomb{at: at}, 1000) }, "item %d", at)
+		c := &counter{t: t, hits: make([]atomic.Int32, 1000), parts: Workers(1000)}
+		r.Run(c, 1000)
+		for i := range c.hits {
+			require.EqualValues(t, 1, c.hits[i].Load(), "after the panic at %d: item %d", at, i)
+		}
+	}
+}

@@ -39,7 +39,7 @@ func SqDevTo(acc []float64, x []float32, mean []float64) {
 	}
 	for ; i < len(x); i++ {
 		d := float64(x[i]) - mean[i]
-		acc[i] += d * d
+		acc[i] += float64(d * d)
 	}
 }
 
@@ -57,12 +57,14 @@ func GradSumsTo(sg, sgx []float64, x, g []float32, mean []float64) {
 	for ; i < n; i++ {
 		gv := float64(g[i])
 		sg[i] += gv
-		sgx[i] += gv * (float64(x[i]) - mean[i])
+		sgx[i] += float64(gv * (float64(x[i]) - mean[i]))
 	}
 }
 
 // Affine writes out[i] = a[i]·g[i] + b[i]·(x[i] − m[i]) + k[i], in float32,
-// rounded after each operation in that order. Every slice must be at least
+// rounded after each operation in that order (the Go loops convert every
+// product explicitly, which the language defines to stop the compiler from
+// fusing it into a multiply-add, as it may with GOAMD64=v3). Every slice must be at least
 // as long as out.
 func Affine(out, g, x, a, b, m, k []float32) {
 	n := len(out)
@@ -74,7 +76,7 @@ func Affine(out, g, x, a, b, m, k []float32) {
 		}
 	}
 	for ; i < n; i++ {
-		out[i] = a[i]*g[i] + b[i]*(x[i]-m[i]) + k[i]
+		out[i] = float32(a[i]*g[i]) + float32(b[i]*(x[i]-m[i])) + k[i]
 	}
 }
 
@@ -106,13 +108,13 @@ func SqDev(x []float32, mu float64) float64 {
 	n := lanes16(x, &lanes, func(l *[16]float64, i int) {
 		for j := range 16 {
 			d := float64(x[i+j]) - mu
-			l[j] += d * d
+			l[j] += float64(d * d)
 		}
 	}, func(n int) { sqDevLanes512(&x[0], n, mu, &lanes) })
 	s := addLanes(&lanes)
 	for _, v := range x[n:] {
 		d := float64(v) - mu
-		s += d * d
+		s += float64(d * d)
 	}
 	return s
 }
@@ -126,14 +128,14 @@ func GradSums(x, g []float32, mu float64) (sg, sgx float64) {
 		for j := range 16 {
 			gv := float64(g[i+j])
 			l[j] += gv
-			lgx[j] += gv * (float64(x[i+j]) - mu)
+			lgx[j] += float64(gv * (float64(x[i+j]) - mu))
 		}
 	}, func(n int) { gradSumsLanes512(&x[0], &g[0], n, mu, &lg, &lgx) })
 	sg, sgx = addLanes(&lg), addLanes(&lgx)
 	for i := n; i < len(x); i++ {
 		gv := float64(g[i])
 		sg += gv
-		sgx += gv * (float64(x[i]) - mu)
+		sgx += float64(gv * (float64(x[i]) - mu))
 	}
 	return sg, sgx
 }
@@ -151,7 +153,7 @@ func AffineConst(out, g, x []float32, a, b, m, k float32) {
 		}
 	}
 	for ; i < n; i++ {
-		out[i] = a*g[i] + b*(x[i]-m) + k
+		out[i] = float32(a*g[i]) + float32(b*(x[i]-m)) + k
 	}
 }
 

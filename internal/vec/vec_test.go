@@ -66,7 +66,7 @@ func TestKernels(t *testing.T) {
 			run(asm, func() { SqDevTo(acc, x[:n], mean) })
 			for i := range n {
 				d := float64(x[i]) - mean[i]
-				want[i] += d * d
+				want[i] += float64(d * d)
 			}
 			sameBits(t, want, acc, "SqDevTo asm=%v n=%d", asm, n)
 
@@ -75,7 +75,7 @@ func TestKernels(t *testing.T) {
 			for i := range n {
 				gv := float64(g[i])
 				wsg[i] += gv
-				wsgx[i] += gv * (float64(x[i]) - mean[i])
+				wsgx[i] += float64(gv * (float64(x[i]) - mean[i]))
 			}
 			sameBits(t, wsg, sg, "GradSumsTo sg asm=%v n=%d", asm, n)
 			sameBits(t, wsgx, sgx, "GradSumsTo sgx asm=%v n=%d", asm, n)
@@ -85,7 +85,7 @@ func TestKernels(t *testing.T) {
 			copy(wout, out)
 			run(asm, func() { Affine(out[:n], g, x, a, b, m, k) })
 			for i := range n {
-				wout[i] = a[i]*g[i] + b[i]*(x[i]-m[i]) + k[i]
+				wout[i] = float32(a[i]*g[i]) + float32(b[i]*(x[i]-m[i])) + k[i]
 			}
 			sameBits32(t, wout, out, "Affine asm=%v n=%d", asm, n)
 		}
@@ -125,9 +125,9 @@ func TestRunKernels(t *testing.T) {
 				sg, sgx = GradSums(x[:n], g, mu)
 			})
 			wsum := laneSum(n, func(i int) float64 { return float64(x[i]) })
-			wsq := laneSum(n, func(i int) float64 { d := float64(x[i]) - mu; return d * d })
+			wsq := laneSum(n, func(i int) float64 { d := float64(x[i]) - mu; return float64(d * d) })
 			wsg := laneSum(n, func(i int) float64 { return float64(g[i]) })
-			wsgx := laneSum(n, func(i int) float64 { return float64(g[i]) * (float64(x[i]) - mu) })
+			wsgx := laneSum(n, func(i int) float64 { return float64(float64(g[i]) * (float64(x[i]) - mu)) })
 			sameBits(t, []float64{wsum, wsq, wsg, wsgx}, []float64{sum, sq, sg, sgx}, "run sums asm=%v n=%d", asm, n)
 			if n > 0 {
 				naive := 0.0
@@ -142,7 +142,7 @@ func TestRunKernels(t *testing.T) {
 			copy(wout, out)
 			run(asm, func() { AffineConst(out[:n], g, x, a, b, m, k) })
 			for i := range n {
-				wout[i] = a*g[i] + b*(x[i]-m) + k
+				wout[i] = float32(a*g[i]) + float32(b*(x[i]-m)) + k
 			}
 			sameBits32(t, wout, out, "AffineConst asm=%v n=%d", asm, n)
 		}
