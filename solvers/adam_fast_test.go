@@ -43,8 +43,8 @@ func adamCheck[T Float](t *testing.T, tiny float64) {
 		flushed := 0
 		for i := range w2 {
 			gi := g2[i]
-			mi := b1*m2[i] + omb1*gi
-			vi := b2*v2[i] + omb2*(gi*gi)
+			mi := T(b1*m2[i]) + T(omb1*gi) // conversions: no fused multiply-add (GOAMD64=v3)
+			vi := T(b2*v2[i]) + T(omb2*(gi*gi))
 			if math.Abs(float64(mi)) < tiny {
 				mi, flushed = 0, flushed+1
 			}
@@ -52,7 +52,7 @@ func adamCheck[T Float](t *testing.T, tiny float64) {
 				vi = 0
 			}
 			m2[i], v2[i] = mi, vi
-			w2[i] = w2[i]*decay - a*mi/(sqrt(vi)*s2+eps)
+			w2[i] = T(w2[i]*decay) - a*mi/(T(sqrt(vi)*s2)+eps)
 			g2[i] = 0
 		}
 		require.Equal(t, w2, w, "n=%d", n)
@@ -212,15 +212,15 @@ func momentumCheck[T Float](t *testing.T, tiny float64) {
 			flushed := 0
 			for i := range w2 {
 				gi := g2[i]
-				bi := h.mom*b2[i] + gi
+				bi := T(h.mom*b2[i]) + gi
 				if math.Abs(float64(bi)) < tiny {
 					bi, flushed = 0, flushed+1
 				}
 				b2[i] = bi
 				if nest {
-					bi = gi + h.mom*bi
+					bi = gi + T(h.mom*bi)
 				}
-				w2[i] = w2[i] - h.lr*bi
+				w2[i] = w2[i] - T(h.lr*bi)
 				g2[i] = 0
 			}
 			bits := func(x []T) []uint64 {

@@ -174,7 +174,7 @@ func sgdKernel[T Float](w, g []T, h *hyper[T]) {
 	g = g[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		w[i] = wi - lr*gi
+		w[i] = wi - T(lr*gi)
 		g[i] = 0
 	}
 }
@@ -193,15 +193,15 @@ func momentumKernel[T Float](w, g, b []T, h *hyper[T]) {
 	g, b = g[:len(w)], b[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		bi := mu*b[i] + gi
+		bi := T(mu*b[i]) + gi
 		if abs(bi) < tiny {
 			bi = 0
 		}
 		b[i] = bi
 		if nest {
-			bi = gi + mu*bi
+			bi = gi + T(mu*bi)
 		}
-		w[i] = wi - lr*bi
+		w[i] = wi - T(lr*bi)
 		g[i] = 0
 	}
 }
@@ -223,7 +223,7 @@ func adagradKernel[T Float](w, g, s []T, h *hyper[T]) {
 	g, s = g[:len(w)], s[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		si := s[i] + gi*gi
+		si := s[i] + T(gi*gi)
 		s[i] = si
 		w[i] = wi - lr*gi/(sqrt(si+epsIn)+eps)
 		g[i] = 0
@@ -243,19 +243,19 @@ func rmspropKernel[T Float](w, g, sq, buf, ga []T, h *hyper[T]) {
 	g, sq = g[:len(w)], sq[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		si := rho*sq[i] + omr*(gi*gi)
+		si := T(rho*sq[i]) + T(omr*(gi*gi))
 		sq[i] = si
 		if centered {
-			ai := rho*ga[i] + omr*gi
+			ai := T(rho*ga[i]) + T(omr*gi)
 			ga[i] = ai
-			si -= ai * ai
+			si -= T(ai * ai)
 		}
 		u := gi / (sqrt(si+epsIn) + eps)
 		if useMom {
-			u += mu * buf[i]
+			u += T(mu * buf[i])
 			buf[i] = u
 		}
-		w[i] = wi - lr*u
+		w[i] = wi - T(lr*u)
 		g[i] = 0
 	}
 }
@@ -286,8 +286,8 @@ func adamKernel[T Float](w, g, m, v []T, h *hyper[T]) {
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	for i, wi := range w {
 		gi := g[i]
-		mi := b1*m[i] + omb1*gi
-		vi := b2*v[i] + omb2*(gi*gi)
+		mi := T(b1*m[i]) + T(omb1*gi)
+		vi := T(b2*v[i]) + T(omb2*(gi*gi))
 		if abs(mi) < tiny {
 			mi = 0
 		}
@@ -295,7 +295,7 @@ func adamKernel[T Float](w, g, m, v []T, h *hyper[T]) {
 			vi = 0
 		}
 		m[i], v[i] = mi, vi
-		w[i] = wi*decay - a*mi/(sqrt(vi)*s2+eps)
+		w[i] = T(wi*decay) - a*mi/(T(sqrt(vi)*s2)+eps)
 		g[i] = 0
 	}
 }
