@@ -228,16 +228,9 @@ func (e *exporter) layer(l nn.LayerDesc, x string) (string, error) {
 		if _, ok := l.Layer.(*nn.DenseLayer); !ok || len(l.In) != 1 {
 			return "", unsupported("not an nn.Dense on (batch, features)")
 		}
-		in := []string{x}
-		for _, p := range l.Params {
-			name, err := e.param(p)
-			if err != nil {
-				return "", err
-			}
-			in = append(in, name)
-		}
-		if len(in) < 2 || len(in) > 3 {
-			return "", unsupported(fmt.Sprintf("parameters %v, want a weight and an optional bias", l.Params))
+		in, err := e.weightAndBias(x, l.Params, unsupported)
+		if err != nil {
+			return "", err
 		}
 		return e.node("Gemm", l.Name, in, out), nil // A (N, in) · B (in, out) + C (out)
 	case "conv2d":
@@ -246,16 +239,9 @@ func (e *exporter) layer(l nn.LayerDesc, x string) (string, error) {
 		if !ok || !ok2 {
 			return "", unsupported("not an nn.Conv2D")
 		}
-		in := []string{x}
-		for _, p := range l.Params {
-			name, err := e.param(p)
-			if err != nil {
-				return "", err
-			}
-			in = append(in, name)
-		}
-		if len(in) < 2 || len(in) > 3 {
-			return "", unsupported(fmt.Sprintf("parameters %v, want a weight and an optional bias", l.Params))
+		in, err := e.weightAndBias(x, l.Params, unsupported)
+		if err != nil {
+			return "", err
 		}
 		return e.node("Conv", l.Name, in, out,
 			attrInts("kernel_shape", c.Kernel[0], c.Kernel[1]),
@@ -308,6 +294,24 @@ func (e *exporter) node(op, name string, in []string, out string, attrs ...*onnx
 		Name: proto.String(name), OpType: proto.String(op), Input: in, Output: []string{out}, Attribute: attrs,
 	})
 	return out
+}
+
+// weightAndBias returns the inputs of a Gemm or Conv node: x, then the
+// layer's weight and optional bias added as initializers; any other number
+// of parameters is the layer's unsupported error.
+func (e *exporter) weightAndBias(x string, params []string, unsupported func(string) error) ([]string, error) {
+	if len(params) < 1 || len(params) > 2 {
+		return nil, unsupported(fmt.Sprintf("parameters %v, want a weight and an optional bias", params))
+	}
+	in := []string{x}
+	for _, p := range params {
+		name, err := e.param(p)
+		if err != nil {
+			return nil, err
+		}
+		in = append(in, name)
+	}
+	return in, nil
 }
 
 // param adds the model tensor name as a float32 initializer.

@@ -21,7 +21,7 @@ type activation struct {
 var (
 	tanhAct    = &activation{"Tanh", tanhFwd[float32], tanhFwd[float64], tanhBwd[float32], tanhBwd[float64]}
 	sigmoidAct = &activation{"Sigmoid", sigmoidFwd[float32], sigmoidFwd[float64], sigmoidBwd[float32], sigmoidBwd[float64]}
-	reluAct    = &activation{"ReLU", reluFwd[float32], reluFwd[float64], reluBwd32, reluBwd64}
+	reluAct    = &activation{"ReLU", reluFwd[float32], reluFwd[float64], reluBwd[float32], reluBwd[float64]}
 )
 
 // Tanh returns tanh(x) elementwise; dx = g·(1 − y²).
@@ -95,25 +95,14 @@ func reluFwd[T float](y, x []T) {
 	}
 }
 
-// reluBwd32 and reluBwd64 pass g where y > 0 and write 0 elsewhere by
-// masking g's bits with a mask made from y's: y is a ReLU output, +0 or
-// positive (the forward pass maps −0 to +0), so y > 0 exactly when its bits
-// are non-zero. A branch on the sign of y mispredicts about half the time on
-// real activations and was several times slower. (A NaN y passes g.) They
-// are two functions, not one generic kernel, because Go generics cannot
-// reach the bits of a float type parameter.
-func reluBwd32(dx, y, g []float32) {
+// reluBwd passes g where y > 0 and writes +0 elsewhere by masking g's bits
+// (keepBits): y is a ReLU output, +0 or positive (the forward pass maps −0
+// to +0), so y > 0 exactly when y's bits are non-zero. A branch on y (or a
+// float comparison) mispredicts about half the time on real activations and
+// was several times slower. (A NaN y passes g.)
+func reluBwd[T float](dx, y, g []T) {
 	dx, g = dx[:len(y)], g[:len(y)]
 	for i, v := range y {
-		mask := uint32(int32(-math.Float32bits(v)) >> 31)
-		dx[i] = math.Float32frombits(math.Float32bits(g[i]) & mask)
-	}
-}
-
-func reluBwd64(dx, y, g []float64) {
-	dx, g = dx[:len(y)], g[:len(y)]
-	for i, v := range y {
-		mask := uint64(int64(-math.Float64bits(v)) >> 63)
-		dx[i] = math.Float64frombits(math.Float64bits(g[i]) & mask)
+		dx[i] = keepBits(g[i], nonzeroBits(v))
 	}
 }

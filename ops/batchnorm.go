@@ -355,11 +355,11 @@ func (j *bnJob[T]) Run(_, lo, hi int) {
 		clear(ss)
 		for b := range n {
 			if s == 1 {
-				sumTo(mean, j.x[b*c+lo:b*c+hi])
+				vec.SumTo(mean, j.x[b*c+lo:b*c+hi])
 				continue
 			}
 			for k := range mean {
-				mean[k] += sum(j.x[(b*c+lo+k)*s : (b*c+lo+k+1)*s])
+				mean[k] += vec.Sum(j.x[(b*c+lo+k)*s : (b*c+lo+k+1)*s])
 			}
 		}
 		m := float64(n * s)
@@ -368,11 +368,11 @@ func (j *bnJob[T]) Run(_, lo, hi int) {
 		}
 		for b := range n {
 			if s == 1 {
-				sqDevTo(ss, j.x[b*c+lo:b*c+hi], mean)
+				vec.SqDevTo(ss, j.x[b*c+lo:b*c+hi], mean)
 				continue
 			}
 			for k, mu := range mean {
-				ss[k] += sqDev(j.x[(b*c+lo+k)*s:(b*c+lo+k+1)*s], mu)
+				ss[k] += vec.SqDev(j.x[(b*c+lo+k)*s:(b*c+lo+k+1)*s], mu)
 			}
 		}
 	case bnSums:
@@ -382,12 +382,12 @@ func (j *bnJob[T]) Run(_, lo, hi int) {
 		for b := range n {
 			if s == 1 {
 				i := b*c + lo
-				gradSumsTo(sg, sgx, j.x[i:i+len(sg)], j.g[i:i+len(sg)], mean)
+				vec.GradSumsTo(sg, sgx, j.x[i:i+len(sg)], j.g[i:i+len(sg)], mean)
 				continue
 			}
 			for k, mu := range mean {
 				i := (b*c + lo + k) * s
-				dg, dgx := gradSums(j.x[i:i+s], j.g[i:i+s], mu)
+				dg, dgx := vec.GradSums(j.x[i:i+s], j.g[i:i+s], mu)
 				sg[k] += dg
 				sgx[k] += dgx
 			}
@@ -399,123 +399,14 @@ func (j *bnJob[T]) Run(_, lo, hi int) {
 		if s == 1 {
 			for b := lo; b < hi; b++ {
 				i := b * c
-				affineRow(j.out[i:i+c], j.g[i:i+c], j.x[i:i+c], j.a, j.b, j.m, j.k)
+				vec.Affine(j.out[i:i+c], j.g[i:i+c], j.x[i:i+c], j.a, j.b, j.m, j.k)
 			}
 			return
 		}
 		for r := lo; r < hi; r++ {
 			ch := r % c
-			affineRun(j.out[r*s:(r+1)*s], j.g[r*s:(r+1)*s], j.x[r*s:(r+1)*s], j.a[ch], j.b[ch], j.m[ch], j.k[ch])
+			vec.AffineConst(j.out[r*s:(r+1)*s], j.g[r*s:(r+1)*s], j.x[r*s:(r+1)*s], j.a[ch], j.b[ch], j.m[ch], j.k[ch])
 		}
-	}
-}
-
-// The leaf kernels of BatchNorm, small so that the compiler keeps their
-// loops in registers. The sums are float64 whatever T is. For float32 they
-// are internal/vec's, which have AVX-512 versions bit-identical to their Go
-// loops (the sums over one run of a channel keep 16 partial sums there, so
-// their float32 order differs from the plain loops here, which float64
-// keeps).
-
-// sumTo adds x into acc elementwise.
-func sumTo[T float](acc []float64, x []T) {
-	if is32[T]() {
-		vec.SumTo(acc, as32(x))
-		return
-	}
-	acc = acc[:len(x)]
-	for i, v := range x {
-		acc[i] += float64(v)
-	}
-}
-
-// sum returns Σx.
-func sum[T float](x []T) float64 {
-	if is32[T]() {
-		return vec.Sum(as32(x))
-	}
-	var s float64
-	for _, v := range x {
-		s += float64(v)
-	}
-	return s
-}
-
-// sqDevTo adds (x − mean)² into acc elementwise.
-func sqDevTo[T float](acc []float64, x []T, mean []float64) {
-	if is32[T]() {
-		vec.SqDevTo(acc, as32(x), mean)
-		return
-	}
-	acc, mean = acc[:len(x)], mean[:len(x)]
-	for i, v := range x {
-		d := float64(v) - mean[i]
-		acc[i] += d * d
-	}
-}
-
-// sqDev returns Σ(x − mu)².
-func sqDev[T float](x []T, mu float64) float64 {
-	if is32[T]() {
-		return vec.SqDev(as32(x), mu)
-	}
-	var s float64
-	for _, v := range x {
-		d := float64(v) - mu
-		s += d * d
-	}
-	return s
-}
-
-// gradSumsTo adds g into sg and g·(x − mean) into sgx elementwise.
-func gradSumsTo[T float](sg, sgx []float64, x, g []T, mean []float64) {
-	if is32[T]() {
-		vec.GradSumsTo(sg, sgx, as32(x), as32(g), mean)
-		return
-	}
-	sgx, g, mean = sgx[:len(sg)], g[:len(sg)], mean[:len(sg)]
-	for i, v := range x[:len(sg)] {
-		gv := float64(g[i])
-		sg[i] += gv
-		sgx[i] += gv * (float64(v) - mean[i])
-	}
-}
-
-// gradSums returns Σg and Σg·(x − mu).
-func gradSums[T float](x, g []T, mu float64) (sg, sgx float64) {
-	if is32[T]() {
-		return vec.GradSums(as32(x), as32(g), mu)
-	}
-	g = g[:len(x)]
-	for i, v := range x {
-		gv := float64(g[i])
-		sg += gv
-		sgx += gv * (float64(v) - mu)
-	}
-	return sg, sgx
-}
-
-// affineRow writes a·g + b·(x − m) + k into out elementwise.
-func affineRow[T float](out, g, x, a, b, m, k []T) {
-	if is32[T]() {
-		vec.Affine(as32(out), as32(g), as32(x), as32(a), as32(b), as32(m), as32(k))
-		return
-	}
-	g, x, a, b, m, k = g[:len(out)], x[:len(out)], a[:len(out)], b[:len(out)], m[:len(out)], k[:len(out)]
-	for i := range out {
-		out[i] = a[i]*g[i] + b[i]*(x[i]-m[i]) + k[i]
-	}
-}
-
-// affineRun writes a·g + b·(x − m) + k into out for constant a, b, m, k.
-func affineRun[T float](out, g, x []T, a, b, m, k T) {
-	if is32[T]() {
-		vec.AffineConst(as32(out), as32(g), as32(x), float32(a), float32(b), float32(m), float32(k))
-		return
-	}
-	g, x = g[:len(out)], x[:len(out)]
-	for i := range out {
-		out[i] = a*g[i] + b*(x[i]-m) + k
 	}
 }
 

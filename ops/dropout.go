@@ -183,35 +183,16 @@ func nextRand(op string, seed uint64, step *tensor.Dense, frozen bool, r *rand.P
 // dropoutApply writes v·keep·scale into out, or v when masked is false; the
 // forward and the backward pass share it. A dropped unit is exactly +0,
 // whatever v holds there (an Inf or NaN included, so an overflowed gradient
-// does not leak through a dropped unit): the kernels mask the bits of
-// v·scale with a mask made from keep instead of branching on it, which is
-// random and would mispredict. They are two functions, as ReLU's backward
-// pass is, because Go generics cannot reach the bits of a float type.
+// does not leak through a dropped unit), without a branch on the mask
+// (keepBits).
 func dropoutApply[T float](out, v []T, keep []uint8, scale T, masked bool) {
 	if !masked {
 		copy(out, v)
 		return
 	}
-	if is32[T]() {
-		dropout32(as32(out), as32(v), keep, float32(scale))
-		return
-	}
-	dropout64(as64(out), as64(v), keep, float64(scale))
-}
-
-func dropout32(out, v []float32, keep []uint8, scale float32) {
 	out, keep = out[:len(v)], keep[:len(v)]
 	for i, x := range v {
-		mask := -uint32(keep[i] & 1)
-		out[i] = math.Float32frombits(math.Float32bits(x*scale) & mask)
-	}
-}
-
-func dropout64(out, v []float64, keep []uint8, scale float64) {
-	out, keep = out[:len(v)], keep[:len(v)]
-	for i, x := range v {
-		mask := -uint64(keep[i] & 1)
-		out[i] = math.Float64frombits(math.Float64bits(x*scale) & mask)
+		out[i] = keepBits(x*scale, keep[i])
 	}
 }
 

@@ -50,7 +50,7 @@ func BenchmarkKernels(b *testing.B) {
 		b.SetBytes(4 * n * c)
 		for b.Loop() {
 			reluFwd(y, x)
-			reluBwd32(dx, y, g)
+			reluBwd(dx, y, g)
 		}
 	})
 	b.Run("biasadd", func(b *testing.B) {

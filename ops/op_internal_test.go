@@ -26,7 +26,7 @@ func TestElementwiseSplit(t *testing.T) {
 	}
 	kernels := map[string]func(out []float32, in [][]float32) error{
 		"tanh":     func(y []float32, in [][]float32) error { tanhFwd(y, in[0]); return nil },
-		"reluGrad": func(dx []float32, in [][]float32) error { reluBwd32(dx, in[0], in[1]); return nil },
+		"reluGrad": func(dx []float32, in [][]float32) error { reluBwd(dx, in[0], in[1]); return nil },
 	}
 	for name, k := range kernels {
 		want := make([]float32, n)

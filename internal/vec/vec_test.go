@@ -200,3 +200,34 @@ func BenchmarkKernels(b *testing.B) {
 		bench("AffineConst", func() { AffineConst(out, g, x, 1, 2, 3, 4) })
 	}
 }
+
+// TestFloat64 checks the float64 instantiations (always the Go loops)
+// against the documented formulas and order.
+func TestFloat64(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 37
+	x, g, mean := vec64(r, n), vec64(r, n), vec64(r, n)
+	acc := make([]float64, n)
+	SumTo(acc, x)
+	SqDevTo(acc, x, mean)
+	want := make([]float64, n)
+	for i := range want {
+		d := x[i] - mean[i]
+		want[i] = x[i] + float64(d*d)
+	}
+	sameBits(t, want, acc, "SumTo+SqDevTo float64")
+	mu := 0.25
+	sum, sq := Sum(x), SqDev(x, mu)
+	sg, sgx := GradSums(x, g, mu)
+	sameBits(t, []float64{
+		laneSum(n, func(i int) float64 { return x[i] }),
+		laneSum(n, func(i int) float64 { d := x[i] - mu; return float64(d * d) }),
+		laneSum(n, func(i int) float64 { return g[i] }),
+		laneSum(n, func(i int) float64 { return float64(g[i] * (x[i] - mu)) }),
+	}, []float64{sum, sq, sg, sgx}, "run sums float64")
+	out := make([]float64, n)
+	AffineConst(out, g, x, 2, 3, 0.5, 1)
+	for i := range out {
+		require.Equal(t, float64(2*g[i])+float64(3*(x[i]-0.5))+1, out[i], "AffineConst float64 %d", i)
+	}
+}
