@@ -119,7 +119,7 @@ func WriteTwin(path string, cfg train.Config, dataDir string) error {
 		idx[i] = i
 	}
 	x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(k, tr.Features()))
-	if err := tr.Gather(idx, x, y); err != nil {
+	if err := tr.Gather(idx, x, tensor.New(tensor.WithShape(k), tensor.WithBacking(y))); err != nil {
 		return err
 	}
 	y64 := make([]int64, k)

@@ -9,22 +9,57 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Dataset is a set of labelled examples of one shape.
+// Field describes one side of every example of a dataset: its inputs or its
+// target.
+type Field struct {
+	// Dtype is tensor.Int for integer values (class labels, token ids) and
+	// tensor.Float32 or tensor.Float64 for real values; a float field is
+	// gathered into a batch of either float dtype (converted).
+	Dtype tensor.Dtype
+	// Shape is the shape of one example's field, e.g. (1, 28, 28) for an
+	// MNIST image, (T) for one label per position; empty for one value per
+	// example (a class label, a scalar target).
+	Shape []int
+	// Classes bounds an integer field: every value is in [0, Classes) (the
+	// number of classes of labels, the vocabulary of token ids). 0 for a
+	// float field.
+	Classes int
+}
+
+// IsInt reports whether the field holds integers.
+func (f Field) IsInt() bool { return f.Dtype == tensor.Int }
+
+// Size returns the number of values of one example's field.
+func (f Field) Size() int { return Size(f.Shape) }
+
+// String describes the field: "float64 (2, 5)", "int () in [0, 10)".
+func (f Field) String() string {
+	s := fmt.Sprintf("%v %v", f.Dtype, tensor.Shape(f.Shape))
+	if f.IsInt() {
+		s += fmt.Sprintf(" in [0, %d)", f.Classes)
+	}
+	return s
+}
+
+// Dataset is a set of examples of one shape: inputs (float features or
+// integer token ids) and targets (class labels, labels per position, or
+// float values of any shape).
 type Dataset interface {
 	// Len returns the number of examples.
 	Len() int
-	// Shape returns the shape of one example, e.g. (1, 28, 28) for an MNIST
-	// image; the caller must not modify it.
-	Shape() []int
-	// Classes returns the number of classes; labels are in 0..Classes()-1.
-	Classes() int
-	// Gather writes examples idx[0], idx[1], … into consecutive rows of x, a
-	// float32 or float64 tensor of len(idx)·Size(Shape()) elements (its shape
-	// beyond the first dimension is the caller's: a model may read an image
-	// as a vector), and their labels into y (len(idx) entries). It does not
-	// allocate in steady state and returns an error wrapping ErrArgument for
-	// an index out of range or a buffer of the wrong size or dtype.
-	Gather(idx []int, x *tensor.Dense, y []int) error
+	// Input and Target describe one example's inputs and target; the
+	// caller must not modify the shapes.
+	Input() Field
+	Target() Field
+	// Gather writes examples idx[0], idx[1], … into consecutive rows of x
+	// and their targets into consecutive rows of y. x holds
+	// len(idx)·Input().Size() values and y len(idx)·Target().Size() values,
+	// of the fields' dtypes (either float dtype for a float field); their
+	// shapes beyond the number of values are the caller's (a model may read
+	// an image as a vector). Gather does not allocate in steady state and
+	// returns an error wrapping ErrArgument for an index out of range or a
+	// buffer of the wrong size or dtype (CheckBatch).
+	Gather(idx []int, x, y *tensor.Dense) error
 }
 
 // Size returns the number of elements of an example of the given shape.
@@ -36,102 +71,214 @@ func Size(shape []int) int {
 	return n
 }
 
-// CheckBatch returns an error unless x is a float32 or float64 tensor of n
-// examples of the given size and y has n entries; implementations of Gather
-// call it first.
-func CheckBatch(x *tensor.Dense, y []int, n, size int) error {
-	switch {
-	case x == nil:
-		return fmt.Errorf("%w: Gather: nil batch tensor", ErrArgument)
-	case x.Dtype() != tensor.Float32 && x.Dtype() != tensor.Float64:
-		return fmt.Errorf("%w: Gather: batch tensor has dtype %v, want float32 or float64", ErrArgument, x.Dtype())
-	case x.Len() != n*size:
-		return fmt.Errorf("%w: Gather: batch tensor %v has %d elements, want %d examples × %d = %d", ErrArgument, x.Shape(), x.Len(), n, size, n*size)
-	case len(y) != n:
-		return fmt.Errorf("%w: Gather: %d label slots for %d examples", ErrArgument, len(y), n)
+// CheckBatch returns an error unless x and y can take n examples of the
+// input and target fields; implementations of Gather call it first.
+func CheckBatch(x, y *tensor.Dense, n int, input, target Field) error {
+	for _, b := range []struct {
+		name string
+		t    *tensor.Dense
+		f    Field
+	}{{"input", x, input}, {"target", y, target}} {
+		switch {
+		case b.t == nil:
+			return fmt.Errorf("%w: Gather: nil %s batch tensor", ErrArgument, b.name)
+		case b.f.IsInt() && b.t.Dtype() != tensor.Int:
+			return fmt.Errorf("%w: Gather: %s batch tensor has dtype %v, want int", ErrArgument, b.name, b.t.Dtype())
+		case !b.f.IsInt() && b.t.Dtype() != tensor.Float32 && b.t.Dtype() != tensor.Float64:
+			return fmt.Errorf("%w: Gather: %s batch tensor has dtype %v, want float32 or float64", ErrArgument, b.name, b.t.Dtype())
+		case b.t.Len() != n*b.f.Size():
+			return fmt.Errorf("%w: Gather: %s batch tensor %v has %d elements, want %d examples × %d = %d",
+				ErrArgument, b.name, b.t.Shape(), b.t.Len(), n, b.f.Size(), n*b.f.Size())
+		}
 	}
 	return nil
 }
 
-// Memory is a Dataset held in memory: example i is X[i*size : (i+1)*size]
-// with label Labels[i]. Make one with FromSlices, which validates it.
-type Memory[T float32 | float64] struct {
-	x       []T
-	labels  []int
-	shape   []int
-	size    int
-	classes int
+// Number is an element type of an in-memory dataset.
+type Number interface{ ~int | ~float32 | ~float64 }
+
+// Memory is a Dataset held in memory: example i has the inputs
+// X[i·in : (i+1)·in] and the target Y[i·out : (i+1)·out], where in and out
+// are the sizes of one example's input and target. Make one with New (or
+// FromSlices, FromValues, FromTokens), which validate it.
+type Memory[X, Y Number] struct {
+	x       []X
+	y       []Y
+	in, out Field
+	n       int
+}
+
+// New returns the in-memory dataset of the inputs x and the targets y,
+// described by the fields in and out (their Dtype must match X and Y: Int
+// for int, a float dtype for float32 and float64). It checks that the
+// lengths agree, every integer is in [0, Classes) and every float is
+// finite, naming the first example that is not; the slices are used, not
+// copied.
+func New[X, Y Number](x []X, in Field, y []Y, out Field) (*Memory[X, Y], error) {
+	in.Shape, out.Shape = slices.Clone(in.Shape), slices.Clone(out.Shape)
+	if len(in.Shape) == 0 {
+		return nil, fmt.Errorf("%w: input shape is empty, want at least one dimension", ErrArgument)
+	}
+	for _, f := range []struct {
+		name string
+		f    Field
+		int  bool
+	}{{"input", in, isInt[X]()}, {"target", out, isInt[Y]()}} {
+		for _, d := range f.f.Shape {
+			if d <= 0 {
+				return nil, fmt.Errorf("%w: %s shape %v has a dimension ≤ 0", ErrArgument, f.name, f.f.Shape)
+			}
+		}
+		switch {
+		case f.int && !f.f.IsInt():
+			return nil, fmt.Errorf("%w: %s field has dtype %v for int values, want int", ErrArgument, f.name, f.f.Dtype)
+		case !f.int && f.f.Dtype != tensor.Float32 && f.f.Dtype != tensor.Float64:
+			return nil, fmt.Errorf("%w: %s field has dtype %v for float values, want float32 or float64", ErrArgument, f.name, f.f.Dtype)
+		case f.int && f.f.Classes < 1:
+			return nil, fmt.Errorf("%w: %s classes = %d, want ≥ 1", ErrArgument, f.name, f.f.Classes)
+		case !f.int && f.f.Classes != 0:
+			return nil, fmt.Errorf("%w: %s classes = %d for float values, want 0", ErrArgument, f.name, f.f.Classes)
+		}
+	}
+	size := in.Size()
+	if len(x)%size != 0 {
+		return nil, fmt.Errorf("%w: %d input values are not a whole number of examples of shape %v", ErrArgument, len(x), in.Shape)
+	}
+	n := len(x) / size
+	if len(y) != n*out.Size() {
+		return nil, fmt.Errorf("%w: %d target values for %d examples of target shape %v: want %d·%d = %d",
+			ErrArgument, len(y), n, tensor.Shape(out.Shape), n, out.Size(), n*out.Size())
+	}
+	names := map[bool][2]string{false: {"feature", "target"}, true: {"token", "label"}}
+	if err := checkValues(names[in.IsInt()][0], x, in); err != nil {
+		return nil, err
+	}
+	if err := checkValues(names[out.IsInt()][1], y, out); err != nil {
+		return nil, err
+	}
+	return &Memory[X, Y]{x: x, y: y, in: in, out: out, n: n}, nil
+}
+
+func isInt[T Number]() bool {
+	var v T = 1
+	return v/2 == 0 // integer division truncates
+}
+
+// checkValues returns an error naming the first value outside the field's
+// range: an integer outside [0, Classes) or a NaN or infinite float. name is
+// what a value is called ("feature", "label").
+func checkValues[T Number](name string, v []T, f Field) error {
+	size := max(f.Size(), 1)
+	at := func(i int) string {
+		if len(f.Shape) == 0 {
+			return fmt.Sprintf("%s of example %d", name, i)
+		}
+		return fmt.Sprintf("%s %d of example %d", name, i%size, i/size)
+	}
+	for i, x := range v {
+		if f.IsInt() {
+			if c := int(x); c < 0 || c >= f.Classes {
+				return fmt.Errorf("%w: %s is %d, outside [0, %d)", ErrArgument, at(i), c, f.Classes)
+			}
+		} else if g := float64(x); math.IsNaN(g) || math.IsInf(g, 0) {
+			return fmt.Errorf("%w: %s is %v", ErrArgument, at(i), g)
+		}
+	}
+	return nil
 }
 
 // FromSlices returns the dataset of len(labels) examples of the given shape
 // whose features are x, row-major (example i at x[i·size : (i+1)·size], size
-// the product of shape), with labels in 0..classes-1. It checks that the
-// lengths agree, every label is in range, and no feature is NaN or infinite;
-// the slices are used, not copied.
-func FromSlices[T float32 | float64](x []T, shape []int, labels []int, classes int) (*Memory[T], error) {
-	if len(shape) == 0 {
-		return nil, fmt.Errorf("%w: example shape is empty, want at least one dimension", ErrArgument)
-	}
-	for _, d := range shape {
-		if d <= 0 {
-			return nil, fmt.Errorf("%w: example shape %v has a dimension ≤ 0", ErrArgument, shape)
-		}
-	}
+// the product of shape), with class labels in 0..classes-1 (classes ≥ 2).
+func FromSlices[T float32 | float64](x []T, shape []int, labels []int, classes int) (*Memory[T, int], error) {
 	if classes < 2 {
 		return nil, fmt.Errorf("%w: classes = %d, want ≥ 2", ErrArgument, classes)
 	}
-	size := Size(shape)
-	if len(x) != len(labels)*size {
-		return nil, fmt.Errorf("%w: %d features for %d labels of shape %v: want %d·%d = %d", ErrArgument, len(x), len(labels), shape, len(labels), size, len(labels)*size)
+	if len(shape) > 0 && Size(shape) > 0 && len(x) != len(labels)*Size(shape) {
+		return nil, fmt.Errorf("%w: %d features for %d labels of shape %v: want %d·%d = %d", ErrArgument, len(x), len(labels), shape, len(labels), Size(shape), len(labels)*Size(shape))
 	}
-	for i, l := range labels {
-		if l < 0 || l >= classes {
-			return nil, fmt.Errorf("%w: label %d of example %d is outside 0..%d", ErrArgument, l, i, classes-1)
-		}
+	return New(x, Field{Dtype: floatDtype[T](), Shape: shape}, labels, Field{Dtype: tensor.Int, Classes: classes})
+}
+
+// FromValues returns the dataset of float features x (examples of the given
+// shape) and float targets y (each of targetShape; nil for one value per
+// example), for regression or multi-label targets.
+func FromValues[X, Y float32 | float64](x []X, shape []int, y []Y, targetShape []int) (*Memory[X, Y], error) {
+	return New(x, Field{Dtype: floatDtype[X](), Shape: shape}, y, Field{Dtype: floatDtype[Y](), Shape: targetShape})
+}
+
+// FromTokens returns the dataset of token ids x (examples of the given
+// shape, ids in [0, vocab)) and integer targets y (each of targetShape, in
+// [0, classes)): a sequence of tokens in and a label per position out, say.
+func FromTokens(x []int, shape []int, vocab int, y []int, targetShape []int, classes int) (*Memory[int, int], error) {
+	return New(x, Field{Dtype: tensor.Int, Shape: shape, Classes: vocab}, y, Field{Dtype: tensor.Int, Shape: targetShape, Classes: classes})
+}
+
+func floatDtype[T float32 | float64]() tensor.Dtype {
+	var v T
+	if _, ok := any(v).(float32); ok {
+		return tensor.Float32
 	}
-	for i, v := range x {
-		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("%w: feature %d of example %d is %v", ErrArgument, i%size, i/size, f)
-		}
-	}
-	return &Memory[T]{x: x, labels: labels, shape: slices.Clone(shape), size: size, classes: classes}, nil
+	return tensor.Float64
 }
 
 // Len returns the number of examples.
-func (m *Memory[T]) Len() int { return len(m.labels) }
+func (m *Memory[X, Y]) Len() int { return m.n }
 
-// Shape returns the shape of one example.
-func (m *Memory[T]) Shape() []int { return m.shape }
+// Input describes one example's inputs.
+func (m *Memory[X, Y]) Input() Field { return m.in }
 
-// Classes returns the number of classes.
-func (m *Memory[T]) Classes() int { return m.classes }
+// Target describes one example's target.
+func (m *Memory[X, Y]) Target() Field { return m.out }
 
-// Gather copies examples idx into x (converting to x's dtype) and their labels into y.
-func (m *Memory[T]) Gather(idx []int, x *tensor.Dense, y []int) error {
-	if err := CheckBatch(x, y, len(idx), m.size); err != nil {
+// Shape returns the shape of one example's inputs.
+func (m *Memory[X, Y]) Shape() []int { return m.in.Shape }
+
+// Classes returns the number of classes of integer targets (0 for float targets).
+func (m *Memory[X, Y]) Classes() int { return m.out.Classes }
+
+// Gather copies examples idx into x and their targets into y, converting
+// to the buffers' dtypes.
+func (m *Memory[X, Y]) Gather(idx []int, x, y *tensor.Dense) error {
+	if err := CheckBatch(x, y, len(idx), m.in, m.out); err != nil {
 		return err
 	}
-	switch dst := x.Data().(type) {
-	case []float32:
-		return gatherRows(dst, m.x, m.labels, idx, y, m.size)
-	case []float64:
-		return gatherRows(dst, m.x, m.labels, idx, y, m.size)
+	for k, i := range idx {
+		if i < 0 || i >= m.n {
+			return fmt.Errorf("%w: Gather: index %d at position %d outside 0..%d", ErrArgument, i, k, m.n-1)
+		}
 	}
-	return fmt.Errorf("%w: Gather: batch tensor holds %T", ErrArgument, x.Data())
+	if err := gatherInto(x, m.x, idx, m.in.Size()); err != nil {
+		return err
+	}
+	return gatherInto(y, m.y, idx, m.out.Size())
 }
 
-func gatherRows[D, S float32 | float64](dst []D, src []S, labels, idx, y []int, size int) error {
+// gatherInto copies rows idx of src (rows of size values) into dst, whose
+// dtype CheckBatch has checked.
+func gatherInto[S Number](dst *tensor.Dense, src []S, idx []int, size int) error {
+	switch d := dst.Data().(type) {
+	case []float32:
+		copyRows(d, src, idx, size)
+	case []float64:
+		copyRows(d, src, idx, size)
+	case []int:
+		copyRows(d, src, idx, size)
+	default:
+		return fmt.Errorf("%w: Gather: batch tensor holds %T", ErrArgument, d)
+	}
+	return nil
+}
+
+// copyRows copies rows idx (already checked) of src into consecutive rows
+// of dst, converting each value.
+func copyRows[D, S Number](dst []D, src []S, idx []int, size int) {
 	for k, i := range idx {
-		if i < 0 || i >= len(labels) {
-			return fmt.Errorf("%w: Gather: index %d at position %d outside 0..%d", ErrArgument, i, k, len(labels)-1)
-		}
 		row := dst[k*size : (k+1)*size]
 		for j, v := range src[i*size : (i+1)*size] {
 			row[j] = D(v)
 		}
-		y[k] = labels[i]
 	}
-	return nil
 }
 
 // View is a Dataset that shows the examples of another at a list of indices,
@@ -197,15 +344,15 @@ func Split(d Dataset, n int, seed uint64) (train, val *View, err error) {
 // Len returns the number of indices of the view.
 func (v *View) Len() int { return len(v.idx) }
 
-// Shape returns the parent's example shape.
-func (v *View) Shape() []int { return v.d.Shape() }
+// Input returns the parent's input field.
+func (v *View) Input() Field { return v.d.Input() }
 
-// Classes returns the parent's number of classes.
-func (v *View) Classes() int { return v.d.Classes() }
+// Target returns the parent's target field.
+func (v *View) Target() Field { return v.d.Target() }
 
 // Gather gathers the view's examples idx from the parent. A View is not
 // safe for concurrent use (it reuses one scratch slice).
-func (v *View) Gather(idx []int, x *tensor.Dense, y []int) error {
+func (v *View) Gather(idx []int, x, y *tensor.Dense) error {
 	v.inner = slices.Grow(v.inner[:0], len(idx))[:len(idx)]
 	for k, i := range idx {
 		if i < 0 || i >= len(v.idx) {

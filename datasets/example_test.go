@@ -16,15 +16,15 @@ func Example() {
 		return
 	}
 	x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(2, 2))
-	y := make([]int, 2)
+	y := tensor.New(tensor.Of(tensor.Int), tensor.WithShape(2))
 	if err := d.Gather([]int{1, 2}, x, y); err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(d.Len(), d.Shape(), d.Classes(), x.Data(), y)
+	fmt.Println(d.Len(), d.Input(), d.Target(), x.Data(), y.Data())
 	_, err = datasets.FromSlices([]float64{0, 1}, []int{1}, []int{0, 3}, 2)
 	fmt.Println(err)
 	// Output:
-	// 3 [2] 2 [0.9 0.8 0.2 0.1] [1 0]
-	// datasets: invalid argument: label 3 of example 1 is outside 0..1
+	// 3 float64 (2) int () in [0, 2) [0.9 0.8 0.2 0.1] [1 0]
+	// datasets: invalid argument: label of example 1 is 3, outside [0, 2)
 }

@@ -190,7 +190,7 @@ func curveTable(b *strings.Builder, r *CurvesResult) {
 		if r.Runs[i].Config.LR != 0 && r.Experiment == "optimizers-mnist" {
 			name = fmt.Sprintf("%s (lr %g)", c.Name, r.Runs[i].Config.LR)
 		}
-		fmt.Fprintf(b, "| %s | %.3f | %.3f | %.3f | %.3f |\n", name, c.MeanLoss(0, 10), c.MeanLoss(len(c.StepLoss)-20, len(c.StepLoss)), f.TrainAcc, f.TestAcc)
+		fmt.Fprintf(b, "| %s | %.3f | %.3f | %.3f | %.3f |\n", name, c.MeanLoss(0, 10), c.MeanLoss(len(c.StepLoss)-20, len(c.StepLoss)), f.Train.Get("acc"), f.Test.Get("acc"))
 	}
 	b.WriteString("\n")
 }
@@ -239,7 +239,7 @@ func runCurves(ctx context.Context, o *Outcome, dir string, data func() (train.D
 		fmt.Fprintf(&b, "| run | train acc | test acc | gap (mean of last 10 epochs) |\n|---|---|---|---|\n")
 		for _, c := range r.Curves {
 			f := c.Final()
-			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.3f |\n", c.Name, f.TrainAcc, f.TestAcc, c.GapTail(10))
+			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.3f |\n", c.Name, f.Train.Get("acc"), f.Test.Get("acc"), c.GapTail(10))
 		}
 		b.WriteString("\n")
 	}
@@ -252,7 +252,7 @@ func acc(c Curve, trainAcc bool) string {
 		return fmt.Sprintf("diverged (step %d)", len(c.StepLoss))
 	}
 	if trainAcc {
-		return fmt.Sprintf("%.3f", c.Final().TrainAcc)
+		return fmt.Sprintf("%.3f", c.Final().Train.Get("acc"))
 	}
-	return fmt.Sprintf("%.3f", c.Final().TestAcc)
+	return fmt.Sprintf("%.3f", c.Final().Test.Get("acc"))
 }

@@ -45,7 +45,7 @@ func WriteCurves(dir string, r *CurvesResult) ([]string, error) {
 	err = writeCSV(filepath.Join(dir, epochs), "run,epoch,train_loss,train_acc,test_loss,test_acc", func(w io.Writer) error {
 		for _, c := range r.Curves {
 			for _, e := range c.Epochs {
-				if _, err := fmt.Fprintf(w, "%s,%d,%.6g,%.6g,%.6g,%.6g\n", c.Name, e.Epoch, e.TrainLoss, e.TrainAcc, e.TestLoss, e.TestAcc); err != nil {
+				if _, err := fmt.Fprintf(w, "%s,%d,%.6g,%.6g,%.6g,%.6g\n", c.Name, e.Epoch, e.Train.Get("loss"), e.Train.Get("acc"), e.Test.Get("loss"), e.Test.Get("acc")); err != nil {
 					return err
 				}
 			}
@@ -122,7 +122,7 @@ func lossPanels(r *CurvesResult) ([]*plot.Plot, error) {
 		loss = append(loss, plots.Series{Name: label(c), X: seq(len(l), 1), Y: l})
 		a := plots.Series{Name: label(c)}
 		for _, e := range c.Epochs {
-			a.X, a.Y = append(a.X, float64(e.Epoch)), append(a.Y, e.TestAcc)
+			a.X, a.Y = append(a.X, float64(e.Epoch)), append(a.Y, e.Test.Get("acc"))
 		}
 		acc = append(acc, a)
 	}
@@ -156,7 +156,7 @@ func bnPanels(r *CurvesResult) ([]*plot.Plot, error) {
 			s.Name += fmt.Sprintf(" (diverged at step %d)", len(c.StepLoss))
 		}
 		for _, e := range c.Epochs {
-			s.X, s.Y = append(s.X, float64(e.Epoch)), append(s.Y, e.TrainAcc)
+			s.X, s.Y = append(s.X, float64(e.Epoch)), append(s.Y, e.Train.Get("acc"))
 		}
 		series[g] = append(series[g], s)
 	}
@@ -178,11 +178,11 @@ func overfitPanels(r *CurvesResult) ([]*plot.Plot, error) {
 	for _, c := range r.Curves {
 		tr, te := plots.Series{Name: "train"}, plots.Series{Name: "test"}
 		for _, e := range c.Epochs {
-			tr.X, tr.Y = append(tr.X, float64(e.Epoch)), append(tr.Y, e.TrainAcc)
-			te.X, te.Y = append(te.X, float64(e.Epoch)), append(te.Y, e.TestAcc)
+			tr.X, tr.Y = append(tr.X, float64(e.Epoch)), append(tr.Y, e.Train.Get("acc"))
+			te.X, te.Y = append(te.X, float64(e.Epoch)), append(te.Y, e.Test.Get("acc"))
 		}
 		f := c.Final()
-		title := fmt.Sprintf("%s: train %.2f, test %.2f", label(c), f.TrainAcc, f.TestAcc)
+		title := fmt.Sprintf("%s: train %.2f, test %.2f", label(c), f.Train.Get("acc"), f.Test.Get("acc"))
 		p, err := plots.Plain(title, "epoch", fmt.Sprintf("accuracy (%d train / %d test images)", r.TrainN, r.TestN), tr, te)
 		if err != nil {
 			return nil, err

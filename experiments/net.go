@@ -53,8 +53,7 @@ type Curve struct {
 // Final returns the metrics of the last epoch.
 func (c Curve) Final() train.Epoch {
 	if len(c.Epochs) == 0 {
-		nan := math.NaN()
-		return train.Epoch{TrainLoss: nan, TrainAcc: nan, TestLoss: nan, TestAcc: nan, ValLoss: nan, ValAcc: nan}
+		return train.Epoch{}
 	}
 	return c.Epochs[len(c.Epochs)-1]
 }
@@ -68,7 +67,7 @@ func (c Curve) GapTail(k int) float64 {
 	}
 	var s float64
 	for _, e := range c.Epochs[len(c.Epochs)-k:] {
-		s += e.TrainAcc - e.TestAcc
+		s += e.Train.Get("acc") - e.Test.Get("acc")
 	}
 	return s / float64(k)
 }

@@ -13,7 +13,7 @@ import (
 // A classifier of 4 features into 3 classes, with a plain-Gorgonia layer
 // in the middle, its table and a prediction for one example.
 func Example() {
-	double := nn.LayerFunc(func(_ *graph.Builder, x *gorgonia.Node) (*gorgonia.Node, error) {
+	double := nn.LayerFunc(func(_ *graph.Builder, _ string, x *gorgonia.Node) (*gorgonia.Node, error) {
 		return gorgonia.Add(x, x)
 	})
 	seq := nn.NewSequential(nn.Dense(8), nn.BatchNorm(), nn.Tanh(), double, nn.Dropout(0.1), nn.Dense(3))

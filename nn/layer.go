@@ -27,22 +27,27 @@ type Layer interface {
 	Apply(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error)
 }
 
-// LayerFunc makes any function of a builder and a node a Layer (of kind
-// "func"), so plain Gorgonia code mixes with the layers of this package:
+// LayerFunc makes any function of a builder, a scope name and a node a
+// Layer (of kind "func"), so plain Gorgonia code mixes with the layers of
+// this package:
 //
-//	nn.LayerFunc(func(b *graph.Builder, x *gorgonia.Node) (*gorgonia.Node, error) {
-//		return gorgonia.Add(x, x)
+//	nn.LayerFunc(func(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+//		w, err := b.Param(name+"/w", x.Dtype(), initializers.Must(initializers.Ones()), x.Shape()[1])
+//		…
 //	})
 //
-// A function that makes parameters names them itself (b.Param).
-type LayerFunc func(b *graph.Builder, x *gorgonia.Node) (*gorgonia.Node, error)
+// name is the layer's scope in its Sequential (func1, func2, or the name
+// given with Named, prefixed by enclosing Sequentials): a function that
+// makes parameters or states prefixes their names with it, so the same
+// function used twice makes two sets of parameters.
+type LayerFunc func(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error)
 
 // Kind returns "func".
 func (LayerFunc) Kind() string { return "func" }
 
-// Apply calls f.
-func (f LayerFunc) Apply(b *graph.Builder, _ string, x *gorgonia.Node) (*gorgonia.Node, error) {
-	return f(b, x)
+// Apply calls f with the layer's name ("func" outside a Sequential).
+func (f LayerFunc) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+	return f(b, orDefault(name, "func"), x)
 }
 
 // named is a layer with a fixed name.

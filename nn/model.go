@@ -38,6 +38,7 @@ type Model struct {
 	seed  uint64
 	build BuildFunc
 	seq   *Sequential // the layers, when the model was made from a Sequential
+	loss  Loss        // the loss build makes, when known (NewSupervised, SetLoss)
 	mode  graph.Mode
 	first *graph.Program
 	progs map[int]*graph.Program // training and evaluation programs
@@ -68,6 +69,15 @@ func ParseDtype(name string) (tensor.Dtype, error) {
 	}
 	return tensor.Dtype{}, fmt.Errorf("%w: dtype %q, want float32 or float64", ErrModel, name)
 }
+
+// Loss returns the loss the model trains with, or nil when its BuildFunc
+// did not declare one (SetLoss).
+func (m *Model) Loss() Loss { return m.loss }
+
+// SetLoss records the loss m's BuildFunc builds (a model made by NewModel
+// does not know it), so that a trainer can check targets and pick metrics,
+// and Infer can return the natural output. It does not change the graph.
+func (m *Model) SetLoss(l Loss) { m.loss = l }
 
 // Seed returns the model's seed.
 func (m *Model) Seed() uint64 { return m.seed }
@@ -143,12 +153,20 @@ func (m *Model) SetMode(mode graph.Mode) {
 // Mode returns the model's mode.
 func (m *Model) Mode() graph.Mode { return m.mode }
 
-// Predict runs the examples x (a float tensor whose first dimension is the
-// number of examples n, any n ≥ 1, and whose other elements are n examples
-// of the model's input InputName, row-major) forward in Eval mode and
-// returns Output(0) for all of them, (n, …). It splits x into batches of at
-// most PredictBatch; the model's mode, gradients and running statistics are
-// left as they are.
+// Predict runs the examples x (a tensor of the dtype of the model's input
+// InputName whose first dimension is the number of examples n, any n ≥ 1,
+// and whose other elements are n examples, row-major) forward in Eval mode
+// and returns Output(0) for all of them, (n, …): the raw output (logits for
+// a classifier; Infer gives probabilities).
+//
+// It runs x in chunks of at most PredictBatch examples, each on a program
+// compiled for the smallest power of two that holds it (or PredictBatch
+// itself), padding the chunk with zero examples: whatever sizes the
+// requests have, the model keeps at most log2(PredictBatch)+2 forward
+// programs. Padding assumes what holds for every layer of this package in
+// Eval mode: an example's output does not depend on the other examples of
+// its batch. The model's mode, gradients and running statistics are left as
+// they are.
 func (m *Model) Predict(x tensor.Tensor) (*tensor.Dense, error) {
 	if x == nil || x.Shape().Dims() == 0 || x.Shape()[0] < 1 {
 		return nil, fmt.Errorf("%w: Predict needs a tensor of at least one example, got %v", ErrInput, shapeOf(x))
@@ -165,11 +183,18 @@ func (m *Model) Predict(x tensor.Tensor) (*tensor.Dense, error) {
 	var out *tensor.Dense
 	for lo := 0; lo < n; lo += chunk {
 		c := min(chunk, n-lo)
-		p, buf, err := m.predictor(c)
+		size := chunk
+		for p := 1; p < chunk; p *= 2 {
+			if p >= c {
+				size = p
+				break
+			}
+		}
+		p, buf, err := m.predictor(size)
 		if err != nil {
 			return nil, err
 		}
-		per := buf.Len() / c
+		per := buf.Len() / size
 		if src.Dtype() != buf.Dtype() || src.Len() != n*per {
 			return nil, fmt.Errorf("%w: Predict: %v %v is not %d examples of input %q (%v %v per example)",
 				ErrInput, src.Dtype(), src.Shape(), n, InputName, buf.Dtype(), buf.Shape()[1:])
@@ -177,25 +202,44 @@ func (m *Model) Predict(x tensor.Tensor) (*tensor.Dense, error) {
 		if err := copyRows(buf, 0, src, lo*per, c*per); err != nil {
 			return nil, err
 		}
+		if err := zeroFrom(buf, c*per); err != nil {
+			return nil, err
+		}
 		if err := p.Forward(graph.Feeds{InputName: buf}); err != nil {
 			return nil, err
 		}
 		y, ok := p.Output(0).(*tensor.Dense)
-		if !ok || y.Shape().Dims() == 0 || y.Shape()[0] != c {
-			return nil, fmt.Errorf("%w: Predict: output 0 is %v, want its first dimension to be the batch (%d)", ErrModel, shapeOf(p.Output(0)), c)
+		if !ok || y.Shape().Dims() == 0 || y.Shape()[0] != size {
+			return nil, fmt.Errorf("%w: Predict: output 0 is %v, want its first dimension to be the batch (%d)", ErrModel, shapeOf(p.Output(0)), size)
 		}
 		if out == nil {
 			shape := slices.Clone([]int(y.Shape()))
 			shape[0] = n
 			out = tensor.New(tensor.Of(y.Dtype()), tensor.WithShape(shape...))
 		}
-		rowLen := y.Len() / c
+		rowLen := y.Len() / size
 		if err := copyRows(out, lo*rowLen, y, 0, c*rowLen); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
+
+// Infer is Predict followed by the natural output of the model's loss
+// (Loss().Kind()): class probabilities (the softmax over the last
+// dimension) for a classifier, the probability of each label for a
+// multi-label model, the values themselves for a regressor. A model whose
+// loss is unknown returns its raw output.
+func (m *Model) Infer(x tensor.Tensor) (*tensor.Dense, error) {
+	y, err := m.Predict(x)
+	if err != nil || m.loss == nil {
+		return y, err
+	}
+	return y, activate(m.loss.Kind(), y)
+}
+
+// Predictors returns the number of forward programs Predict has compiled.
+func (m *Model) Predictors() int { return len(m.preds) }
 
 // predictor returns the forward-only program of batch c and its input buffer.
 func (m *Model) predictor(c int) (*graph.Program, *tensor.Dense, error) {
@@ -218,7 +262,7 @@ func (m *Model) predictor(c int) (*graph.Program, *tensor.Dense, error) {
 }
 
 // copyRows copies n elements of src from offset from into dst at offset
-// at, both float tensors of the same dtype.
+// at, both tensors of the same dtype (float32, float64 or int).
 func copyRows(dst *tensor.Dense, at int, src *tensor.Dense, from, n int) error {
 	switch d := dst.Data().(type) {
 	case []float32:
@@ -231,8 +275,28 @@ func copyRows(dst *tensor.Dense, at int, src *tensor.Dense, from, n int) error {
 			copy(d[at:at+n], s[from:from+n])
 			return nil
 		}
+	case []int:
+		if s, ok := src.Data().([]int); ok {
+			copy(d[at:at+n], s[from:from+n])
+			return nil
+		}
 	}
 	return fmt.Errorf("%w: copy of %v into %v", ErrInput, src.Dtype(), dst.Dtype())
+}
+
+// zeroFrom clears the elements of t from offset at on.
+func zeroFrom(t *tensor.Dense, at int) error {
+	switch d := t.Data().(type) {
+	case []float32:
+		clear(d[at:])
+	case []float64:
+		clear(d[at:])
+	case []int:
+		clear(d[at:])
+	default:
+		return fmt.Errorf("%w: input buffer holds %T", ErrInput, d)
+	}
+	return nil
 }
 
 func shapeOf(v interface{ Shape() tensor.Shape }) any {

@@ -138,7 +138,7 @@ func TestLayerErrors(t *testing.T) {
 		{"batchnorm-rank", []nn.Layer{nn.Reshape(2, 3), nn.BatchNorm()}, "layer batchnorm1 (batchnorm): input shape (4, 2, 3)"},
 		{"dropout-p", []nn.Layer{nn.Dropout(1), nn.Dense(3)}, "layer dropout1 (dropout)"},
 		{"nil-layer", []nn.Layer{nil}, "layer 1"},
-		{"logits-not-2d", []nn.Layer{nn.Reshape(2, 3)}, "not (batch, classes) logits"},
+		{"logits-1d", []nn.Layer{nn.Dense(1), nn.Reshape()}, "class logits (4), want (batch, …, classes)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -152,7 +152,7 @@ func TestLayerErrors(t *testing.T) {
 	}
 	_, err := nn.NewClassifier(1, tensor.Float64, []int{6}, nn.NewSequential())
 	assert.ErrorIs(t, err, nn.ErrModel)
-	_, err = nn.NewClassifier(1, tensor.Int, []int{6}, nn.NewSequential(nn.Dense(2)))
+	_, err = nn.NewClassifier(1, tensor.Bool, []int{6}, nn.NewSequential(nn.Dense(2)))
 	assert.ErrorIs(t, err, nn.ErrModel)
 	_, err = nn.NewClassifier(1, tensor.Float32, []int{0}, nn.NewSequential(nn.Dense(2)))
 	assert.ErrorIs(t, err, nn.ErrModel)

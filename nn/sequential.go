@@ -6,10 +6,8 @@ import (
 	"unicode/utf8"
 
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/graph"
-	"github.com/gradlab/gradlab/ops"
 )
 
 // Sequential applies its layers in order, each to the output of the one
@@ -88,56 +86,6 @@ func countParams(b *graph.Builder) int {
 		n += p.Shape().TotalSize()
 	}
 	return n
-}
-
-// NewClassifier returns the model of a classifier: the input InputName
-// (batch, shape…) of dtype dt goes through s, whose output are the logits
-// (batch, classes); the loss is their mean softmax cross-entropy against the
-// integer labels LabelName (batch), and Output(0) are the logits. seed fixes
-// the initial parameters and dropout masks.
-func NewClassifier(seed uint64, dt tensor.Dtype, shape []int, s *Sequential) (*Model, error) {
-	if s == nil || s.Len() == 0 {
-		return nil, fmt.Errorf("%w: a classifier needs at least one layer", ErrModel)
-	}
-	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, fmt.Errorf("%w: dtype %v, want float32 or float64", ErrModel, dt)
-	}
-	for _, d := range shape {
-		if d <= 0 {
-			return nil, fmt.Errorf("%w: input shape %v has a dimension ≤ 0", ErrModel, shape)
-		}
-	}
-	if len(shape) == 0 {
-		return nil, fmt.Errorf("%w: the input shape of one example is empty", ErrModel)
-	}
-	shape = append([]int(nil), shape...)
-	m, err := NewModel(seed, func(b *graph.Builder, batch int) (*gorgonia.Node, []*gorgonia.Node, error) {
-		x, err := b.Input(InputName, dt, append([]int{batch}, shape...)...)
-		if err != nil {
-			return nil, nil, err
-		}
-		y, err := b.Input(LabelName, tensor.Int, batch)
-		if err != nil {
-			return nil, nil, err
-		}
-		logits, err := s.Apply(b, "", x)
-		if err != nil {
-			return nil, nil, err
-		}
-		if logits.Shape().Dims() != 2 {
-			return nil, nil, b.Fail(fmt.Errorf("%w: the last layer's output %v is not (batch, classes) logits", ErrModel, logits.Shape()))
-		}
-		loss, err := ops.SoftmaxCrossEntropy(logits, y)
-		if err != nil {
-			return nil, nil, b.Fail(err)
-		}
-		return loss, []*gorgonia.Node{logits}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	m.seq = s
-	return m, nil
 }
 
 // table renders aligned columns.

@@ -57,7 +57,7 @@ func TestCheckpointORT(t *testing.T) {
 		}
 	}
 	t.Logf("%s: max |logit difference| %.3g (relative %.3g); ONNX Runtime accuracy %.2f%% (%d/%d), train.Evaluate %.2f%%",
-		path, abs, rel, 100*float64(correct)/float64(test.N), correct, test.N, 100*ev.Accuracy)
+		path, abs, rel, 100*float64(correct)/float64(test.N), correct, test.N, 100*ev.Scores.Get("acc"))
 	require.LessOrEqual(t, rel, 1e-4)
-	require.Equal(t, int(ev.Accuracy*float64(test.N)+0.5), correct)
+	require.Equal(t, int(ev.Scores.Get("acc")*float64(test.N)+0.5), correct)
 }

@@ -34,7 +34,7 @@ func Example() {
 	fmt.Println(len(b) > 25000, err) // 784·32 + … float32 weights
 	// onnx.WriteFile(path, model, opt) writes the same bytes atomically.
 
-	double := nn.LayerFunc(func(_ *graph.Builder, x *gorgonia.Node) (*gorgonia.Node, error) { return gorgonia.Add(x, x) })
+	double := nn.LayerFunc(func(_ *graph.Builder, _ string, x *gorgonia.Node) (*gorgonia.Node, error) { return gorgonia.Add(x, x) })
 	custom, err := nn.NewClassifier(1, tensor.Float32, []int{784}, nn.NewSequential(nn.Dense(10), double))
 	if err != nil {
 		fmt.Println(err)

@@ -146,7 +146,7 @@ func toInts(v []int64) []int {
 }
 
 func TestExportErrors(t *testing.T) {
-	residual := nn.LayerFunc(func(_ *graph.Builder, x *gorgonia.Node) (*gorgonia.Node, error) { return gorgonia.Add(x, x) })
+	residual := nn.LayerFunc(func(_ *graph.Builder, _ string, x *gorgonia.Node) (*gorgonia.Node, error) { return gorgonia.Add(x, x) })
 	unbuilt, err := nn.NewClassifier(1, tensor.Float32, []int{784}, nn.NewSequential(nn.Dense(10)))
 	require.NoError(t, err)
 	plain, err := nn.NewModel(1, func(b *graph.Builder, batch int) (*gorgonia.Node, []*gorgonia.Node, error) {

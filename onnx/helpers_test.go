@@ -180,7 +180,7 @@ func scaled(t *testing.T, d *mnist.Dataset, dt tensor.Dtype) *tensor.Dense {
 		idx[i] = i
 	}
 	x := tensor.New(tensor.Of(dt), tensor.WithShape(d.N, 1, d.Rows, d.Cols))
-	require.NoError(t, d.Gather(idx, x, make([]int, d.N)))
+	require.NoError(t, d.Gather(idx, x, tensor.New(tensor.Of(tensor.Int), tensor.WithShape(d.N))))
 	return x
 }
 

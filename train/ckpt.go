@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -23,28 +22,30 @@ const (
 	solverPrefix = "solver/"
 )
 
-// progress is the resumable bookkeeping of a run, kept as JSON metadata.
+// progress is the resumable bookkeeping of a run, kept as JSON metadata:
+// the global step and the history as rows of metrics.csv's columns (NaN
+// and ±Inf written as null, which JSON lacks). A checkpoint written before
+// the columns were recorded has rows of oldColumns.
 type progress struct {
-	Step    int       `json:"step"`
-	Best    float64   `json:"best_val_loss"` // +Inf is written as null
-	Bad     int       `json:"bad_epochs"`
-	History []epochJS `json:"history"`
+	Step    int          `json:"step"`
+	Columns []string     `json:"columns,omitempty"`
+	History [][]*float64 `json:"history"`
 }
 
-// epochJS is an Epoch with NaN/Inf-safe numbers (JSON has neither).
-type epochJS [9]*float64
+// oldColumns are the fixed columns of the first checkpoints' history.
+var oldColumns = []string{"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "val_loss", "val_acc", "lr", "seconds"}
 
-func toJS(e Epoch) epochJS {
-	var j epochJS
-	for i, v := range []float64{float64(e.Epoch), e.TrainLoss, e.TrainAcc, e.TestLoss, e.TestAcc, e.ValLoss, e.ValAcc, e.LR, e.Seconds} {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			j[i] = &v
+func toJS(v []float64) []*float64 {
+	j := make([]*float64, len(v))
+	for i := range v {
+		if !math.IsNaN(v[i]) && !math.IsInf(v[i], 0) {
+			j[i] = &v[i]
 		}
 	}
 	return j
 }
 
-func fromJS(j epochJS) Epoch {
+func fromJS(j []*float64) []float64 {
 	v := make([]float64, len(j))
 	for i, p := range j {
 		v[i] = math.NaN()
@@ -52,7 +53,7 @@ func fromJS(j epochJS) Epoch {
 			v[i] = *p
 		}
 	}
-	return Epoch{int(v[0]), v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]}
+	return v
 }
 
 // ModelTensors returns the model's parameters and states under their
@@ -76,7 +77,10 @@ func ModelTensors(m Model) (map[string]*tensor.Dense, error) {
 	return out, nil
 }
 
-func (r *run) save(dir string) error {
+// Save writes the run's checkpoint to path, atomically: the model's
+// parameters and states, the solver's state, the configuration and the
+// progress (step and history) that a resume needs.
+func (r *Run) Save(path string) error {
 	tensors, err := ModelTensors(r.model)
 	if err != nil {
 		return err
@@ -88,12 +92,10 @@ func (r *run) save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	p := progress{Step: r.step, Bad: r.bad}
-	if !math.IsInf(r.best, 1) {
-		p.Best = r.best
-	}
+	cols := r.Columns()
+	p := progress{Step: r.step, Columns: cols, History: [][]*float64{}}
 	for _, e := range r.history {
-		p.History = append(p.History, toJS(e))
+		p.History = append(p.History, toJS(row(cols, e)))
 	}
 	pj, err := json.Marshal(p)
 	if err != nil {
@@ -105,12 +107,7 @@ func (r *run) save(dir string) error {
 		"progress": string(pj),
 		"rng":      fmt.Sprintf("shuffle: PCG(seed=%d, stream=%#x+epoch); dropout: state/*step counters", r.cfg.Seed, shuffleStream),
 	}
-	// The outputs first: if writing the checkpoint fails, the previous one
-	// still matches the data a resume would regenerate.
-	if err := r.writeOutputs(dir); err != nil {
-		return err
-	}
-	return checkpoint.Write(filepath.Join(dir, CheckpointFile), &checkpoint.File{Tensors: tensors, Metadata: meta})
+	return checkpoint.Write(path, &checkpoint.File{Tensors: tensors, Metadata: meta})
 }
 
 // ReadCheckpoint reads the checkpoint at path and the run configuration it holds.
@@ -137,7 +134,7 @@ func ConfigOf(f *checkpoint.File) (Config, error) {
 
 // restore loads a checkpoint written by a run of the same configuration
 // (the number of epochs may differ: a resumed run may train longer).
-func (r *run) restore(path string) error {
+func (r *Run) restore(path string) error {
 	f, err := checkpoint.Read(path)
 	if err != nil {
 		return err
@@ -163,16 +160,14 @@ func (r *run) restore(path string) error {
 	if err := r.solver.SetState(st); err != nil {
 		return fmt.Errorf("%w: %s: solver state: %w", ErrCheckpoint, path, err)
 	}
-	var p progress
-	if err := json.Unmarshal([]byte(f.Metadata["progress"]), &p); err != nil {
-		return fmt.Errorf("%w: %s: progress metadata: %w", ErrCheckpoint, path, err)
-	}
-	r.step, r.bad, r.best = p.Step, p.Bad, math.Inf(1)
-	if p.Best != 0 {
-		r.best = p.Best
-	}
-	if r.history, _, err = History(f); err != nil {
+	if r.history, r.step, err = History(f); err != nil {
 		return fmt.Errorf("%w (%s)", err, path)
+	}
+	if n := len(r.history); n > 0 {
+		if have, want := columnsOf(r.history[n-1]), r.Columns(); !slices.Equal(have, want) {
+			return fmt.Errorf("%w: %s records the columns %s; this run's are %s (other metrics or data sets)",
+				ErrCheckpoint, path, strings.Join(have, ","), strings.Join(want, ","))
+		}
 	}
 	return nil
 }
@@ -183,8 +178,19 @@ func History(f *checkpoint.File) (epochs []Epoch, step int, err error) {
 	if err := json.Unmarshal([]byte(f.Metadata["progress"]), &p); err != nil {
 		return nil, 0, fmt.Errorf("%w: progress metadata: %w", ErrCheckpoint, err)
 	}
-	for _, e := range p.History {
-		epochs = append(epochs, fromJS(e))
+	cols := p.Columns
+	if cols == nil {
+		cols = oldColumns
+	}
+	for i, row := range p.History {
+		if len(row) != len(cols) {
+			return nil, 0, fmt.Errorf("%w: progress metadata: epoch %d has %d values for %d columns", ErrCheckpoint, i+1, len(row), len(cols))
+		}
+		e := fromRow(cols, fromJS(row))
+		if p.Columns == nil && math.IsNaN(e.Val.Get("loss")) {
+			e.Val = nil // the old format always had validation columns
+		}
+		epochs = append(epochs, e)
 	}
 	return epochs, p.Step, nil
 }
@@ -222,4 +228,15 @@ func RestoreModel(m Model, f *checkpoint.File) error {
 		reflect.Copy(reflect.ValueOf(dst.Data()), reflect.ValueOf(f.Tensors[name].Data()))
 	}
 	return nil
+}
+
+// columnsOf returns the columns a run that recorded e has.
+func columnsOf(e Epoch) []string {
+	cols := []string{"epoch"}
+	for _, set := range []string{"train", "test", "val"} {
+		for _, s := range e.Set(set) {
+			cols = append(cols, set+"_"+s.Name)
+		}
+	}
+	return append(cols, "lr", "seconds")
 }

@@ -44,20 +44,21 @@ func (s Spec) Decode(cfg any) error {
 // Config is everything that determines a run; config.json holds it and a
 // checkpoint carries it, so a run can be repeated or resumed.
 type Config struct {
-	Model      Spec           `json:"model"`       // the model, as its builder describes it
-	Data       Spec           `json:"data"`        // the data and its preparation, as its loader describes it
-	Epochs     int            `json:"epochs"`      //
-	Batch      int            `json:"batch"`       //
-	DropLast   bool           `json:"drop_last"`   // skip the last partial batch of each epoch
-	Optimizer  string         `json:"optimizer"`   // a solvers.Names name
-	Solver     solvers.Config `json:"solver"`      // LR, betas, weight decay, ClipNorm, …
-	Schedule   Schedule       `json:"schedule"`    // learning rate against step
-	Validation int            `json:"validation"`  // training examples held out for early stopping
-	Patience   int            `json:"patience"`    // epochs without validation-loss improvement before stopping; 0 = off
-	EvalTrain  bool           `json:"eval_train"`  // report TrainLoss/TrainAcc of the whole training set in Eval mode after each epoch
-	TrainLimit int            `json:"train_limit"` // use only the first N training examples; 0 = all
-	TestLimit  int            `json:"test_limit"`  // use only the first N test examples; 0 = all
-	Seed       uint64         `json:"seed"`        // drives shuffling and the validation split (the model's seed is the caller's)
+	Model      Spec           `json:"model"`             // the model, as its builder describes it
+	Data       Spec           `json:"data"`              // the data and its preparation, as its loader describes it
+	Epochs     int            `json:"epochs"`            //
+	Batch      int            `json:"batch"`             //
+	DropLast   bool           `json:"drop_last"`         // skip the last partial batch of each epoch
+	Optimizer  string         `json:"optimizer"`         // a solvers.Names name; "" with Options.Solver
+	Solver     solvers.Config `json:"solver"`            // LR, betas, weight decay, ClipNorm, …
+	Schedule   Schedule       `json:"schedule"`          // learning rate against step
+	Validation int            `json:"validation"`        // training examples held out for early stopping
+	Patience   int            `json:"patience"`          // epochs without improvement of Monitor before stopping; 0 = off
+	Monitor    string         `json:"monitor,omitempty"` // the metrics.csv column early stopping watches; "" = val_loss
+	EvalTrain  bool           `json:"eval_train"`        // report TrainLoss/TrainAcc of the whole training set in Eval mode after each epoch
+	TrainLimit int            `json:"train_limit"`       // use only the first N training examples; 0 = all
+	TestLimit  int            `json:"test_limit"`        // use only the first N test examples; 0 = all
+	Seed       uint64         `json:"seed"`              // drives shuffling and the validation split (the model's seed is the caller's)
 }
 
 // Default returns the training configuration `gradlab train` runs without
@@ -90,15 +91,23 @@ func (c Config) Validate() error {
 		return bad("validation = %d, want ≥ 0", c.Validation)
 	case c.Patience < 0:
 		return bad("patience = %d, want ≥ 0", c.Patience)
-	case c.Patience > 0 && c.Validation == 0:
-		return bad("patience = %d needs a validation set (validation > 0)", c.Patience)
 	case c.TrainLimit < 0 || c.TestLimit < 0:
 		return bad("train_limit = %d, test_limit = %d, want ≥ 0", c.TrainLimit, c.TestLimit)
 	case math.IsNaN(c.Solver.LR) || c.Solver.LR < 0:
 		return bad("lr = %v, want ≥ 0", c.Solver.LR)
 	}
-	if _, err := solvers.New(c.Optimizer, c.Solver); err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
+	if c.Optimizer != "" {
+		if _, err := solvers.New(c.Optimizer, c.Solver); err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 	}
 	return c.Schedule.Validate()
+}
+
+// monitor returns the column early stopping watches.
+func (c Config) monitor() string {
+	if c.Monitor == "" {
+		return "val_loss"
+	}
+	return c.Monitor
 }

@@ -40,7 +40,7 @@ func Example() {
 	cfg.Epochs, cfg.Batch, cfg.Optimizer, cfg.Solver = 100, 20, "adam", solvers.Config{LR: 0.05}
 	res, err := train.Train(context.Background(), cfg, model, train.Data{Train: data, Test: data}, train.Options{
 		OnEpoch: func(e train.Epoch) error {
-			if e.TestAcc == 1 {
+			if e.Test.Get("acc") == 1 {
 				return train.ErrStop
 			}
 			return nil
@@ -51,7 +51,7 @@ func Example() {
 		return
 	}
 	last := res.Epochs[len(res.Epochs)-1]
-	fmt.Printf("test accuracy %.2f, stopped early: %v\n", last.TestAcc, len(res.Epochs) < cfg.Epochs)
+	fmt.Printf("test accuracy %.2f, stopped early: %v\n", last.Test.Get("acc"), len(res.Epochs) < cfg.Epochs)
 	// Output:
 	// test accuracy 1.00, stopped early: true
 }

@@ -18,7 +18,7 @@ type recorder struct {
 	seen [][]int
 }
 
-func (r *recorder) Gather(idx []int, x *tensor.Dense, y []int) error {
+func (r *recorder) Gather(idx []int, x, y *tensor.Dense) error {
 	r.seen = append(r.seen, append([]int(nil), idx...))
 	return r.Dataset.Gather(idx, x, y)
 }

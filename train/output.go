@@ -5,18 +5,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gradlab/gradlab/checkpoint"
 	"github.com/gradlab/gradlab/internal/plots"
+	"github.com/gradlab/gradlab/metrics"
+	"github.com/gradlab/gradlab/nn"
 )
 
-// MetricsHeader is the first line of metrics.csv.
+// MetricsHeader is the first line of metrics.csv of a classifier's run
+// with a test set and no validation set (the default run); in general the
+// columns are Run.Columns.
 const MetricsHeader = "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds"
 
 func writeConfig(path string, cfg Config) error {
@@ -51,56 +55,129 @@ func ReadConfig(b []byte) (Config, error) {
 	return c, nil
 }
 
-// metricsCSV renders the history as metrics.csv. Numbers are written in
-// full precision (strconv 'g', -1), so equal runs give equal files.
-func metricsCSV(history []Epoch) []byte {
+// metricsCSV renders the history under the given columns (Run.Columns) as
+// metrics.csv. Numbers are written in full precision (strconv 'g', -1), so
+// equal runs give equal files.
+func metricsCSV(cols []string, history []Epoch) []byte {
 	var b strings.Builder
-	b.WriteString(MetricsHeader + "\n")
-	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	b.WriteString(strings.Join(cols, ",") + "\n")
 	for _, e := range history {
-		fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s,%.3f\n", e.Epoch, f(e.TrainLoss), f(e.TrainAcc), f(e.TestLoss), f(e.TestAcc), f(e.LR), e.Seconds)
+		for i, v := range row(cols, e) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			switch cols[i] {
+			case "epoch":
+				fmt.Fprintf(&b, "%d", e.Epoch)
+			case "seconds":
+				fmt.Fprintf(&b, "%.3f", v)
+			default:
+				b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+			}
+		}
+		b.WriteByte('\n')
 	}
 	return []byte(b.String())
 }
 
-func (r *run) writeOutputs(dir string) error {
+// row returns the values of e under the columns cols: epoch, lr, seconds,
+// or "<set>_<metric>" (NaN when e lacks it).
+func row(cols []string, e Epoch) []float64 {
+	v := make([]float64, len(cols))
+	for i, c := range cols {
+		switch c {
+		case "epoch":
+			v[i] = float64(e.Epoch)
+		case "lr":
+			v[i] = e.LR
+		case "seconds":
+			v[i] = e.Seconds
+		default:
+			set, name, _ := strings.Cut(c, "_")
+			v[i] = e.Set(set).Get(name)
+		}
+	}
+	return v
+}
+
+// fromRow is row's inverse.
+func fromRow(cols []string, v []float64) Epoch {
+	var e Epoch
+	for i, c := range cols {
+		switch c {
+		case "epoch":
+			e.Epoch = int(v[i])
+		case "lr":
+			e.LR = v[i]
+		case "seconds":
+			e.Seconds = v[i]
+		default:
+			set, name, _ := strings.Cut(c, "_")
+			dst := map[string]*Scores{"train": &e.Train, "val": &e.Val, "test": &e.Test}[set]
+			if dst != nil {
+				*dst = append(*dst, Score{name, v[i]})
+			}
+		}
+	}
+	return e
+}
+
+func (r *Run) writeOutputs(dir string) error {
 	err := checkpoint.WriteAtomic(filepath.Join(dir, "metrics.csv"), func(w io.Writer) error {
-		_, err := w.Write(metricsCSV(r.history))
+		_, err := w.Write(metricsCSV(r.Columns(), r.history))
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return writeCurves(filepath.Join(dir, "curves.png"), r.history)
+	lossName := "loss"
+	if l, ok := r.model.(interface{ Loss() nn.Loss }); ok && l.Loss() != nil {
+		lossName = strings.ReplaceAll(l.Loss().Name(), "_", "-")
+	}
+	return writeCurves(filepath.Join(dir, "curves.png"), r.history, r.metrics, lossName)
 }
 
-func writeCurves(path string, history []Epoch) error {
-	n := len(history)
-	x := make([]float64, n)
-	cols := map[string][]float64{}
+// titles names the built-in metrics in plots.
+var titles = map[string]string{"acc": "accuracy", "binary_acc": "binary accuracy", "rmse": "RMSE", "mae": "MAE", "r2": "R²",
+	"bits_per_token": "bits per token", "perplexity": "perplexity"}
+
+// writeCurves plots the loss (y-axis lossName) and, when the run has one,
+// its first metric against the epoch, for each set.
+func writeCurves(path string, history []Epoch, ms []metrics.Metric, lossName string) error {
+	x := make([]float64, len(history))
 	for i, e := range history {
 		x[i] = float64(e.Epoch)
-		for k, v := range map[string]float64{"train loss": e.TrainLoss, "test loss": e.TestLoss, "val loss": e.ValLoss,
-			"train acc": e.TrainAcc, "test acc": e.TestAcc, "val acc": e.ValAcc} {
-			cols[k] = append(cols[k], v)
-		}
 	}
-	series := func(names ...string) []plots.Series {
+	series := func(name string) []plots.Series {
 		var s []plots.Series
-		for _, name := range names {
-			if !math.IsNaN(cols[name][0]) {
-				s = append(s, plots.Series{Name: strings.Fields(name)[0], X: x, Y: cols[name]})
+		for _, set := range []string{"train", "val", "test"} {
+			if len(history) > 0 && history[0].Set(set) != nil {
+				y := make([]float64, len(history))
+				for i, e := range history {
+					y[i] = e.Set(set).Get(name)
+				}
+				s = append(s, plots.Series{Name: set, X: x, Y: y})
 			}
 		}
 		return s
 	}
-	loss, err := plots.Lines("Loss", "epoch", "cross-entropy", series("train loss", "val loss", "test loss")...)
+	loss, err := plots.Lines("Loss", "epoch", lossName, series("loss")...)
 	if err != nil {
 		return err
 	}
-	acc, err := plots.Lines("Accuracy", "epoch", "accuracy", series("train acc", "val acc", "test acc")...)
-	if err != nil {
-		return err
+	panels := []*plot.Plot{loss}
+	if len(ms) > 1 {
+		name := ms[1].Name()
+		label := name
+		if t, ok := titles[name]; ok {
+			label = t
+		}
+		title := strings.ToUpper(label[:1]) + label[1:]
+		p, err := plots.Lines(title, "epoch", label, series(name)...)
+		if err != nil {
+			return err
+		}
+		panels = append(panels, p)
 	}
-	return plots.SavePNG(path, 24*vg.Centimeter, 10*vg.Centimeter, 2, loss, acc)
+	return plots.SavePNG(path, 24*vg.Centimeter, 10*vg.Centimeter, 2, panels...)
 }

@@ -1,15 +1,14 @@
 package train
 
 import (
-	"fmt"
 	"io"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 )
 
-// bar is a progress bar with loss, accuracy and samples/s, or nothing when
-// its writer is nil.
+// bar is a progress bar with the running metrics and samples/s, or nothing
+// when its writer is nil.
 type bar struct{ pb *progressbar.ProgressBar }
 
 func newBar(w io.Writer, total int, desc string) bar {
@@ -29,11 +28,11 @@ func newBar(w io.Writer, total int, desc string) bar {
 	)}
 }
 
-func (b bar) update(n int, loss, acc float64) {
+func (b bar) update(n int, desc string) {
 	if b.pb == nil {
 		return
 	}
-	b.pb.Describe(fmt.Sprintf("loss %.4f acc %.2f%%", loss, 100*acc))
+	b.pb.Describe(desc)
 	b.pb.Add(n)
 }
 

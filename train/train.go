@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gorgonia.org/gorgonia"
 
 	"github.com/gradlab/gradlab/datasets"
 	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/metrics"
+	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/solvers"
 )
 
@@ -25,9 +27,11 @@ const CheckpointFile = "checkpoint.safetensors"
 
 // Model is what the trainer trains: a family of programs, one per batch
 // size, sharing parameters and states (nn.Model is one). Every program reads
-// the examples as input "x" (batch, …) and the integer labels as "y"
-// (batch), returns the mean loss, and gives the logits (batch, classes) as
-// Output(0).
+// the examples as input nn.InputName (batch, …) and their targets as
+// nn.LabelName, returns the mean loss, and gives its prediction as
+// Output(0), which the metrics read. A model that also has a method
+// Loss() nn.Loss (nn.Model does) tells the trainer its task, so that the
+// data and the metrics are checked against it and the default metrics fit.
 type Model interface {
 	Program(batch int) (*graph.Program, error)
 	// Params and States list the model's tensors once a program exists.
@@ -37,12 +41,14 @@ type Model interface {
 	SetMode(graph.Mode)
 }
 
-// Data is the training and test data of a run.
+// Data is the data of a run. Train is required; Val (a validation set
+// given explicitly, instead of Config.Validation's split) and Test are
+// optional.
 type Data struct {
-	Train, Test datasets.Dataset
+	Train, Val, Test datasets.Dataset
 }
 
-// Step is what the step hook sees after each training step.
+// Step is what the step callbacks see after each training step.
 type Step struct {
 	Epoch    int     // from 1
 	Step     int     // global step, from 0
@@ -51,70 +57,191 @@ type Step struct {
 	LR       float64 // learning rate of the step
 }
 
-// Options control a run's outputs and hooks; they do not change its numbers
-// (unless a hook stops the run).
+// Options control a run's outputs, callbacks, metrics and, as values, its
+// solver and schedule. The first four fields make the default callbacks
+// (DefaultCallbacks): leave one empty to remove its callback, and add your
+// own (or a replacement) in Callbacks.
 type Options struct {
 	Out      string    // output directory (metrics.csv, curves.png, config.json, checkpoint); "" writes nothing
 	Resume   bool      // continue from Out/checkpoint.safetensors
 	Log      io.Writer // one line per epoch; nil for none
 	Progress io.Writer // a progress bar per epoch (use only on a terminal); nil for none
-	// OnStep is called after every step (also with the NaN loss of a step
-	// that diverged, before Train returns ErrDiverged). Returning ErrStop
-	// ends the run at once: the unfinished epoch is not recorded.
-	OnStep func(Step) error
-	// OnEpoch is called with each epoch's metrics once they are recorded
-	// (and checkpointed). Returning ErrStop ends the run after that epoch.
+	// OnStep and OnEpoch are shorthands for a Hooks callback (run after the
+	// defaults, before Callbacks). OnStep is also called with the NaN loss
+	// of a step that diverged, before Train returns ErrDiverged.
+	OnStep  func(Step) error
 	OnEpoch func(Epoch) error
+	// Callbacks run after the defaults, in order (see Callback).
+	Callbacks []Callback
+	// Metrics are measured after the mean loss (always the first column,
+	// "loss") on every data set; nil means metrics.For(the model's loss
+	// kind): accuracy for a classifier, RMSE, MAE and R² for a regressor.
+	// Each must fit the model's loss.
+	Metrics []metrics.Metric
+	// Solver, if set, is the solver of the run (any type with the
+	// solvers.Solver interface, from any package) instead of the one
+	// Config.Optimizer names, which must then be empty; Config.Solver may
+	// then only set LR (the schedule's base rate; 0 means Solver.LR()).
+	// A resumed run restores its state from the checkpoint (State/SetState).
+	Solver solvers.Solver
+	// Schedule, if set, gives the learning rate of every global step (from
+	// 0) instead of Config.Schedule, which must then be empty.
+	Schedule func(step int) float64
 }
 
-// Epoch holds one row of metrics.csv (and validation numbers when a
-// validation set is held out).
+// Score is one metric's value.
+type Score struct {
+	Name  string
+	Value float64
+}
+
+// Scores are the metrics of one data set, the loss first.
+type Scores []Score
+
+// Get returns the value of the named metric, NaN when there is none.
+func (s Scores) Get(name string) float64 {
+	for _, x := range s {
+		if x.Name == name {
+			return x.Value
+		}
+	}
+	return math.NaN()
+}
+
+// String renders the scores as a log line shows them: "loss 0.2429 acc 92.45%".
+func (s Scores) String() string {
+	parts := make([]string, len(s))
+	for i, x := range s {
+		parts[i] = x.Name + " " + metrics.Format(x.Name, x.Value)
+	}
+	return strings.Join(parts, " ")
+}
+
+// Epoch is one row of metrics.csv.
 type Epoch struct {
 	Epoch int
-	// TrainLoss and TrainAcc are the running means over the epoch's steps
-	// (Train mode, as the solver saw them), or with Config.EvalTrain the
-	// whole training set's numbers in Eval mode after the epoch.
-	TrainLoss, TrainAcc float64
-	TestLoss, TestAcc   float64
-	ValLoss, ValAcc     float64 // NaN without a validation set
-	LR                  float64 // learning rate of the epoch's last step
-	Seconds             float64 // wall time of training and evaluation
+	// Train holds the running means over the epoch's steps (Train mode, as
+	// the solver saw them), or with Config.EvalTrain the whole training
+	// set's metrics in Eval mode after the epoch. Val and Test are nil
+	// without those sets.
+	Train, Val, Test Scores
+	LR               float64 // learning rate of the epoch's last step
+	Seconds          float64 // wall time of training and evaluation
+}
+
+// Set returns the scores of the named set: "train", "val" or "test".
+func (e Epoch) Set(name string) Scores {
+	switch name {
+	case "train":
+		return e.Train
+	case "val":
+		return e.Val
+	case "test":
+		return e.Test
+	}
+	return nil
+}
+
+// Line renders the epoch as the log shows it:
+// "epoch 3/10  train loss 0.1 acc 97.00%  test loss 0.1 acc 97.10%  lr 0.002  3.3s".
+func (e Epoch) Line(epochs int) string {
+	return fmt.Sprintf("epoch %d/%d  %s", e.Epoch, epochs, e.Summary())
+}
+
+// Summary is Line without the epoch: the scores of each set, the rate and the time.
+func (e Epoch) Summary() string {
+	var parts []string
+	for _, set := range []string{"train", "test", "val"} {
+		if s := e.Set(set); s != nil {
+			parts = append(parts, set+" "+s.String())
+		}
+	}
+	return strings.Join(append(parts, fmt.Sprintf("lr %.3g", e.LR), fmt.Sprintf("%.1fs", e.Seconds)), "  ")
 }
 
 // Result is what a run produced.
 type Result struct {
 	Epochs  []Epoch
-	Stopped string // why the run ended early ("early stopping: …", a hook's ErrStop), or ""
+	Stopped string // why the run ended early ("early stopping: …", a callback's ErrStop), or ""
 }
 
-// run is the state of a run that a checkpoint saves.
-type run struct {
-	cfg     Config
-	model   Model
-	solver  solvers.Solver
-	train   datasets.Dataset
-	val     datasets.Dataset // nil without validation
-	test    datasets.Dataset
-	feed    *feeder
-	history []Epoch
-	best    float64 // best validation loss
-	bad     int     // epochs since it improved
-	step    int     // global step
+// Run is a run in progress, as callbacks see it.
+type Run struct {
+	cfg       Config
+	model     Model
+	solver    solvers.Solver
+	schedule  func(step int) float64
+	kind      nn.TargetKind // of the model's loss; 0 when unknown
+	metrics   []metrics.Metric
+	train     datasets.Dataset
+	val, test datasets.Dataset // nil when absent
+	feed      *feeder
+	history   []Epoch
+	step      int // global step
+	spe       int // steps per epoch
 }
+
+// Config returns the run's configuration.
+func (r *Run) Config() Config { return r.cfg }
+
+// Model returns the model being trained.
+func (r *Run) Model() Model { return r.model }
+
+// Solver returns the run's solver.
+func (r *Run) Solver() solvers.Solver { return r.solver }
+
+// History returns the epochs recorded so far (those of a resumed run's
+// checkpoint included). The caller must not modify it.
+func (r *Run) History() []Epoch { return r.history }
+
+// Steps returns the number of training steps taken so far.
+func (r *Run) Steps() int { return r.step }
+
+// Metric returns the metric of the given name ("loss", "acc", …), or nil.
+func (r *Run) Metric(name string) metrics.Metric {
+	for _, m := range r.metrics {
+		if m.Name() == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// Columns returns the columns of metrics.csv: epoch, the metrics of each
+// set the run has (train_loss, train_acc, test_loss, …), lr, seconds.
+func (r *Run) Columns() []string {
+	cols := []string{"epoch"}
+	for _, set := range r.sets() {
+		for _, m := range r.metrics {
+			cols = append(cols, set+"_"+m.Name())
+		}
+	}
+	return append(cols, "lr", "seconds")
+}
+
+// sets names the data sets the run measures, in the order of the columns.
+func (r *Run) sets() []string {
+	s := []string{"train"}
+	if r.test != nil {
+		s = append(s, "test")
+	}
+	if r.val != nil {
+		s = append(s, "val")
+	}
+	return s
+}
+
+// Running returns the training metrics of the current epoch so far.
+func (r *Run) Running() Scores { return r.scores() }
 
 // Train trains m on data as cfg says. It validates everything, including
-// that the data fits the model, before any work starts; on a NaN or infinite
-// loss it stops with ErrDiverged and leaves the last good checkpoint in
-// place. The caller owns m (and closes it).
+// that the data and the metrics fit the model, before any work starts; on a
+// NaN or infinite loss it stops with ErrDiverged and leaves the last good
+// checkpoint in place. The caller owns m (and closes it).
 func Train(ctx context.Context, cfg Config, m Model, data Data, opt Options) (*Result, error) {
-	r, err := newRun(cfg, m, data)
+	r, err := newRun(cfg, m, data, opt)
 	if err != nil {
 		return nil, err
-	}
-	if opt.Out != "" {
-		if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
-		}
 	}
 	if opt.Resume {
 		if opt.Out == "" {
@@ -124,14 +251,19 @@ func Train(ctx context.Context, cfg Config, m Model, data Data, opt Options) (*R
 			return nil, err
 		}
 	}
-	if opt.Out != "" {
-		if err := writeConfig(filepath.Join(opt.Out, "config.json"), r.cfg); err != nil {
-			return nil, err
-		}
+	cbs := append(DefaultCallbacks(cfg, opt), opt.Callbacks...)
+	if cfg.Patience > 0 {
+		cbs = append(cbs, &EarlyStopping{Monitor: cfg.monitor(), Patience: cfg.Patience})
 	}
 	res := &Result{Epochs: r.history}
 	stop := func(err error) (*Result, error) {
-		if errors.Is(err, ErrStop) {
+		res.Epochs = r.history
+		for _, c := range cbs {
+			if e := c.End(r, err); e != nil {
+				err = errors.Join(err, e)
+			}
+		}
+		if errors.Is(err, ErrStop) && !errors.Is(err, ErrDiverged) {
 			res.Stopped = err.Error()
 			if opt.Log != nil {
 				fmt.Fprintln(opt.Log, res.Stopped)
@@ -140,72 +272,65 @@ func Train(ctx context.Context, cfg Config, m Model, data Data, opt Options) (*R
 		}
 		return res, err
 	}
+	for _, c := range cbs {
+		if err := c.Begin(r); err != nil {
+			return stop(err)
+		}
+	}
 	for epoch := len(r.history) + 1; epoch <= r.cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
-			return res, err
+			return stop(err)
 		}
-		e, err := r.epoch(ctx, epoch, opt)
+		e, err := r.epoch(ctx, epoch, cbs)
 		if err != nil {
 			return stop(err)
 		}
 		r.history = append(r.history, e)
 		res.Epochs = r.history
-		if opt.Log != nil {
-			fmt.Fprintln(opt.Log, e.line(r.cfg.Epochs))
-		}
-		if r.val != nil {
-			if e.ValLoss < r.best {
-				r.best, r.bad = e.ValLoss, 0
-			} else {
-				r.bad++
-			}
-		}
-		if opt.Out != "" {
-			if err := r.save(opt.Out); err != nil {
-				return res, err
-			}
-		}
-		if opt.OnEpoch != nil {
-			if err := opt.OnEpoch(e); err != nil {
+		for _, c := range cbs {
+			if err := c.EpochEnd(r, e); err != nil {
 				return stop(err)
 			}
 		}
-		if r.cfg.Patience > 0 && r.bad >= r.cfg.Patience {
-			return stop(fmt.Errorf("%w: early stopping: validation loss has not improved on %.6f for %d epochs", ErrStop, r.best, r.bad))
-		}
 	}
-	return res, nil
+	return stop(nil)
 }
 
-func newRun(cfg Config, m Model, data Data) (*run, error) {
+func newRun(cfg Config, m Model, data Data, opt Options) (*Run, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if m == nil {
 		return nil, fmt.Errorf("%w: no model", ErrConfig)
 	}
-	if data.Train == nil || data.Test == nil {
-		return nil, fmt.Errorf("%w: training and test data are required", ErrData)
+	if data.Train == nil {
+		return nil, fmt.Errorf("%w: training data is required", ErrData)
 	}
-	r := &run{cfg: cfg, model: m, best: math.Inf(1), train: data.Train, test: data.Test}
+	r := &Run{cfg: cfg, model: m, train: data.Train, val: data.Val, test: data.Test, schedule: opt.Schedule}
 	var err error
 	if cfg.TrainLimit > 0 {
 		if r.train, err = datasets.Head(data.Train, cfg.TrainLimit); err != nil {
 			return nil, err
 		}
 	}
-	if cfg.TestLimit > 0 {
+	if cfg.TestLimit > 0 && r.test != nil {
 		if r.test, err = datasets.Head(data.Test, cfg.TestLimit); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.Validation > 0 {
+		if r.val != nil {
+			return nil, fmt.Errorf("%w: validation = %d splits the training data, and a validation set is given too", ErrConfig, cfg.Validation)
+		}
 		if cfg.Validation >= r.train.Len() {
 			return nil, fmt.Errorf("%w: validation = %d leaves no training data (%d examples)", ErrConfig, cfg.Validation, r.train.Len())
 		}
-		if r.train, r.val, err = datasets.Split(r.train, cfg.Validation, cfg.Seed); err != nil {
+		if r.train, r.val, err = splitView(r.train, cfg.Validation, cfg.Seed); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Patience > 0 && r.val == nil {
+		return nil, fmt.Errorf("%w: patience = %d needs a validation set (validation > 0, or Data.Val)", ErrConfig, cfg.Patience)
 	}
 	if r.train.Len() == 0 {
 		return nil, fmt.Errorf("%w: the training set is empty", ErrData)
@@ -213,8 +338,31 @@ func newRun(cfg Config, m Model, data Data) (*run, error) {
 	if cfg.DropLast && r.train.Len() < cfg.Batch {
 		return nil, fmt.Errorf("%w: drop_last with batch %d leaves no step in %d training examples", ErrConfig, cfg.Batch, r.train.Len())
 	}
-	if r.solver, err = solvers.New(cfg.Optimizer, cfg.Solver); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	if err := r.pickSolver(opt); err != nil {
+		return nil, err
+	}
+	if opt.Schedule != nil && (cfg.Schedule != Schedule{} && cfg.Schedule != Schedule{Kind: "constant"}) {
+		return nil, fmt.Errorf("%w: Options.Schedule is given and Config.Schedule is %+v: set one", ErrConfig, cfg.Schedule)
+	}
+	if l, ok := m.(interface{ Loss() nn.Loss }); ok && l.Loss() != nil {
+		r.kind = l.Loss().Kind()
+	}
+	r.metrics = append([]metrics.Metric{metrics.Loss()}, opt.Metrics...)
+	if opt.Metrics == nil {
+		r.metrics = append(r.metrics, metrics.For(r.kind)...)
+	}
+	seen := map[string]bool{}
+	for i, mt := range r.metrics {
+		if mt == nil {
+			return nil, fmt.Errorf("%w: metric %d is nil", ErrConfig, i)
+		}
+		if seen[mt.Name()] {
+			return nil, fmt.Errorf("%w: two metrics are named %q", ErrConfig, mt.Name())
+		}
+		seen[mt.Name()] = true
+		if err := mt.Fits(r.kind); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 	}
 	// Build the full-batch program now: it creates the parameters, and its
 	// inputs say what the data must look like.
@@ -233,33 +381,92 @@ func newRun(cfg Config, m Model, data Data) (*run, error) {
 		}
 	}
 	r.feed = newFeeder()
+	for _, d := range []struct {
+		name string
+		d    datasets.Dataset
+	}{{"training", r.train}, {"test", r.test}, {"validation", r.val}} {
+		if d.d != nil {
+			if err := checkTargets(d.name, d.d, min(cfg.Batch, r.train.Len())); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if r.cfg.DropLast {
+		r.spe = r.train.Len() / r.cfg.Batch
+	} else {
+		r.spe = (r.train.Len() + r.cfg.Batch - 1) / r.cfg.Batch
+	}
 	return r, nil
 }
 
-func (r *run) stepsPerEpoch() int {
-	if r.cfg.DropLast {
-		return r.train.Len() / r.cfg.Batch
+// splitView is datasets.Split with the results as Datasets.
+func splitView(d datasets.Dataset, n int, seed uint64) (datasets.Dataset, datasets.Dataset, error) {
+	tr, val, err := datasets.Split(d, n, seed)
+	if err != nil {
+		return nil, nil, err
 	}
-	return (r.train.Len() + r.cfg.Batch - 1) / r.cfg.Batch
+	return tr, val, nil
 }
 
-// epoch trains one epoch and evaluates.
-func (r *run) epoch(ctx context.Context, epoch int, opt Options) (Epoch, error) {
-	start := time.Now()
-	e := Epoch{Epoch: epoch, ValLoss: math.NaN(), ValAcc: math.NaN()}
-	n := r.train.Len()
-	perm := Order(r.cfg.Seed, epoch, n)
-	spe := r.stepsPerEpoch()
-	total := spe * r.cfg.Epochs
+// pickSolver sets the run's solver: Options.Solver, or the one Config names.
+func (r *Run) pickSolver(opt Options) error {
+	if opt.Solver != nil {
+		if r.cfg.Optimizer != "" {
+			return fmt.Errorf("%w: Options.Solver is given and Config.Optimizer is %q: set one (clear Optimizer for a solver value)", ErrConfig, r.cfg.Optimizer)
+		}
+		if r.cfg.Solver != (solvers.Config{LR: r.cfg.Solver.LR}) {
+			return fmt.Errorf("%w: Options.Solver is given: Config.Solver may only set LR, it is %+v", ErrConfig, r.cfg.Solver)
+		}
+		r.solver = opt.Solver
+		return nil
+	}
+	if r.cfg.Optimizer == "" {
+		return fmt.Errorf("%w: no solver: set Config.Optimizer (%s) or Options.Solver", ErrConfig, strings.Join(solvers.Names(), ", "))
+	}
+	s, err := solvers.New(r.cfg.Optimizer, r.cfg.Solver)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	r.solver = s
+	return nil
+}
+
+// lr returns the learning rate of the run's current step.
+func (r *Run) lr() float64 {
+	if r.schedule != nil {
+		return r.schedule(r.step)
+	}
 	base := r.cfg.Solver.LR
 	if base == 0 {
 		base = r.solver.LR() // the solver's default
 	}
-	bar := newBar(opt.Progress, min(spe*r.cfg.Batch, n), fmt.Sprintf("epoch %d/%d", epoch, r.cfg.Epochs))
+	return r.cfg.Schedule.LR(base, r.step, r.spe, r.spe*r.cfg.Epochs)
+}
+
+// scores returns the current values of the run's metrics.
+func (r *Run) scores() Scores {
+	s := make(Scores, len(r.metrics))
+	for i, m := range r.metrics {
+		s[i] = Score{m.Name(), m.Value()}
+	}
+	return s
+}
+
+func (r *Run) resetMetrics() {
+	for _, m := range r.metrics {
+		m.Reset()
+	}
+}
+
+// epoch trains one epoch and evaluates.
+func (r *Run) epoch(ctx context.Context, epoch int, cbs []Callback) (Epoch, error) {
+	start := time.Now()
+	e := Epoch{Epoch: epoch}
+	n := r.train.Len()
+	perm := Order(r.cfg.Seed, epoch, n)
 	r.model.SetMode(graph.Train)
-	var sumLoss float64
-	var correct, seen int
-	for s := range spe {
+	r.resetMetrics()
+	for s := range r.spe {
 		if err := ctx.Err(); err != nil {
 			return e, err
 		}
@@ -272,7 +479,7 @@ func (r *run) epoch(ctx context.Context, epoch int, opt Options) (Epoch, error) 
 		if err != nil {
 			return e, err
 		}
-		e.LR = r.cfg.Schedule.LR(base, r.step, spe, total)
+		e.LR = r.lr()
 		r.solver.SetLR(e.LR)
 		if err := prog.Run(b.feeds); err != nil {
 			return e, fmt.Errorf("train: epoch %d step %d: %w", epoch, r.step, err)
@@ -280,59 +487,51 @@ func (r *run) epoch(ctx context.Context, epoch int, opt Options) (Epoch, error) 
 		loss := prog.Loss()
 		info := Step{Epoch: epoch, Step: r.step, Examples: len(idx), Loss: loss, LR: e.LR}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			if opt.OnStep != nil {
-				opt.OnStep(info) // the run ends either way
+			for _, c := range cbs {
+				c.StepEnd(r, info) // the run ends either way
 			}
 			return e, fmt.Errorf("%w: loss is %v at epoch %d, step %d (learning rate %g); the checkpoint of epoch %d is kept",
 				ErrDiverged, loss, epoch, r.step, e.LR, epoch-1)
 		}
-		c, err := b.correct(prog)
-		if err != nil {
+		if err := r.update(prog, b, loss, len(idx)); err != nil {
 			return e, err
 		}
 		if err := r.solver.Step(prog.Learnables()); err != nil {
 			return e, fmt.Errorf("train: epoch %d step %d: %w", epoch, r.step, err)
 		}
 		r.step++
-		sumLoss += loss * float64(len(idx))
-		correct += c
-		seen += len(idx)
-		bar.update(len(idx), sumLoss/float64(seen), float64(correct)/float64(seen))
-		if opt.OnStep != nil {
-			if err := opt.OnStep(info); err != nil {
+		for _, c := range cbs {
+			if err := c.StepEnd(r, info); err != nil {
 				return e, err
 			}
 		}
 	}
-	bar.finish()
-	e.TrainLoss, e.TrainAcc = sumLoss/float64(seen), float64(correct)/float64(seen)
-	type target struct {
-		d         datasets.Dataset
-		loss, acc *float64
-	}
-	evals := []target{{r.test, &e.TestLoss, &e.TestAcc}, {r.val, &e.ValLoss, &e.ValAcc}}
+	e.Train = r.scores()
+	evals := []struct {
+		d   datasets.Dataset
+		dst *Scores
+	}{{r.test, &e.Test}, {r.val, &e.Val}}
 	if r.cfg.EvalTrain {
-		evals = append(evals, target{r.train, &e.TrainLoss, &e.TrainAcc})
+		evals = append(evals, struct {
+			d   datasets.Dataset
+			dst *Scores
+		}{r.train, &e.Train})
 	}
 	for _, ev := range evals {
 		if ev.d == nil {
 			continue
 		}
-		res, err := evaluate(r.model, r.feed, ev.d, r.cfg.Batch)
+		res, err := evaluate(r.model, r.feed, ev.d, r.cfg.Batch, r.metrics)
 		if err != nil {
 			return e, err
 		}
-		*ev.loss, *ev.acc = res.Loss, res.Accuracy
+		*ev.dst = res.Scores
 	}
 	e.Seconds = time.Since(start).Seconds()
 	return e, nil
 }
 
-func (e Epoch) line(epochs int) string {
-	s := fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%",
-		e.Epoch, epochs, e.TrainLoss, 100*e.TrainAcc, e.TestLoss, 100*e.TestAcc)
-	if !math.IsNaN(e.ValLoss) {
-		s += fmt.Sprintf("  val loss %.4f acc %.2f%%", e.ValLoss, 100*e.ValAcc)
-	}
-	return s + fmt.Sprintf("  lr %.3g  %.1fs", e.LR, e.Seconds)
+// update feeds the batch just run to every metric.
+func (r *Run) update(p *graph.Program, b *batchBuf, loss float64, n int) error {
+	return updateMetrics(r.metrics, p, b, loss, n)
 }

@@ -99,8 +99,8 @@ func TestTrainLearnsAndWritesOutputs(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res.Epochs, 3)
 	last := res.Epochs[2]
-	assert.Greater(t, last.TestAcc, 0.8, "test accuracy after 3 epochs on 1950 examples")
-	assert.Less(t, last.TrainLoss, res.Epochs[0].TrainLoss)
+	assert.Greater(t, last.Test.Get("acc"), 0.8, "test accuracy after 3 epochs on 1950 examples")
+	assert.Less(t, last.Train.Get("loss"), res.Epochs[0].Train.Get("loss"))
 	assert.Contains(t, log.String(), "epoch 3/3")
 
 	b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
@@ -220,7 +220,7 @@ func TestEarlyStopping(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, res.Epochs, 2)
 	assert.Contains(t, res.Stopped, "early stopping")
-	assert.False(t, res.Epochs[0].ValAcc != res.Epochs[0].ValAcc, "validation accuracy is measured")
+	assert.False(t, res.Epochs[0].Val.Get("acc") != res.Epochs[0].Val.Get("acc"), "validation accuracy is measured")
 }
 
 func TestHooks(t *testing.T) {
@@ -290,8 +290,8 @@ func TestDropLastAndEvalTrain(t *testing.T) {
 	require.NoError(t, err)
 	ev, err := train.Evaluate(m, head, s.cfg.Batch)
 	require.NoError(t, err)
-	assert.Equal(t, ev.Loss, res2.Epochs[0].TrainLoss)
-	assert.Equal(t, ev.Accuracy, res2.Epochs[0].TrainAcc)
+	assert.Equal(t, ev.Scores.Get("loss"), res2.Epochs[0].Train.Get("loss"))
+	assert.Equal(t, ev.Scores.Get("acc"), res2.Epochs[0].Train.Get("acc"))
 	assert.Equal(t, withSeconds(res.Epochs[0], 0), withSeconds(res2.Epochs[0], 0))
 
 	s.cfg.TrainLimit, s.cfg.Batch = 50, 100
@@ -299,9 +299,9 @@ func TestDropLastAndEvalTrain(t *testing.T) {
 	assert.ErrorIs(t, err, train.ErrConfig, "drop_last with fewer examples than a batch leaves no step")
 }
 
-// withSeconds returns e with the given seconds (and zero validation numbers: NaN ≠ NaN).
+// withSeconds returns e with the given seconds.
 func withSeconds(e train.Epoch, s float64) train.Epoch {
-	e.Seconds, e.ValLoss, e.ValAcc = s, 0, 0
+	e.Seconds = s
 	return e
 }
 
@@ -316,7 +316,6 @@ func TestConfigErrors(t *testing.T) {
 		{"optimizer", func(c *train.Config) { c.Optimizer = "adamm" }, `"adamm"`},
 		{"lr", func(c *train.Config) { c.Solver.LR = -1 }, "lr = -1"},
 		{"schedule", func(c *train.Config) { c.Schedule.Kind = "linear" }, `schedule "linear"`},
-		{"patience-without-validation", func(c *train.Config) { c.Patience = 2 }, "needs a validation set"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -329,6 +328,11 @@ func TestConfigErrors(t *testing.T) {
 			require.ErrorIs(t, err, train.ErrConfig, "Train validates before touching data")
 		})
 	}
+	s := small()
+	s.cfg.Patience = 2
+	_, err := s.run(t, context.Background(), data(t), train.Options{})
+	require.ErrorIs(t, err, train.ErrConfig)
+	assert.Contains(t, err.Error(), "patience = 2 needs a validation set")
 }
 
 // TestDataMustFitModel: data whose examples have another size than the
@@ -346,12 +350,19 @@ func TestDataMustFitModel(t *testing.T) {
 	dir := t.TempDir()
 	_, err = s.run(t, context.Background(), train.Data{Train: other, Test: other}, train.Options{Out: dir})
 	require.ErrorIs(t, err, train.ErrData)
-	assert.Contains(t, err.Error(), `training examples are [2 5] (10 values), the model's input "x" takes (784) (784 values)`)
+	assert.Contains(t, err.Error(), `training examples are (2, 5) (10 values), the model's input "x" takes (784) (784 values)`)
 	entries, _ := os.ReadDir(dir)
 	assert.Empty(t, entries, "nothing written")
 
-	_, err = s.run(t, context.Background(), train.Data{Train: data(t).Train}, train.Options{})
-	assert.ErrorIs(t, err, train.ErrData, "a missing test set")
+	// The test set is optional: no test columns then.
+	noTest := t.TempDir()
+	s.cfg.Epochs = 1
+	res, err := s.run(t, context.Background(), train.Data{Train: data(t).Train}, train.Options{Out: noTest})
+	require.NoError(t, err)
+	assert.Nil(t, res.Epochs[0].Test)
+	csv, err := os.ReadFile(filepath.Join(noTest, "metrics.csv"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(csv), "epoch,train_loss,train_acc,lr,seconds\n"), "%s", csv)
 
 	// More classes than the model has logits.
 	many, err := datasets.FromSlices(make([]float32, 40*784), []int{784}, labels, 12)
@@ -383,7 +394,7 @@ func TestTrainsAnyModelOnMemoryData(t *testing.T) {
 	cfg.Epochs, cfg.Batch, cfg.Optimizer, cfg.Solver = 40, 32, "adam", solvers.Config{LR: 0.03}
 	res, err := train.Train(context.Background(), cfg, m, train.Data{Train: d, Test: d}, train.Options{})
 	require.NoError(t, err)
-	assert.Greater(t, res.Epochs[len(res.Epochs)-1].TestAcc, 0.95, "x·y > 0 is learned")
+	assert.Greater(t, res.Epochs[len(res.Epochs)-1].Test.Get("acc"), 0.95, "x·y > 0 is learned")
 }
 
 func TestRestoreIntoDifferentModel(t *testing.T) {

@@ -51,9 +51,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	opt.DocString = "gradlab " + describe(cfg.Model)
 	if ok {
 		metrics := fmt.Sprintf(`{"epoch":%d,"train_loss":%s,"train_acc":%s,"test_loss":%s,"test_acc":%s,"lr":%s}`,
-			e.Epoch, num(e.TrainLoss), num(e.TrainAcc), num(e.TestLoss), num(e.TestAcc), num(e.LR))
+			e.Epoch, num(e.Train.Get("loss")), num(e.Train.Get("acc")), num(e.Test.Get("loss")), num(e.Test.Get("acc")), num(e.LR))
 		opt.Metadata["gradlab.metrics"] = metrics
-		opt.DocString += fmt.Sprintf(", epoch %d, test accuracy %.2f%% (gradlab)", e.Epoch, 100*e.TestAcc)
+		opt.DocString += fmt.Sprintf(", epoch %d, test accuracy %.2f%% (gradlab)", e.Epoch, 100*e.Test.Get("acc"))
 	}
 	if err := onnx.WriteFile(*out, m, opt); err != nil {
 		return fmt.Errorf("export %s: %w", *model, err)

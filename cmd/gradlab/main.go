@@ -306,7 +306,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if n := len(res.Epochs); n > 0 {
 		fmt.Fprintf(stdout, "final test accuracy %.2f%% after %d epochs; metrics.csv, curves.png and %s in %s\n",
-			100*res.Epochs[n-1].TestAcc, n, train.CheckpointFile, *out)
+			100*res.Epochs[n-1].Test.Get("acc"), n, train.CheckpointFile, *out)
 	}
 	return nil
 }
@@ -388,7 +388,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
-	fmt.Fprintf(stdout, "%s: test loss %.4f, accuracy %.2f%% (%d images)\n", *model, ev.Loss, 100*ev.Accuracy, ev.N)
+	fmt.Fprintf(stdout, "%s: test loss %.4f, accuracy %.2f%% (%d images)\n", *model, ev.Scores.Get("loss"), 100*ev.Scores.Get("acc"), ev.N)
 	fmt.Fprint(stdout, ev.ConfusionTable())
 	return nil
 }

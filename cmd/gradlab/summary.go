@@ -27,9 +27,9 @@ func lastEpoch(f *checkpoint.File) (e train.Epoch, step int, ok bool, err error)
 
 // metricsLine renders an epoch as gradlab train prints it.
 func metricsLine(e train.Epoch) string {
-	s := fmt.Sprintf("train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%", e.TrainLoss, 100*e.TrainAcc, e.TestLoss, 100*e.TestAcc)
-	if !math.IsNaN(e.ValLoss) {
-		s += fmt.Sprintf("  val loss %.4f acc %.2f%%", e.ValLoss, 100*e.ValAcc)
+	s := fmt.Sprintf("train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%", e.Train.Get("loss"), 100*e.Train.Get("acc"), e.Test.Get("loss"), 100*e.Test.Get("acc"))
+	if !math.IsNaN(e.Val.Get("loss")) {
+		s += fmt.Sprintf("  val loss %.4f acc %.2f%%", e.Val.Get("loss"), 100*e.Val.Get("acc"))
 	}
 	return s + fmt.Sprintf("  lr %.3g  %.1fs", e.LR, e.Seconds)
 }

@@ -34,17 +34,28 @@ func (d *Dataset) Shape() []int { return []int{1, d.Rows, d.Cols} }
 // Classes returns NumClasses (10).
 func (d *Dataset) Classes() int { return NumClasses }
 
+// Input describes an image: float (1, Rows, Cols).
+func (d *Dataset) Input() datasets.Field {
+	return datasets.Field{Dtype: tensor.Float32, Shape: d.Shape()}
+}
+
+// Target describes a label: one int in [0, 10) per image.
+func (d *Dataset) Target() datasets.Field {
+	return datasets.Field{Dtype: tensor.Int, Classes: NumClasses}
+}
+
 // Gather writes images idx, scaled by d.Scaling, into the float32 or float64
-// tensor x (len(idx)·Rows·Cols elements, any shape) and their labels into y.
-func (d *Dataset) Gather(idx []int, x *tensor.Dense, y []int) error {
-	if err := datasets.CheckBatch(x, y, len(idx), d.Features()); err != nil {
+// tensor x (len(idx)·Rows·Cols elements, any shape) and their labels into
+// the int tensor y (len(idx) elements).
+func (d *Dataset) Gather(idx []int, x, y *tensor.Dense) error {
+	if err := datasets.CheckBatch(x, y, len(idx), d.Input(), d.Target()); err != nil {
 		return err
 	}
 	switch v := x.Data().(type) {
 	case []float32:
-		return Gather(d, idx, d.Scaling, v, y)
+		return Gather(d, idx, d.Scaling, v, y.Ints())
 	case []float64:
-		return Gather(d, idx, d.Scaling, v, y)
+		return Gather(d, idx, d.Scaling, v, y.Ints())
 	}
 	return fmt.Errorf("%w: Gather: x holds %T, want float32 or float64", ErrArgument, x.Data())
 }

@@ -286,18 +286,19 @@ func TestDatasetInterface(t *testing.T) {
 	d.Scaling = Symmetric
 	var ds datasets.Dataset = d
 	assert.Equal(t, 5, ds.Len())
-	assert.Equal(t, []int{1, 2, 3}, ds.Shape())
-	assert.Equal(t, NumClasses, ds.Classes())
+	assert.Equal(t, []int{1, 2, 3}, ds.Input().Shape)
+	assert.Equal(t, datasets.Field{Dtype: tensor.Int, Classes: NumClasses}, ds.Target())
 	x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(1, 6))
-	y := make([]int, 1)
-	require.NoError(t, ds.Gather([]int{2}, x, y))
+	yt := tensor.New(tensor.Of(tensor.Int), tensor.WithShape(1))
+	y := yt.Ints()
+	require.NoError(t, ds.Gather([]int{2}, x, yt))
 	want := make([]float32, 6)
 	for j := range want {
 		want[j] = float32(float64(12+j)/127.5 - 1)
 	}
 	assert.Equal(t, want, x.Data())
 	assert.Equal(t, []int{2}, y)
-	assert.ErrorIs(t, ds.Gather([]int{2, 3}, x, make([]int, 2)), datasets.ErrArgument, "a batch of 1 for 2 indices")
+	assert.ErrorIs(t, ds.Gather([]int{2, 3}, x, tensor.New(tensor.Of(tensor.Int), tensor.WithShape(2))), datasets.ErrArgument, "a batch of 1 for 2 indices")
 	s, err := d.Slice(1, 3)
 	require.NoError(t, err)
 	assert.Equal(t, Symmetric, s.Scaling)

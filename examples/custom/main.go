@@ -18,8 +18,9 @@ import (
 )
 
 // residual is h + tanh(h·W + b): plain Gorgonia around a layer of package nn.
-func residual(b *graph.Builder, h *gorgonia.Node) (*gorgonia.Node, error) {
-	t, err := nn.Dense(h.Shape()[1]).Apply(b, "res", h)
+// name is its scope ("res" below): the dense layer's parameters are res/w and res/b.
+func residual(b *graph.Builder, name string, h *gorgonia.Node) (*gorgonia.Node, error) {
+	t, err := nn.Dense(h.Shape()[1]).Apply(b, name, h)
 	if err == nil {
 		t, err = gorgonia.Tanh(t)
 	}
@@ -39,7 +40,7 @@ func main() {
 	model, err := nn.NewClassifier(1, tensor.Float32, []int{1, 28, 28}, nn.NewSequential(
 		nn.Flatten(), // images (1, 28, 28) → 784 values
 		nn.Dense(256, xavier, nn.NoBias()), nn.BatchNorm(), nn.Tanh(),
-		nn.LayerFunc(residual),
+		nn.Named("res", nn.LayerFunc(residual)),
 		nn.Dense(10, xavier),
 	))
 	if err != nil {
@@ -55,5 +56,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("test accuracy %.2f%%\n", 100*res.Epochs[len(res.Epochs)-1].TestAcc)
+	fmt.Printf("test accuracy %.2f%%\n", 100*res.Epochs[len(res.Epochs)-1].Test.Get("acc"))
 }

@@ -1,0 +1,12 @@
+package metrics
+
+import "errors"
+
+// Sentinel errors of package metrics.
+var (
+	// ErrFit reports a metric that cannot measure the model's task (accuracy
+	// of a regressor, say); the message names both.
+	ErrFit = errors.New("metrics: metric does not fit the task")
+	// ErrBatch reports a batch whose output and target a metric cannot read.
+	ErrBatch = errors.New("metrics: invalid batch")
+)
