@@ -88,7 +88,7 @@ func fits(name string, k nn.TargetKind, want ...nn.TargetKind) error {
 // mean is a running mean of batch values weighted by a count.
 type mean struct{ sum, n float64 }
 
-func (m *mean) Reset() { *m = mean{} }
+func (m *mean) Reset()           { *m = mean{} }
 func (m *mean) add(v, n float64) { m.sum += v; m.n += n }
 func (m *mean) Value() float64 {
 	if m.n == 0 {
@@ -241,7 +241,9 @@ type errMean struct {
 }
 
 // RMSE is the root of the mean squared error over every element ("rmse").
-func RMSE() Metric { return &errMean{name: "rmse", f: func(d float64) float64 { return d * d }, root: true} }
+func RMSE() Metric {
+	return &errMean{name: "rmse", f: func(d float64) float64 { return d * d }, root: true}
+}
 
 // MAE is the mean absolute error over every element ("mae").
 func MAE() Metric { return &errMean{name: "mae", f: math.Abs} }

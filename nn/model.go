@@ -322,12 +322,12 @@ func (m *Model) Summary() (string, error) {
 	if m.seq != nil && m.seq.infos != nil {
 		t.row("layer", "kind", "output shape", "params")
 		for _, l := range m.seq.infos {
-			t.row(l.Name, l.Kind, shapeString(l.Shape), thousands(l.Params))
+			t.row(l.Name, l.Kind, shapeString(l.Shape), Thousands(l.Params))
 		}
 	} else {
 		t.row("parameter", "", "shape", "values")
 		for _, p := range b.Params() {
-			t.row(p.Name(), "", fmt.Sprint(p.Shape()), thousands(p.Shape().TotalSize()))
+			t.row(p.Name(), "", fmt.Sprint(p.Shape()), Thousands(p.Shape().TotalSize()))
 		}
 	}
 	total := 0
@@ -339,7 +339,7 @@ func (m *Model) Summary() (string, error) {
 		states += s.Value.Len()
 	}
 	return t.String() + fmt.Sprintf("total: %s learnable parameters in %d tensors; %s state values\n",
-		thousands(total), len(b.Params()), thousands(states)), nil
+		Thousands(total), len(b.Params()), Thousands(states)), nil
 }
 
 // ParamCount returns the number of learnable scalars (0 before a program exists).

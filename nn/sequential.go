@@ -130,8 +130,8 @@ func (t *table) String() string {
 	return sb.String()
 }
 
-// thousands renders n with comma separators: 1,234,567.
-func thousands(n int) string {
+// Thousands renders n with comma separators: 1,234,567.
+func Thousands(n int) string {
 	s := fmt.Sprint(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]

@@ -98,7 +98,10 @@ func DefaultCallbacks(cfg Config, opt Options) []Callback {
 }
 
 // Logger writes each epoch's line (Epoch.Line) to W.
-type Logger struct{ Hooks; W io.Writer }
+type Logger struct {
+	Hooks
+	W io.Writer
+}
 
 // EpochEnd writes the line.
 func (l Logger) EpochEnd(r *Run, e Epoch) error {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gradlab/gradlab/models"
 	"github.com/gradlab/gradlab/onnx"
 	"github.com/gradlab/gradlab/train"
 )
@@ -26,11 +27,12 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return errors.New("export: -o FILE.onnx is required")
 	}
-	m, cfg, f, err := loadCheckpoint(*model)
+	m, err := models.Load(*model)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	cfg, f := m.Config, m.Checkpoint
 	s, err := scalingOf(cfg.Data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
@@ -41,21 +43,21 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
 	opt.Metadata = map[string]string{
-		"gradlab.model":   describe(cfg.Model),
+		"gradlab.model":   models.Describe(cfg.Model.Name, cfg.Model.Config),
 		"gradlab.config":  f.Metadata["config"],
 		"gradlab.epoch":   f.Metadata["epoch"],
 		"gradlab.scaling": formula + " (inside the graph)",
 		"gradlab.input":   onnx.InputName + ": float32 (N, 1, 28, 28), pixels in [0, 1], white digit on black as in MNIST",
 		"gradlab.outputs": onnx.LogitsName + " (N, 10), " + onnx.ProbabilitiesName + " (N, 10): softmax of the logits",
 	}
-	opt.DocString = "gradlab " + describe(cfg.Model)
+	opt.DocString = "gradlab " + models.Describe(cfg.Model.Name, cfg.Model.Config)
 	if ok {
 		metrics := fmt.Sprintf(`{"epoch":%d,"train_loss":%s,"train_acc":%s,"test_loss":%s,"test_acc":%s,"lr":%s}`,
 			e.Epoch, num(e.Train.Get("loss")), num(e.Train.Get("acc")), num(e.Test.Get("loss")), num(e.Test.Get("acc")), num(e.LR))
 		opt.Metadata["gradlab.metrics"] = metrics
 		opt.DocString += fmt.Sprintf(", epoch %d, test accuracy %.2f%% (gradlab)", e.Epoch, 100*e.Test.Get("acc"))
 	}
-	if err := onnx.WriteFile(*out, m, opt); err != nil {
+	if err := onnx.WriteFile(*out, m.Model, opt); err != nil {
 		return fmt.Errorf("export %s: %w", *model, err)
 	}
 	size := ""
@@ -66,7 +68,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "gradlab export: %s (%s) → %s (%sONNX IR %d, opset %d; input %s float32 (N, 1, 28, 28) in [0, 1], %s inside; outputs %s)\n",
-		*model, describe(cfg.Model), *out, size, onnx.IRVersion, onnx.Opset, onnx.InputName, strings.SplitN(formula, ":", 2)[0],
+		*model, models.Describe(cfg.Model.Name, cfg.Model.Config), *out, size, onnx.IRVersion, onnx.Opset, onnx.InputName, strings.SplitN(formula, ":", 2)[0],
 		onnx.LogitsName+", "+onnx.ProbabilitiesName)
 	return nil
 }

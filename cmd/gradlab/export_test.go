@@ -23,6 +23,7 @@ import (
 
 	"github.com/gradlab/gradlab/datasets/mnist"
 	"github.com/gradlab/gradlab/internal/onnxpb"
+	"github.com/gradlab/gradlab/models"
 	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/onnx"
 )
@@ -103,9 +104,10 @@ func TestExportSummaryPredict(t *testing.T) {
 func testPredict(t *testing.T, ckpt string) {
 	_, te, err := mnist.LoadDefault()
 	require.NoError(t, err)
-	m, cfg, _, err := loadCheckpoint(ckpt)
+	m, err := models.Load(ckpt)
 	require.NoError(t, err)
 	defer m.Close()
+	cfg := m.Config
 	s, err := scalingOf(cfg.Data)
 	require.NoError(t, err)
 	const n = 20

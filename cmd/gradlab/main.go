@@ -16,17 +16,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 
 	"golang.org/x/term"
 
-	"github.com/gradlab/gradlab/checkpoint"
 	"github.com/gradlab/gradlab/datasets/mnist"
-	"github.com/gradlab/gradlab/initializers"
+	"github.com/gradlab/gradlab/metrics"
 	"github.com/gradlab/gradlab/models"
-	"github.com/gradlab/gradlab/models/cnn"
-	"github.com/gradlab/gradlab/models/mlp"
 	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/solvers"
 	"github.com/gradlab/gradlab/train"
@@ -120,26 +116,6 @@ func loadData(dir string, spec train.Spec) (train.Data, error) {
 	return train.Data{Train: tr, Test: te}, nil
 }
 
-// buildModel builds the model a run configuration names.
-func buildModel(cfg train.Config) (*nn.Model, error) {
-	return models.Build(cfg.Model.Name, cfg.Model.Config, cfg.Seed)
-}
-
-func parseInts(flag, s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("%s %q: %q is not a positive integer", flag, s, f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := train.Default()
 	fs := flag.NewFlagSet("gradlab train", flag.ContinueOnError)
@@ -148,20 +124,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		data     = fs.String("data", "", "MNIST directory (IDX files, gzip or raw); default $"+mnist.EnvDir+" or the GoMNIST module's data")
 		out      = fs.String("out", "runs/mnist", "output directory: metrics.csv, curves.png, config.json, "+train.CheckpointFile)
 		resume   = fs.Bool("resume", false, "continue the run in -out from its checkpoint (its saved configuration; -epochs may extend it)")
-		model    = fs.String("model", "mlp", "model: "+strings.Join(models.Names(), ", "))
-		hidden   = fs.String("hidden", "", "hidden dense layer sizes, comma-separated (default: mlp 512,256; cnn 128)")
-		conv     = fs.String("conv", "", "cnn: output channels per convolution block, comma-separated (default 16,32)")
-		kernel   = fs.Int("kernel", 0, "cnn: odd kernel size of the convolutions (default 5)")
-		shift    = fs.Int("shift", 0, "cnn: data augmentation, random shifts of up to N pixels in training; 0 = off")
-		act      = fs.String("act", "", "mlp: activation: "+strings.Join(mlp.Activations, ", ")+" (default relu)")
-		winit    = fs.String("init", "", "mlp: weight initializer: "+strings.Join(initializers.Names(), ", ")+" (default he)")
-		bn       = fs.Bool("bn", false, "batch normalization after each hidden layer (mlp) or convolution (cnn); default on for both")
-		dropout  = fs.Float64("dropout", 0, "dropout (drop probability) after each hidden dense layer, 0 ≤ p < 1 (default: mlp 0.3, cnn 0.3)")
-		dtype    = fs.String("dtype", "", "float32 or float64 (default float32)")
+		model    = fs.String("model", "mlp", "model: "+modelList())
 		momentum = fs.Float64("momentum", 0, "momentum (momentum, nesterov, rmsprop); 0 = the solver's default")
 		wd       = fs.Float64("wd", cfg.Solver.DecoupledDecay, "weight decay: decoupled for adamw and lion, coupled L2 for the others (default 0.05 with the default adamw, else 0)")
 		scaling  = fs.String("scaling", "standardize", "pixel scaling: unit, symmetric, standardize")
 	)
+	modelConfig := models.Flags(fs) // every model's own flags
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs")
 	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size (the last partial batch is used)")
 	fs.StringVar(&cfg.Optimizer, "opt", cfg.Optimizer, "optimizer: "+strings.Join(solvers.Names(), ", "))
@@ -174,7 +142,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Float64Var(&cfg.Solver.ClipValue, "clip-value", 0, "clip each gradient element to ±this; 0 = off")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for initialization, dropout and shuffling")
 	fs.IntVar(&cfg.Validation, "val", 0, "training examples held out for validation (early stopping)")
-	fs.IntVar(&cfg.Patience, "patience", 0, "stop after this many epochs without validation-loss improvement; 0 = off (needs -val)")
+	fs.IntVar(&cfg.Patience, "patience", 0, "stop after this many epochs without improvement of -monitor; 0 = off (needs -val)")
+	fs.StringVar(&cfg.Monitor, "monitor", "", "the metrics.csv column early stopping watches, e.g. val_acc (default val_loss)")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", 0, "use only the first N training images; 0 = all")
 	fs.IntVar(&cfg.TestLimit, "test-limit", 0, "use only the first N test images; 0 = all")
 	if err := fs.Parse(args); err != nil {
@@ -185,60 +154,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	// notFor refuses the flags that mean nothing to the chosen model.
-	notFor := func(name string, flags ...string) error {
-		for _, f := range flags {
-			if set[f] {
-				return fmt.Errorf("train: -%s does not apply to -model %s", f, name)
-			}
-		}
-		return nil
-	}
-	var (
-		mcfg  any
-		units []int
-		err   error
-	)
-	if set["hidden"] {
-		if units, err = parseInts("-hidden", *hidden); err != nil {
-			return err
-		}
-	}
-	// shared applies the flags both models take; buildModel validates the
-	// result before any data is read.
-	shared := func(hiddenLayers *[]int, batchNorm *bool, drop *float64, dt *string, seed *uint64) {
-		apply(set, "hidden", hiddenLayers, units)
-		apply(set, "bn", batchNorm, *bn)
-		apply(set, "dropout", drop, *dropout)
-		apply(set, "dtype", dt, *dtype)
-		*seed = cfg.Seed
-	}
-	switch *model {
-	case "mlp":
-		if err := notFor("mlp", "conv", "kernel", "shift"); err != nil {
-			return err
-		}
-		c := mlp.Default()
-		shared(&c.Hidden, &c.BatchNorm, &c.Dropout, &c.Dtype, &c.Seed)
-		apply(set, "act", &c.Activation, *act)
-		apply(set, "init", &c.Init, *winit)
-		mcfg = c
-	case "cnn":
-		if err := notFor("cnn", "act", "init"); err != nil {
-			return err
-		}
-		c := cnn.Default()
-		if set["conv"] {
-			if c.Conv, err = parseInts("-conv", *conv); err != nil {
-				return err
-			}
-		}
-		shared(&c.Dense, &c.BatchNorm, &c.Dropout, &c.Dtype, &c.Seed)
-		apply(set, "kernel", &c.Kernel, *kernel)
-		apply(set, "shift", &c.Shift, *shift)
-		mcfg = c
-	default:
-		return fmt.Errorf("train: -model %q: %w; the models are %s", *model, models.ErrUnknown, strings.Join(models.Names(), ", "))
+	mcfg, err := modelConfig(*model, cfg.Seed)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
 	cfg.Solver.Momentum = *momentum
 	decay := *wd
@@ -258,9 +176,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := mnist.ParseScaling(*scaling); err != nil {
 		return fmt.Errorf("train: -scaling: %w", err)
 	}
-	if cfg.Model, err = train.NewSpec(*model, mcfg); err != nil {
-		return err
-	}
+	cfg.Model = train.Spec{Name: *model, Config: mcfg}
 	if cfg.Data, err = train.NewSpec("mnist", mnistData{Scaling: *scaling}); err != nil {
 		return err
 	}
@@ -275,7 +191,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	m, err := buildModel(cfg)
+	m, err := models.Build(cfg.Model.Name, cfg.Model.Config, cfg.Seed)
 	if err != nil {
 		return err
 	}
@@ -298,15 +214,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "gradlab train: %d train / %d test images, model %s (%s parameters), %s lr %g, %d epochs of batch %d → %s\n",
-		limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation, limit(d.Test.Len(), cfg.TestLimit), describe(cfg.Model),
-		thousands(m.ParamCount()), cfg.Optimizer, cfg.Solver.LR, cfg.Epochs, cfg.Batch, *out)
+		limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation, limit(d.Test.Len(), cfg.TestLimit), models.Describe(cfg.Model.Name, cfg.Model.Config),
+		nn.Thousands(m.ParamCount()), cfg.Optimizer, cfg.Solver.LR, cfg.Epochs, cfg.Batch, *out)
 	res, err := train.Train(ctx, cfg, m, d, opt)
 	if err != nil {
 		return err
 	}
 	if n := len(res.Epochs); n > 0 {
-		fmt.Fprintf(stdout, "final test accuracy %.2f%% after %d epochs; metrics.csv, curves.png and %s in %s\n",
-			100*res.Epochs[n-1].Test.Get("acc"), n, train.CheckpointFile, *out)
+		fmt.Fprintf(stdout, "final %s after %d epochs; metrics.csv, curves.png and %s in %s\n",
+			final(res.Epochs[n-1]), n, train.CheckpointFile, *out)
 	}
 	return nil
 }
@@ -318,53 +234,43 @@ func apply[T any](set map[string]bool, flag string, dst *T, v T) {
 	}
 }
 
-// describe names a model spec briefly: mlp 784-[512 256]-10 relu.
-func describe(s train.Spec) string {
-	var m mlp.Config
-	var c cnn.Config
-	switch {
-	case s.Name == "mlp" && s.Decode(&m) == nil:
-		return fmt.Sprintf("mlp %d-%v-%d %s", m.Inputs, m.Hidden, m.Classes, m.Activation)
-	case s.Name == "cnn" && s.Decode(&c) == nil:
-		return c.Name()
+// final names the headline number of an epoch: the test set's first
+// metric after the loss ("test accuracy 98.58%"), else its loss.
+func final(e train.Epoch) string {
+	set, scores := "test", e.Test
+	if scores == nil {
+		set, scores = "validation", e.Val
 	}
-	return s.Name
+	if scores == nil {
+		set, scores = "train", e.Train
+	}
+	s := scores[0]
+	if len(scores) > 1 {
+		s = scores[1]
+	}
+	return fmt.Sprintf("%s %s %s", set, longName(s.Name), metrics.Format(s.Name, s.Value))
 }
 
-// thousands renders n with comma separators.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
+// longName spells out a metric's name in sentences: acc is accuracy.
+func longName(name string) string {
+	if name == "acc" {
+		return "accuracy"
 	}
-	return s
+	return name
+}
+
+// modelList names the models with their summaries, for -h.
+func modelList() string {
+	var parts []string
+	for _, e := range models.Entries() {
+		parts = append(parts, e.Name+" ("+e.Summary+")")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func savedConfig(dir string) (train.Config, error) {
 	_, cfg, err := train.ReadCheckpoint(dir + "/" + train.CheckpointFile)
 	return cfg, err
-}
-
-// loadCheckpoint rebuilds the model of the checkpoint at path and restores
-// its parameters and states; it also returns the file, for its metadata.
-func loadCheckpoint(path string) (*nn.Model, train.Config, *checkpoint.File, error) {
-	f, cfg, err := train.ReadCheckpoint(path)
-	if err != nil {
-		return nil, cfg, nil, err
-	}
-	m, err := buildModel(cfg)
-	if err != nil {
-		return nil, cfg, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if _, err := m.Program(cfg.Batch); err != nil {
-		m.Close()
-		return nil, cfg, nil, err
-	}
-	if err := train.RestoreModel(m, f); err != nil {
-		m.Close()
-		return nil, cfg, nil, fmt.Errorf("%w (%s)", err, path)
-	}
-	return m, cfg, f, nil
 }
 
 func runEvaluate(args []string, stdout, stderr io.Writer) error {
@@ -375,11 +281,12 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	m, cfg, _, err := loadCheckpoint(*model)
+	m, err := models.Load(*model)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	cfg := m.Config
 	d, err := loadData(*data, cfg.Data)
 	if err != nil {
 		return err
@@ -388,7 +295,13 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
-	fmt.Fprintf(stdout, "%s: test loss %.4f, accuracy %.2f%% (%d images)\n", *model, ev.Scores.Get("loss"), 100*ev.Scores.Get("acc"), ev.N)
-	fmt.Fprint(stdout, ev.ConfusionTable())
+	var parts []string
+	for _, s := range ev.Scores {
+		parts = append(parts, longName(s.Name)+" "+metrics.Format(s.Name, s.Value))
+	}
+	fmt.Fprintf(stdout, "%s: test %s (%d examples)\n", *model, strings.Join(parts, ", "), ev.N)
+	if ev.Confusion != nil {
+		fmt.Fprint(stdout, ev.ConfusionTable())
+	}
 	return nil
 }

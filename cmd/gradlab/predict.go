@@ -15,6 +15,7 @@ import (
 	"golang.org/x/image/draw"
 	"gorgonia.org/tensor"
 
+	"github.com/gradlab/gradlab/models"
 	"github.com/gradlab/gradlab/train"
 )
 
@@ -47,11 +48,12 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("predict: no image files given")
 	}
-	m, cfg, _, err := loadCheckpoint(*model)
+	m, err := models.Load(*model)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	cfg := m.Config
 	s, err := scalingOf(cfg.Data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
@@ -93,11 +95,11 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}
-		logits, err := m.Predict(x)
+		p, err := m.Infer(x) // class probabilities
 		if err != nil {
 			return fmt.Errorf("%s: %w", *model, err)
 		}
-		if probs, err = softmaxRows(logits, len(ok)); err != nil {
+		if probs, err = rows(p, len(ok)); err != nil {
 			return fmt.Errorf("%s: %w", *model, err)
 		}
 	}
@@ -131,10 +133,10 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// softmaxRows returns the softmax of each of the n rows of logits, in float64.
-func softmaxRows(logits *tensor.Dense, n int) ([][]float64, error) {
+// rows returns the n rows of a (n, classes ≥ 2) float tensor in float64.
+func rows(t *tensor.Dense, n int) ([][]float64, error) {
 	var z []float64
-	switch d := logits.Data().(type) {
+	switch d := t.Data().(type) {
 	case []float32:
 		for _, v := range d {
 			z = append(z, float64(v))
@@ -145,25 +147,12 @@ func softmaxRows(logits *tensor.Dense, n int) ([][]float64, error) {
 		return nil, fmt.Errorf("the model's output holds %T", d)
 	}
 	if n == 0 || len(z)%n != 0 || len(z)/n < 2 {
-		return nil, fmt.Errorf("the model's output %v is not (%d, classes ≥ 2)", logits.Shape(), n)
+		return nil, fmt.Errorf("the model's output %v is not (%d, classes ≥ 2)", t.Shape(), n)
 	}
 	k := len(z) / n
 	out := make([][]float64, n)
 	for i := range out {
-		row := z[i*k : (i+1)*k]
-		hi := math.Inf(-1)
-		for _, v := range row {
-			hi = max(hi, v)
-		}
-		p, sum := make([]float64, k), 0.0
-		for j, v := range row {
-			p[j] = math.Exp(v - hi)
-			sum += p[j]
-		}
-		for j := range p {
-			p[j] /= sum
-		}
-		out[i] = p
+		out[i] = z[i*k : (i+1)*k]
 	}
 	return out, nil
 }

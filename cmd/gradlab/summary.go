@@ -6,11 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/gradlab/gradlab/checkpoint"
 	"github.com/gradlab/gradlab/datasets/mnist"
+	"github.com/gradlab/gradlab/models"
 	"github.com/gradlab/gradlab/onnx"
 	"github.com/gradlab/gradlab/train"
 )
@@ -23,15 +23,6 @@ func lastEpoch(f *checkpoint.File) (e train.Epoch, step int, ok bool, err error)
 		return e, step, false, err
 	}
 	return h[len(h)-1], step, true, nil
-}
-
-// metricsLine renders an epoch as gradlab train prints it.
-func metricsLine(e train.Epoch) string {
-	s := fmt.Sprintf("train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%", e.Train.Get("loss"), 100*e.Train.Get("acc"), e.Test.Get("loss"), 100*e.Test.Get("acc"))
-	if !math.IsNaN(e.Val.Get("loss")) {
-		s += fmt.Sprintf("  val loss %.4f acc %.2f%%", e.Val.Get("loss"), 100*e.Val.Get("acc"))
-	}
-	return s + fmt.Sprintf("  lr %.3g  %.1fs", e.LR, e.Seconds)
 }
 
 // scalingOf returns the pixel scaling of a run's data spec.
@@ -68,11 +59,12 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("summary: unexpected arguments %q", fs.Args())
 	}
-	m, cfg, f, err := loadCheckpoint(*model)
+	m, err := models.Load(*model)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	cfg, f := m.Config, m.Checkpoint
 	table, err := m.Summary()
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
@@ -81,7 +73,7 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
-	fmt.Fprintf(stdout, "%s: model %s\n\n%s\n", *model, describe(cfg.Model), table)
+	fmt.Fprintf(stdout, "%s: model %s\n\n%s\n", *model, models.Describe(cfg.Model.Name, cfg.Model.Config), table)
 	var scaling string
 	if s, err := scalingOf(cfg.Data); err == nil {
 		scaling = s.String()
@@ -89,7 +81,7 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "training: %s lr %g, batch %d, %d epochs, schedule %s, seed %d, data %s (scaling %s)\n",
 		cfg.Optimizer, cfg.Solver.LR, cfg.Batch, cfg.Epochs, cfg.Schedule.Kind, cfg.Seed, cfg.Data.Name, scaling)
 	if ok {
-		fmt.Fprintf(stdout, "epoch %d of %d (step %d): %s\n", e.Epoch, cfg.Epochs, step, metricsLine(e))
+		fmt.Fprintf(stdout, "epoch %d of %d (step %d): %s\n", e.Epoch, cfg.Epochs, step, e.Summary())
 	} else {
 		fmt.Fprintf(stdout, "no epoch recorded yet (step %d)\n", step)
 	}

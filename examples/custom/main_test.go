@@ -37,7 +37,7 @@ func TestCustomModelLearns(t *testing.T) {
 	if acc < 97 {
 		t.Errorf("test accuracy %.2f%%, want ≥ 97%%\n%s", acc, out)
 	}
-	if !strings.Contains(string(out), "func1") || !strings.Contains(string(out), "epoch 4/4") {
+	if !strings.Contains(string(out), "res         func") || !strings.Contains(string(out), "epoch 4/4") {
 		t.Errorf("want the summary and a line per epoch:\n%s", out)
 	}
 }
