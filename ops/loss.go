@@ -190,6 +190,18 @@ func (s *scalarOut) set(dt tensor.Dtype, x float64) gorgonia.Value {
 	return &s.f64
 }
 
+// gradScalar is scalarOf without the allocation of Value.Data for the
+// scalars Gorgonia passes as a loss's upstream gradient.
+func gradScalar(op string, v gorgonia.Value) (float64, error) {
+	switch x := v.(type) {
+	case *gorgonia.F64:
+		return float64(*x), nil
+	case *gorgonia.F32:
+		return float64(*x), nil
+	}
+	return scalarOf(op, v)
+}
+
 // lossOp is the forward node of a pointwise loss: (x, t) → mean f(x, t).
 type lossOp struct {
 	opBase
@@ -254,8 +266,8 @@ func (o *lossOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (o *lossOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	d := make(gorgonia.Nodes, 2)
 	for wrt := range d {
-		g := &lossGradOp{pointwise: o.pointwise, rank: o.rank, wrt: wrt}
-		g.opBase = newBase(fmt.Sprintf("%sGrad(wrt=%s%s)", o.label, g.arg(), o.sep()))
+		g := &lossGradOp{pointwise: o.pointwise, label: o.label + "Grad", rank: o.rank, wrt: wrt}
+		g.opBase = newBase(fmt.Sprintf("%s(wrt=%s%s)", g.label, g.arg(), o.sep()))
 		n, err := gorgonia.ApplyOp(g, in[0], in[1], grad)
 		if err != nil {
 			return nil, err
@@ -278,8 +290,9 @@ func (p *pointwise) sep() string {
 type lossGradOp struct {
 	opBase
 	*pointwise
-	rank int
-	wrt  int
+	label string // in errors: "HuberGrad"
+	rank  int
+	wrt   int
 	in32 [][]float32
 	in64 [][]float64
 }
@@ -304,18 +317,18 @@ func (o *lossGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (o *lossGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.label+"Grad", &err)
+	defer guard(o.label, &err)
 	return o.UsePreallocDo(o.out.like(in[0]), in...)
 }
 
 // UsePreallocDo writes the gradient into prealloc.
 func (o *lossGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	label := o.label + "Grad"
+	label := o.label
 	defer guard(label, &err)
 	if len(in) != 3 {
 		return nil, fmt.Errorf("%w: %s: %d inputs, want 3", ErrBuild, label, len(in))
 	}
-	g, err := scalarOf(label, in[2])
+	g, err := gradScalar(label, in[2])
 	if err != nil {
 		return nil, err
 	}

@@ -129,9 +129,9 @@ func (o *xentOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	}
 	var loss float64
 	if z32 := data[float32](z); z32 != nil {
-		loss, err = xentLoss(z32, labels, k, o.opt, in[1].Shape())
+		loss, err = xentLoss(z32, labels, k, o.opt, in[1])
 	} else if z64 := data[float64](z); z64 != nil {
-		loss, err = xentLoss(z64, labels, k, o.opt, in[1].Shape())
+		loss, err = xentLoss(z64, labels, k, o.opt, in[1])
 	} else {
 		return nil, fmt.Errorf("%w: %s: the logits are %s, want a plain row-major float32 or float64 tensor", ErrDtype, xentLabel, notPlain(z))
 	}
@@ -167,8 +167,9 @@ func xentInputs(op string, in []gorgonia.Value) (*tensor.Dense, []int, int, erro
 func (opt XentOptions) ignored(y int) bool { return opt.Ignore && y == opt.IgnoreIndex }
 
 // labelError reports label y at flat position i (row i of the logits' (n, k)
-// view) of labels of the given shape.
-func labelError(op string, y, i, k int, shape tensor.Shape) error {
+// view) of the labels v.
+func labelError(op string, y, i, k int, v gorgonia.Value) error {
+	shape := v.Shape()
 	where := ""
 	if len(shape) > 1 {
 		idx := make([]string, len(shape))
@@ -186,7 +187,7 @@ func labelError(op string, y, i, k int, shape tensor.Shape) error {
 // accumulated in float64. Without smoothing a row adds
 // logsumexp(z) − z[y] and nothing else (no 0·x term, which would turn an
 // infinite logit into NaN).
-func xentLoss[T float](z []T, labels []int, k int, opt XentOptions, shape tensor.Shape) (float64, error) {
+func xentLoss[T float](z []T, labels []int, k int, opt XentOptions, lv gorgonia.Value) (float64, error) {
 	eps := opt.LabelSmoothing
 	var sum float64
 	n := 0
@@ -195,7 +196,7 @@ func xentLoss[T float](z []T, labels []int, k int, opt XentOptions, shape tensor
 			continue
 		}
 		if y < 0 || y >= k {
-			return 0, labelError(xentLabel, y, i, k, shape)
+			return 0, labelError(xentLabel, y, i, k, lv)
 		}
 		row := z[i*k : (i+1)*k]
 		lse := logSumExp(row)
@@ -275,14 +276,14 @@ func (o *xentGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value
 	if err != nil {
 		return nil, err
 	}
-	g, err := scalarOf(xentGradLabel, in[2])
+	g, err := gradScalar(xentGradLabel, in[2])
 	if err != nil {
 		return nil, err
 	}
 	if z, dz := data[float32](in[0]), data[float32](prealloc); z != nil && dz != nil && len(dz) == len(z) {
-		err = xentGrad(dz, z, labels, k, g, o.opt, in[1].Shape())
+		err = xentGrad(dz, z, labels, k, g, o.opt, in[1])
 	} else if z, dz := data[float64](in[0]), data[float64](prealloc); z != nil && dz != nil && len(dz) == len(z) {
-		err = xentGrad(dz, z, labels, k, g, o.opt, in[1].Shape())
+		err = xentGrad(dz, z, labels, k, g, o.opt, in[1])
 	} else {
 		return nil, fmt.Errorf("%w: %s: the logits are %s %v and the output %s %v, want plain row-major float32 or float64 tensors of one shape", ErrDtype, xentGradLabel, notPlain(in[0]), in[0].Shape(), notPlain(prealloc), prealloc.Shape())
 	}
@@ -296,7 +297,7 @@ func (o *xentGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value
 // rows where the label is ignored. The target is onehot(y) without
 // smoothing: then off is 0 and on is 1, so p − off is p and p − on is p − 1,
 // exactly the p-- this kernel had before smoothing existed.
-func xentGrad[T float](dz, z []T, labels []int, k int, g float64, opt XentOptions, shape tensor.Shape) error {
+func xentGrad[T float](dz, z []T, labels []int, k int, g float64, opt XentOptions, lv gorgonia.Value) error {
 	n := len(labels)
 	if opt.Ignore {
 		n = 0
@@ -317,7 +318,7 @@ func xentGrad[T float](dz, z []T, labels []int, k int, g float64, opt XentOption
 			continue
 		}
 		if y < 0 || y >= k {
-			return labelError(xentGradLabel, y, i, k, shape)
+			return labelError(xentGradLabel, y, i, k, lv)
 		}
 		lse := logSumExp(row)
 		for j, v := range row {
