@@ -293,8 +293,8 @@ type lossGradOp struct {
 	label string // in errors: "HuberGrad"
 	rank  int
 	wrt   int
-	in32 [][]float32
-	in64 [][]float64
+	in32  [][]float32
+	in64  [][]float64
 }
 
 func (o *lossGradOp) arg() string {

@@ -35,8 +35,10 @@ type XentOptions struct {
 // of ±1000 give finite losses and gradients; sums accumulate in float64.
 // The gradient with respect to the logits is (softmax(z) − onehot(y)) / n
 // over the n = d1·…·dk positions; labels get none. A label out of range is
-// an error at run time (wrapping ErrLabel) naming its flat position (its
-// row in the (n, V) view of the logits) and value.
+// an error at run time naming its flat position (its row in the (n, V) view
+// of the logits), its index in the labels and its value; the op's error
+// wraps ErrLabel (graph.Program.Run's keeps only the message: Gorgonia's
+// tape machine does not pass the chain on).
 func SoftmaxCrossEntropy(logits, labels *gorgonia.Node) (*gorgonia.Node, error) {
 	return softmaxXent("SoftmaxCrossEntropy", logits, labels, XentOptions{})
 }
