@@ -748,3 +748,68 @@ func gradOp(t *testing.T, loss, a, b *gorgonia.Node) gorgonia.Op {
 	require.NoError(t, err)
 	return gn[0].Op()
 }
+
+// TestLossTargetsAsInputs: targets fed as data (the usual case) get no
+// gradient of their own, and the parameters' gradients are unchanged.
+func TestLossTargetsAsInputs(t *testing.T) {
+	xv := fill(31, 12, func(r *rand.Rand) float64 { return r.NormFloat64() })
+	tv := awayFrom(32, xv, 1e-3, 0, 0.5)
+	for name, fn := range pointLosses {
+		t.Run(name, func(t *testing.T) {
+			var want []float64
+			for _, fed := range []bool{false, true} {
+				b := graph.NewBuilder(1)
+				x, _ := b.Param("x", tensor.Float64, fromValues(xv), 3, 4)
+				var tg *gorgonia.Node
+				feeds := graph.Feeds{}
+				if fed {
+					tg, _ = b.Input("t", tensor.Float64, 3, 4)
+					feeds["t"] = dense(tensor.Float64, append([]float64(nil), tv...), 3, 4)
+				} else {
+					tg, _ = b.Param("t", tensor.Float64, fromValues(tv), 3, 4)
+				}
+				loss, err := fn(x, tg, 0.5)
+				require.NoError(t, err)
+				_, g := scaledRun(t, b, loss, 1, feeds, x)
+				if !fed {
+					want = g[0]
+					continue
+				}
+				assert.Equal(t, want, g[0])
+				checkLossGradients(t, b, loss, feeds)
+			}
+		})
+	}
+}
+
+// A regressor's loss: the targets are data, the gradient 2(x − t)/n flows
+// to the predictions.
+func ExampleMSE() {
+	b := graph.NewBuilder(1)
+	x, _ := b.Param("x", tensor.Float64, fromValues([]float64{1, 2, 3}), 3)
+	target, _ := b.Input("t", tensor.Float64, 3)
+	loss, _ := ops.MSE(x, target)
+	p, _ := b.Compile(loss)
+	defer p.Close()
+	_ = p.Run(graph.Feeds{"t": tensor.New(tensor.WithShape(3), tensor.WithBacking([]float64{1, 0, 5}))})
+	g, _ := x.Grad()
+	fmt.Printf("%.4f %.4f\n", p.Loss(), g.Data())
+	// Output: 2.6667 [0.0000 1.3333 -1.3333]
+}
+
+// A sequence model's loss, with a padded position skipped.
+func ExampleSoftmaxCrossEntropyWith() {
+	b := graph.NewBuilder(1)
+	// A batch of 1 sequence of 3 positions over 2 classes; the last
+	// position is padding (label -100).
+	z, _ := b.Param("z", tensor.Float64, fromValues([]float64{0, 0, 2, 0, 5, -5}), 1, 3, 2)
+	y, _ := b.Input("y", tensor.Int, 1, 3)
+	loss, _ := ops.SoftmaxCrossEntropyWith(z, y, ops.XentOptions{Ignore: true, IgnoreIndex: -100})
+	p, _ := b.Compile(loss)
+	defer p.Close()
+	_ = p.Run(graph.Feeds{"y": tensor.New(tensor.WithShape(1, 3), tensor.WithBacking([]int{1, 0, -100}))})
+	g, _ := z.Grad()
+	// (log 2 + log(1 + e⁻²)) / 2 over the 2 positions kept.
+	fmt.Printf("%.4f %.4f\n", p.Loss(), g.Data())
+	// Output: 0.4100 [0.2500 -0.2500 -0.0596 0.0596 0.0000 0.0000]
+}
