@@ -1,8 +1,8 @@
 // Package ops provides the symbolic operations gradlab networks are made of:
-// MatMul, BiasAdd, the activations Tanh, ReLU and Sigmoid, a numerically
-// stable SoftmaxCrossEntropy over integer class labels, BatchNorm and
-// Dropout, and for convolutional networks Conv2D, MaxPool2D, AvgPool2D and
-// Flatten (BiasAdd adds a per-channel bias to an (N, C, H, W) tensor).
+// MatMul, BiasAdd, the activations Tanh, ReLU and Sigmoid, the losses,
+// BatchNorm and Dropout, and for convolutional networks Conv2D, MaxPool2D,
+// AvgPool2D and Flatten (BiasAdd adds a per-channel bias to an (N, C, H, W)
+// tensor).
 //
 // Every op is a function on *gorgonia.Node returning (*gorgonia.Node, error),
 // so ops mix freely with plain Gorgonia code. Shape, dtype and option
@@ -12,6 +12,32 @@
 // too. The convolution and pooling ops export their shape rules
 // (ConvOutputShape, PoolOutputShape, FlattenOutputShape), so a layer API can
 // infer output shapes before building anything.
+//
+// # Losses
+//
+// Every loss is a mean, a float scalar node of its input's dtype (sums
+// accumulate in float64), and matches PyTorch's function of the same name
+// with reduction "mean" (golden data from testdata/gen_loss.py):
+//
+//   - SoftmaxCrossEntropy: −log softmax(z)[y] for logits (d1, …, dk, V) and
+//     integer labels (d1, …, dk), so (batch, classes) as well as (N, T, V)
+//     sequences; computed stably (logsumexp with the maximum subtracted).
+//     SoftmaxCrossEntropyWith adds label smoothing and ignored (padding)
+//     positions (XentOptions), averaging over the positions kept; when every
+//     position is ignored it gives 0 where torch gives NaN.
+//   - BinaryCrossEntropyWithLogits: max(z, 0) − z·t + log(1 + e^{−|z|}) for
+//     float targets t in [0, 1] of the logits' shape (multi-label).
+//   - MSE (x − t)², L1 |x − t| and Huber (0.5·d² inside delta, linear
+//     outside) for float targets of x's shape.
+//
+// Logits and x get gradients, and float targets too (∂/∂t); integer labels
+// get none. The four pointwise losses share one forward and one gradient op,
+// parameterized by the element loss f(x, t) and its two derivatives: a new
+// pointwise loss is a value of a small struct. A label out of range is an
+// error at run time naming the position and the value; the op's error wraps
+// ErrLabel, but Gorgonia's tape machine passes on only its message, so the
+// error of graph.Program.Run wraps ErrRun alone (check labels before a run
+// to get a typed error).
 //
 // # Convolution and pooling
 //
