@@ -2,8 +2,8 @@
 //
 // A Layer adds nodes to a graph.Builder: Dense (x·W + b), the activations
 // ReLU, Tanh and Sigmoid, BatchNorm, Dropout, Flatten and Reshape; any
-// function of a builder and a node is a layer through LayerFunc, so plain
-// Gorgonia code mixes in. A Sequential applies layers in order, reads every
+// function of a builder, a scope name and a node is a layer through
+// LayerFunc, so plain Gorgonia code mixes in. A Sequential applies layers in order, reads every
 // shape from its input (only the model's input shape is given), names each
 // layer by kind (dense1, relu1, … or Named) and prefixes its parameters with
 // that name (dense1/w, bn1/gamma), which is how checkpoints and solver state
@@ -13,8 +13,14 @@
 // program, so a Model compiles one per batch size on demand from a BuildFunc,
 // all sharing parameters and states by name; it sets their mode (Train or
 // Eval) together, lists the parameters and states, and Predict runs any
-// number of examples, one included. NewClassifier makes the Model of a
-// Sequential classifier (softmax cross-entropy on integer labels), the kind
-// package train trains; NewModel takes any BuildFunc. Summary prints the
-// layer table, as Keras' model.summary() does.
+// number of examples, one included, on a bounded set of programs (Infer
+// returns the natural output of its loss: probabilities, values).
+//
+// A Loss is a value with a TargetKind (Classes, Binary, Values) that fixes
+// the target's dtype and shape: CrossEntropy (and CrossEntropyWith label
+// smoothing or ignored labels), BCEWithLogits, MSE, L1, Huber.
+// NewSupervised makes the Model of a Sequential and a loss, the kind package
+// train trains; NewClassifier (cross-entropy) and NewRegressor (MSE) are its
+// shorthands; NewModel takes any BuildFunc (SetLoss tells the trainer its
+// task). Summary prints the layer table, as Keras' model.summary() does.
 package nn
