@@ -6,8 +6,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/nn"
 )
 
@@ -52,4 +54,22 @@ func TestPredictMemoryIsBounded(t *testing.T) {
 	}
 	_, err = m.Predict(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{1, 2, 3, 4})))
 	assert.ErrorIs(t, err, nn.ErrInput)
+}
+
+// TestLayerFuncScope: a LayerFunc gets its scope name, so the same block
+// used twice makes two sets of parameters instead of colliding.
+func TestLayerFuncScope(t *testing.T) {
+	block := nn.LayerFunc(func(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+		return nn.Dense(x.Shape()[1]).Apply(b, name+"/fc", x)
+	})
+	m, err := nn.NewClassifier(1, tensor.Float64, []int{3}, nn.NewSequential(block, nn.ReLU(), block, nn.Dense(2)))
+	require.NoError(t, err)
+	defer m.Close()
+	_, err = m.Program(2)
+	require.NoError(t, err)
+	var names []string
+	for _, p := range m.Params() {
+		names = append(names, p.Name())
+	}
+	assert.Equal(t, []string{"func1/fc/w", "func1/fc/b", "func2/fc/w", "func2/fc/b", "dense1/w", "dense1/b"}, names)
 }

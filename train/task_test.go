@@ -176,3 +176,24 @@ func TestSequenceTargets(t *testing.T) {
 	}
 	assert.InDelta(t, 1, sum, 1e-12, "probabilities over the last dimension")
 }
+
+// TestScheduleFunction: Options.Schedule sets every step's rate, and a
+// Config.Schedule beside it is an error.
+func TestScheduleFunction(t *testing.T) {
+	tr, _ := curve(200)
+	cfg := quick()
+	cfg.Schedule = train.Schedule{}
+	var lrs []float64
+	_, err := train.Train(context.Background(), cfg, regressor(t), train.Data{Train: tr}, train.Options{
+		Schedule: func(step int) float64 { return 0.01 / float64(step+1) },
+		OnStep:   func(s train.Step) error { lrs = append(lrs, s.LR); return nil },
+	})
+	require.NoError(t, err)
+	require.Len(t, lrs, 3*5)
+	for i, lr := range lrs {
+		assert.Equal(t, 0.01/float64(i+1), lr)
+	}
+	cfg.Schedule = train.Schedule{Kind: "cosine"}
+	_, err = train.Train(context.Background(), cfg, regressor(t), train.Data{Train: tr}, train.Options{Schedule: func(int) float64 { return 1 }})
+	assert.ErrorIs(t, err, train.ErrConfig)
+}
