@@ -174,6 +174,7 @@ func Flags(fs *flag.FlagSet) func(model string, seed uint64) (json.RawMessage, e
 		help  []string
 		defs  []string
 		users []string
+		kind  string // int, float, string or list
 	}
 	flags := map[string]*info{}
 	var order []string
@@ -182,7 +183,9 @@ func Flags(fs *flag.FlagSet) func(model string, seed uint64) (json.RawMessage, e
 		for _, f := range flagFields(def.Type()) {
 			in := flags[f.flag]
 			if in == nil {
-				in = &info{val: &flagVal{isBool: def.FieldByIndex(f.index).Kind() == reflect.Bool}}
+				v := def.FieldByIndex(f.index)
+				in = &info{val: &flagVal{isBool: v.Kind() == reflect.Bool}, kind: map[reflect.Kind]string{
+					reflect.Int: "int", reflect.Float64: "float", reflect.String: "string", reflect.Slice: "list"}[v.Kind()]}
 				flags[f.flag] = in
 				order = append(order, f.flag)
 			}
@@ -199,7 +202,11 @@ func Flags(fs *flag.FlagSet) func(model string, seed uint64) (json.RawMessage, e
 		if len(in.users) < len(registry) {
 			help = strings.Join(in.users, ", ") + ": " + help
 		}
-		fs.Var(in.val, name, fmt.Sprintf("%s (default: %s)", help, strings.Join(in.defs, "; ")))
+		kind := "`" + in.kind + "`; " // the placeholder -h shows
+		if in.val.isBool {
+			kind = ""
+		}
+		fs.Var(in.val, name, fmt.Sprintf("%s (%sdefault: %s)", help, kind, strings.Join(in.defs, "; ")))
 	}
 	return func(model string, seed uint64) (json.RawMessage, error) {
 		e, err := find(model)
