@@ -325,7 +325,7 @@ func newRun(cfg Config, m Model, data Data, opt Options) (*Run, error) {
 		if cfg.Validation >= r.train.Len() {
 			return nil, fmt.Errorf("%w: validation = %d leaves no training data (%d examples)", ErrConfig, cfg.Validation, r.train.Len())
 		}
-		if r.train, r.val, err = splitView(r.train, cfg.Validation, cfg.Seed); err != nil {
+		if r.train, r.val, err = datasets.Split(r.train, cfg.Validation, cfg.Seed); err != nil {
 			return nil, err
 		}
 	}
@@ -397,15 +397,6 @@ func newRun(cfg Config, m Model, data Data, opt Options) (*Run, error) {
 		r.spe = (r.train.Len() + r.cfg.Batch - 1) / r.cfg.Batch
 	}
 	return r, nil
-}
-
-// splitView is datasets.Split with the results as Datasets.
-func splitView(d datasets.Dataset, n int, seed uint64) (datasets.Dataset, datasets.Dataset, error) {
-	tr, val, err := datasets.Split(d, n, seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	return tr, val, nil
 }
 
 // pickSolver sets the run's solver: Options.Solver, or the one Config names.
