@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gradlab/gradlab/datasets"
 	"github.com/gradlab/gradlab/models/cnn"
 	"github.com/gradlab/gradlab/models/mlp"
+	"github.com/gradlab/gradlab/models/tabular"
 	"github.com/gradlab/gradlab/nn"
 )
 
@@ -26,6 +28,7 @@ type Entry struct {
 	def           func() any
 	build         func(raw json.RawMessage, seed uint64) (*nn.Model, error)
 	describe      func(raw json.RawMessage) (string, error)
+	fit           func(raw json.RawMessage, d datasets.Dataset) (json.RawMessage, error) // nil: nothing to fit
 }
 
 // registry lists the shipped models, in the order Names reports them.
@@ -35,6 +38,38 @@ var registry = []Entry{
 			return fmt.Sprintf("mlp %d-%v-%d %s", c.Inputs, c.Hidden, c.Classes, c.Activation)
 		}),
 	entry("cnn", "a convolutional network: conv, batch norm, ReLU, max-pool blocks, then dense layers", cnn.Default, cnn.New, cnn.Config.Name),
+	withFit(entry("tabular", "an MLP over a table's columns, for gradlab train -data FILE.csv", tabular.Default, tabular.New, tabular.Config.Name), tabular.Fit),
+}
+
+// withFit gives e a step that fills a configuration of type C from the
+// training data (Fit).
+func withFit[C any](e Entry, fit func(C, datasets.Dataset) (C, error)) Entry {
+	e.fit = func(raw json.RawMessage, d datasets.Dataset) (json.RawMessage, error) {
+		c, err := decode[C](raw)
+		if err != nil {
+			return nil, err
+		}
+		if c, err = fit(c, d); err != nil {
+			return nil, err
+		}
+		return json.Marshal(c)
+	}
+	return e
+}
+
+// Fit returns the named model's configuration with what it takes from the
+// training data filled in (a tabular model's input width, classes and
+// standardization); a model with nothing to fit gets cfg back unchanged.
+func Fit(name string, cfg json.RawMessage, train datasets.Dataset) (json.RawMessage, error) {
+	e, err := find(name)
+	if err != nil || e.fit == nil {
+		return cfg, err
+	}
+	out, err := e.fit(cfg, train)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	return out, nil
 }
 
 // entry makes the Entry of a configuration type C.

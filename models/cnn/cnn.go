@@ -12,16 +12,16 @@ import (
 
 // Config describes a CNN. The JSON form is what checkpoints and config.json hold.
 type Config struct {
-	Input     []int   `json:"input"`                                                                                              // shape of one example (channels, height, width), e.g. [1, 28, 28]
-	Conv      []int   `json:"conv" flag:"conv" help:"output channels per convolution block, comma-separated"`                     // output channels per convolution block, e.g. [16, 32]
-	Kernel    int     `json:"kernel" flag:"kernel" help:"odd kernel size of the convolutions"`                                    // odd kernel size K of every convolution (padding K/2), e.g. 5
-	Dense     []int   `json:"dense" flag:"hidden" help:"hidden dense layer sizes, comma-separated"`                               // units per hidden dense layer, e.g. [128]
-	Classes   int     `json:"classes"`                                                                                            // output classes, e.g. 10
-	BatchNorm bool    `json:"batch_norm" flag:"bn" help:"batch normalization after each hidden layer (mlp) or convolution (cnn)"` // batch normalization after each convolution
-	Dropout   float64 `json:"dropout" flag:"dropout" help:"dropout (drop probability) after each hidden dense layer, 0 ≤ p < 1"`  // drop probability after each hidden dense layer, 0 ≤ p < 1
-	Shift     int     `json:"shift" flag:"shift" help:"data augmentation: random shifts of up to N pixels in training; 0 = off"`  // data augmentation: random shifts of up to Shift pixels in training; 0 = off
-	Dtype     string  `json:"dtype" flag:"dtype" help:"float32 or float64"`                                                       // float32 or float64
-	Seed      uint64  `json:"seed"`                                                                                               // fixes initial weights and dropout masks
+	Input     []int   `json:"input"`                                                                                                       // shape of one example (channels, height, width), e.g. [1, 28, 28]
+	Conv      []int   `json:"conv" flag:"conv" help:"output channels per convolution block, comma-separated"`                              // output channels per convolution block, e.g. [16, 32]
+	Kernel    int     `json:"kernel" flag:"kernel" help:"odd kernel size of the convolutions"`                                             // odd kernel size K of every convolution (padding K/2), e.g. 5
+	Dense     []int   `json:"dense" flag:"hidden" help:"hidden dense layer sizes, comma-separated"`                                        // units per hidden dense layer, e.g. [128]
+	Classes   int     `json:"classes"`                                                                                                     // output classes, e.g. 10
+	BatchNorm bool    `json:"batch_norm" flag:"bn" help:"batch normalization after each hidden layer (mlp, tabular) or convolution (cnn)"` // batch normalization after each convolution
+	Dropout   float64 `json:"dropout" flag:"dropout" help:"dropout (drop probability) after each hidden dense layer, 0 ≤ p < 1"`           // drop probability after each hidden dense layer, 0 ≤ p < 1
+	Shift     int     `json:"shift" flag:"shift" help:"data augmentation: random shifts of up to N pixels in training; 0 = off"`           // data augmentation: random shifts of up to Shift pixels in training; 0 = off
+	Dtype     string  `json:"dtype" flag:"dtype" help:"float32 or float64"`                                                                // float32 or float64
+	Seed      uint64  `json:"seed"`                                                                                                        // fixes initial weights and dropout masks
 }
 
 // Default returns the configuration of `gradlab train -model cnn`:

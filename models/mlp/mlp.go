@@ -16,15 +16,15 @@ var Activations = []string{"relu", "tanh", "sigmoid"}
 
 // Config describes an MLP. The JSON form is what checkpoints and config.json hold.
 type Config struct {
-	Inputs     int     `json:"inputs"`                                                                                             // features per example, e.g. 784
-	Hidden     []int   `json:"hidden" flag:"hidden" help:"hidden dense layer sizes, comma-separated"`                              // units per hidden layer, e.g. [512, 256]
-	Classes    int     `json:"classes"`                                                                                            // output classes, e.g. 10
-	Activation string  `json:"activation" flag:"act" help:"activation: relu, tanh, sigmoid"`                                       // relu, tanh or sigmoid
-	Init       string  `json:"init" flag:"init" help:"weight initializer (an initializers.Names name)"`                            // weight initializer, an initializers.ByName name
-	BatchNorm  bool    `json:"batch_norm" flag:"bn" help:"batch normalization after each hidden layer (mlp) or convolution (cnn)"` // batch normalization after each hidden linear layer
-	Dropout    float64 `json:"dropout" flag:"dropout" help:"dropout (drop probability) after each hidden dense layer, 0 ≤ p < 1"`  // drop probability after each hidden activation, 0 ≤ p < 1
-	Dtype      string  `json:"dtype" flag:"dtype" help:"float32 or float64"`                                                       // float32 or float64
-	Seed       uint64  `json:"seed"`                                                                                               // fixes initial weights and dropout masks
+	Inputs     int     `json:"inputs"`                                                                                                      // features per example, e.g. 784
+	Hidden     []int   `json:"hidden" flag:"hidden" help:"hidden dense layer sizes, comma-separated"`                                       // units per hidden layer, e.g. [512, 256]
+	Classes    int     `json:"classes"`                                                                                                     // output classes, e.g. 10
+	Activation string  `json:"activation" flag:"act" help:"activation: relu, tanh, sigmoid"`                                                // relu, tanh or sigmoid
+	Init       string  `json:"init" flag:"init" help:"weight initializer (an initializers.Names name)"`                                     // weight initializer, an initializers.ByName name
+	BatchNorm  bool    `json:"batch_norm" flag:"bn" help:"batch normalization after each hidden layer (mlp, tabular) or convolution (cnn)"` // batch normalization after each hidden linear layer
+	Dropout    float64 `json:"dropout" flag:"dropout" help:"dropout (drop probability) after each hidden dense layer, 0 ≤ p < 1"`           // drop probability after each hidden activation, 0 ≤ p < 1
+	Dtype      string  `json:"dtype" flag:"dtype" help:"float32 or float64"`                                                                // float32 or float64
+	Seed       uint64  `json:"seed"`                                                                                                        // fixes initial weights and dropout masks
 }
 
 // Default returns the configuration `gradlab train` uses: 784-512-256-10,
