@@ -29,6 +29,7 @@ type Entry struct {
 	build         func(raw json.RawMessage, seed uint64) (*nn.Model, error)
 	describe      func(raw json.RawMessage) (string, error)
 	fit           func(raw json.RawMessage, d datasets.Dataset) (json.RawMessage, error) // nil: nothing to fit
+	check         func(raw json.RawMessage) error                                        // with fit: checks what the user chose
 }
 
 // registry lists the shipped models, in the order Names reports them.
@@ -38,12 +39,20 @@ var registry = []Entry{
 			return fmt.Sprintf("mlp %d-%v-%d %s", c.Inputs, c.Hidden, c.Classes, c.Activation)
 		}),
 	entry("cnn", "a convolutional network: conv, batch norm, ReLU, max-pool blocks, then dense layers", cnn.Default, cnn.New, cnn.Config.Name),
-	withFit(entry("tabular", "an MLP over a table's columns, for gradlab train -data FILE.csv", tabular.Default, tabular.New, tabular.Config.Name), tabular.Fit),
+	withFit(entry("tabular", "an MLP over a table's columns, for gradlab train -data FILE.csv", tabular.Default, tabular.New, tabular.Config.Name),
+		tabular.Fit, tabular.Config.ValidateChoices),
 }
 
 // withFit gives e a step that fills a configuration of type C from the
 // training data (Fit).
-func withFit[C any](e Entry, fit func(C, datasets.Dataset) (C, error)) Entry {
+func withFit[C any](e Entry, fit func(C, datasets.Dataset) (C, error), check func(C) error) Entry {
+	e.check = func(raw json.RawMessage) error {
+		c, err := decode[C](raw)
+		if err == nil {
+			err = check(c)
+		}
+		return err
+	}
 	e.fit = func(raw json.RawMessage, d datasets.Dataset) (json.RawMessage, error) {
 		c, err := decode[C](raw)
 		if err != nil {
@@ -55,6 +64,28 @@ func withFit[C any](e Entry, fit func(C, datasets.Dataset) (C, error)) Entry {
 		return json.Marshal(c)
 	}
 	return e
+}
+
+// Check validates the named model's configuration as far as it can before
+// the data is read: a model with nothing to fit is built (and closed), a
+// model with a fit step checks the fields the user chose. It returns the
+// error Build or Fit would, naming the field.
+func Check(name string, cfg json.RawMessage, seed uint64) error {
+	e, err := find(name)
+	if err != nil {
+		return err
+	}
+	if e.fit != nil {
+		if err := e.check(cfg); err != nil {
+			return fmt.Errorf("model %s: %w", name, err)
+		}
+		return nil
+	}
+	m, err := Build(name, cfg, seed)
+	if err != nil {
+		return err
+	}
+	return m.Close()
 }
 
 // Fit returns the named model's configuration with what it takes from the

@@ -64,7 +64,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	)
 	load := func() (train.Data, error) {
 		once.Do(func() {
-			data, derr = loadData(*dataDir, train.Spec{Name: "mnist", Config: []byte(`{"scaling":"unit"}`)})
+			data, derr = loadMNIST(*dataDir, train.Spec{Name: "mnist", Config: []byte(`{"scaling":"unit"}`)})
 		})
 		return data, derr
 	}

@@ -16,11 +16,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
 
+	"github.com/gradlab/gradlab/datasets"
 	"github.com/gradlab/gradlab/datasets/mnist"
+	"github.com/gradlab/gradlab/datasets/table"
 	"github.com/gradlab/gradlab/metrics"
 	"github.com/gradlab/gradlab/models"
 	"github.com/gradlab/gradlab/nn"
@@ -90,10 +93,37 @@ type mnistData struct {
 	Scaling string `json:"scaling"`
 }
 
-// loadData loads MNIST from dir (or the default data) with the spec's scaling.
-func loadData(dir string, spec train.Spec) (train.Data, error) {
+// loadData loads the data of cfg.Data: MNIST from dir (or the default
+// data) with its scaling, or the table its csv spec names. For a table it
+// completes cfg: the spec gets the encoder fitted on the training rows and,
+// with fit, the model's configuration what it takes from the training data.
+func loadData(dir string, cfg *train.Config, fit bool) (train.Data, error) {
+	spec, ok, err := csvSpec(cfg.Data)
+	if err != nil {
+		return train.Data{}, err
+	}
+	if ok {
+		d, spec, err := loadTable(spec, cfg.Seed)
+		if err != nil {
+			return d, err
+		}
+		if cfg.Data, err = train.NewSpec("csv", spec); err != nil {
+			return d, err
+		}
+		if fit {
+			if cfg.Model.Config, err = models.Fit(cfg.Model.Name, cfg.Model.Config, d.Train); err != nil {
+				return d, err
+			}
+		}
+		return d, nil
+	}
+	return loadMNIST(dir, cfg.Data)
+}
+
+// loadMNIST loads MNIST from dir (or the default data) with the spec's scaling.
+func loadMNIST(dir string, spec train.Spec) (train.Data, error) {
 	if spec.Name != "mnist" {
-		return train.Data{}, fmt.Errorf("data %q: only mnist is known", spec.Name)
+		return train.Data{}, fmt.Errorf("data %q: only mnist and csv are known", spec.Name)
 	}
 	var md mnistData
 	if err := spec.Decode(&md); err != nil {
@@ -121,7 +151,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("gradlab train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		data     = fs.String("data", "", "MNIST directory (IDX files, gzip or raw); default $"+mnist.EnvDir+" or the GoMNIST module's data")
+		data     = fs.String("data", "", "MNIST directory (IDX files, gzip or raw; default $"+mnist.EnvDir+" or the GoMNIST module's data), or a table: a CSV file (with -target)")
 		out      = fs.String("out", "runs/mnist", "output directory: metrics.csv, curves.png, config.json, "+train.CheckpointFile)
 		resume   = fs.Bool("resume", false, "continue the run in -out from its checkpoint (its saved configuration; -epochs may extend it)")
 		model    = fs.String("model", "mlp", "model: "+modelList())
@@ -130,6 +160,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		scaling  = fs.String("scaling", "standardize", "pixel scaling: unit, symmetric, standardize")
 	)
 	modelConfig := models.Flags(fs) // every model's own flags
+	tf := addCSVFlags(fs)
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs")
 	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size (the last partial batch is used)")
 	fs.StringVar(&cfg.Optimizer, "opt", cfg.Optimizer, "optimizer: "+strings.Join(solvers.Names(), ", "))
@@ -154,6 +185,33 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	tabular := *tf.target != "" || isTable(*data)
+	if tabular {
+		if !set["model"] {
+			*model = "tabular"
+		}
+		if !set["out"] {
+			*out = "runs/tabular"
+		}
+		if !set["epochs"] {
+			cfg.Epochs = tabularEpochs
+		}
+		if !set["batch"] {
+			cfg.Batch = tabularBatch
+		}
+		if set["scaling"] {
+			return errors.New("train: -scaling is MNIST's pixel scaling; a table's features are standardized by the model")
+		}
+		if *tf.target == "" {
+			return fmt.Errorf("train: -data %s is a table: name its target column with -target", *data)
+		}
+	} else {
+		for _, name := range []string{"task", "test", "delim", "ignore", "categorical", "missing", "test-frac", "skip", "folds", "no-header", "impute"} {
+			if set[name] {
+				return fmt.Errorf("train: -%s is for a table (-data FILE.csv -target COL)", name)
+			}
+		}
+	}
 	mcfg, err := modelConfig(*model, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -177,30 +235,88 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("train: -scaling: %w", err)
 	}
 	cfg.Model = train.Spec{Name: *model, Config: mcfg}
-	if cfg.Data, err = train.NewSpec("mnist", mnistData{Scaling: *scaling}); err != nil {
+	if tabular {
+		opts, err := tf.options()
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		spec := csvData{File: *data, Test: *tf.test, Options: opts, Task: *tf.task, Impute: *tf.impute}
+		if spec.Test == "" && *tf.folds == 0 {
+			spec.TestFrac = *tf.testFrac
+		}
+		if *tf.folds > 0 {
+			return runFolds(ctx, cfg, spec, *tf.folds, *out, stdout)
+		}
+		if cfg.Data, err = train.NewSpec("csv", spec); err != nil {
+			return err
+		}
+	} else if cfg.Data, err = train.NewSpec("mnist", mnistData{Scaling: *scaling}); err != nil {
 		return err
 	}
-	if *resume {
-		saved, err := savedConfig(*out)
-		if err != nil {
+	return trainRun(ctx, cfg, *data, *out, *resume, stdout)
+}
+
+// Defaults of a run on a table when -epochs and -batch are not given.
+const (
+	tabularEpochs = 100
+	tabularBatch  = 32
+)
+
+// runFolds trains one run per fold into out/foldK and reports them.
+func runFolds(ctx context.Context, cfg train.Config, spec csvData, folds int, out string, stdout io.Writer) error {
+	var finals []train.Scores
+	for k := 1; k <= folds; k++ {
+		spec.Fold, spec.Folds = k, folds
+		c := cfg
+		var err error
+		if c.Data, err = train.NewSpec("csv", spec); err != nil {
 			return err
+		}
+		fmt.Fprintf(stdout, "fold %d of %d\n", k, folds)
+		res, err := trainResult(ctx, c, "", filepath.Join(out, fmt.Sprintf("fold%d", k)), false, stdout)
+		if err != nil {
+			return fmt.Errorf("fold %d: %w", k, err)
+		}
+		if n := len(res.Epochs); n > 0 {
+			finals = append(finals, res.Epochs[n-1].Test)
+		}
+	}
+	foldReport(stdout, finals)
+	return nil
+}
+
+// trainRun trains the run cfg describes (data from dir for MNIST, or the
+// table its spec names), writing into out.
+func trainRun(ctx context.Context, cfg train.Config, dir, out string, resume bool, stdout io.Writer) error {
+	_, err := trainResult(ctx, cfg, dir, out, resume, stdout)
+	return err
+}
+
+func trainResult(ctx context.Context, cfg train.Config, dir, out string, resume bool, stdout io.Writer) (*train.Result, error) {
+	if resume {
+		saved, err := savedConfig(out)
+		if err != nil {
+			return nil, err
 		}
 		saved.Epochs = cfg.Epochs
 		cfg = saved
 	}
 	if err := cfg.Validate(); err != nil {
-		return err
+		return nil, err
+	}
+	if err := models.Check(cfg.Model.Name, cfg.Model.Config, cfg.Seed); err != nil {
+		return nil, err // before any data is read
+	}
+	d, err := loadData(dir, &cfg, !resume)
+	if err != nil {
+		return nil, err
 	}
 	m, err := models.Build(cfg.Model.Name, cfg.Model.Config, cfg.Seed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer m.Close()
-	d, err := loadData(*data, cfg.Data)
-	if err != nil {
-		return err
-	}
-	opt := train.Options{Out: *out, Resume: *resume, Log: stdout}
+	opt := train.Options{Out: out, Resume: resume, Log: stdout}
 	if isTerminal(stdout) {
 		opt.Progress = stdout
 	}
@@ -210,21 +326,34 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return n
 	}
-	if _, err := m.Program(min(cfg.Batch, limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation)); err != nil {
-		return err
+	if _, err := m.Program(max(1, min(cfg.Batch, limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation))); err != nil {
+		return nil, err
 	}
-	fmt.Fprintf(stdout, "gradlab train: %d train / %d test images, model %s (%s parameters), %s lr %g, %d epochs of batch %d → %s\n",
-		limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation, limit(d.Test.Len(), cfg.TestLimit), models.Describe(cfg.Model.Name, cfg.Model.Config),
-		nn.Thousands(m.ParamCount()), cfg.Optimizer, cfg.Solver.LR, cfg.Epochs, cfg.Batch, *out)
+	testN := 0
+	if d.Test != nil {
+		testN = limit(d.Test.Len(), cfg.TestLimit)
+	}
+	unit := "images"
+	if cfg.Data.Name == "csv" {
+		unit = "rows"
+	}
+	fmt.Fprintf(stdout, "gradlab train: %d train / %d test %s, model %s (%s parameters), %s lr %g, %d epochs of batch %d → %s\n",
+		limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation, testN, unit, models.Describe(cfg.Model.Name, cfg.Model.Config),
+		nn.Thousands(m.ParamCount()), cfg.Optimizer, cfg.Solver.LR, cfg.Epochs, cfg.Batch, out)
 	res, err := train.Train(ctx, cfg, m, d, opt)
 	if err != nil {
-		return err
+		return res, err
 	}
 	if n := len(res.Epochs); n > 0 {
 		fmt.Fprintf(stdout, "final %s after %d epochs; metrics.csv, curves.png and %s in %s\n",
-			final(res.Epochs[n-1]), n, train.CheckpointFile, *out)
+			final(res.Epochs[n-1]), n, train.CheckpointFile, out)
 	}
-	return nil
+	if cfg.Data.Name == "csv" && d.Test != nil {
+		if ev, err := train.Evaluate(m, d.Test, cfg.Batch); err == nil && ev.Confusion != nil {
+			fmt.Fprint(stdout, "test confusion matrix:\n"+ev.ConfusionTable())
+		}
+	}
+	return res, nil
 }
 
 // apply sets *dst to v when the flag was given.
@@ -277,7 +406,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gradlab evaluate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	model := fs.String("model", "runs/mnist/"+train.CheckpointFile, "checkpoint to evaluate")
-	data := fs.String("data", "", "MNIST directory; default $"+mnist.EnvDir+" or the GoMNIST module's data")
+	data := fs.String("data", "", "MNIST directory (default $"+mnist.EnvDir+" or the GoMNIST module's data); for a model of a table, a labelled CSV file to score (default the run's test rows)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -287,11 +416,28 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	}
 	defer m.Close()
 	cfg := m.Config
-	d, err := loadData(*data, cfg.Data)
-	if err != nil {
+	var test datasets.Dataset
+	if spec, ok, err := csvSpec(cfg.Data); err != nil {
 		return err
+	} else if ok && *data != "" {
+		t, err := table.ReadFile(*data, spec.Options) // read as the training file was
+		if err != nil {
+			return err
+		}
+		if test, err = spec.Encoder.Dataset(t, table.All(t.Rows())); err != nil {
+			return err
+		}
+	} else {
+		d, err := loadData(*data, &cfg, false)
+		if err != nil {
+			return err
+		}
+		test = d.Test
 	}
-	ev, err := train.Evaluate(m, d.Test, cfg.Batch)
+	if test == nil {
+		return fmt.Errorf("%s: the run has no test set; score a labelled file with -data FILE.csv", *model)
+	}
+	ev, err := train.Evaluate(m, test, cfg.Batch)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
 	}

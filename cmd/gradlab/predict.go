@@ -32,11 +32,12 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gradlab predict", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gradlab predict [-model CKPT] [-invert auto|on|off] [-raw] FILE…\n\nClassifies PNG and JPEG images of any size as MNIST digits.")
+		fmt.Fprintln(stderr, "usage: gradlab predict [-model CKPT] [-invert auto|on|off] [-raw] FILE…\n\nClassifies PNG and JPEG images of any size as MNIST digits; for a model of a table (gradlab train -data FILE.csv),\nwrites the rows of each CSV FILE with the prediction appended as CSV on stdout.")
 		fs.PrintDefaults()
 	}
 	model := fs.String("model", "runs/mnist/"+train.CheckpointFile, "checkpoint to classify with")
 	invert := fs.String("invert", "auto", "auto: invert black-on-white images (a light border) to MNIST's white on black; on, off: always, never")
+	skip := fs.Int("skip", -1, "a model of a table: leading lines of each file to skip (default: as many as the training file had)")
 	raw := fs.Bool("raw", false, "resize the whole image to 28×28; default: as MNIST was made, crop to the digit, fit it in 20×20 and centre its mass in 28×28")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -54,6 +55,11 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	}
 	defer m.Close()
 	cfg := m.Config
+	if spec, ok, err := csvSpec(cfg.Data); err != nil {
+		return err
+	} else if ok {
+		return predictTable(m, spec, fs.Args(), *skip, stdout, stderr)
+	}
 	s, err := scalingOf(cfg.Data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)

@@ -74,12 +74,16 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
 	fmt.Fprintf(stdout, "%s: model %s\n\n%s\n", *model, models.Describe(cfg.Model.Name, cfg.Model.Config), table)
-	var scaling string
+	data := cfg.Data.Name
 	if s, err := scalingOf(cfg.Data); err == nil {
-		scaling = s.String()
+		data += " (scaling " + s.String() + ")"
 	}
-	fmt.Fprintf(stdout, "training: %s lr %g, batch %d, %d epochs, schedule %s, seed %d, data %s (scaling %s)\n",
-		cfg.Optimizer, cfg.Solver.LR, cfg.Batch, cfg.Epochs, cfg.Schedule.Kind, cfg.Seed, cfg.Data.Name, scaling)
+	if spec, ok, err := csvSpec(cfg.Data); err == nil && ok && spec.Encoder != nil {
+		data += " " + spec.File
+		fmt.Fprint(stdout, columnsTable(spec.Encoder))
+	}
+	fmt.Fprintf(stdout, "training: %s lr %g, batch %d, %d epochs, schedule %s, seed %d, data %s\n",
+		cfg.Optimizer, cfg.Solver.LR, cfg.Batch, cfg.Epochs, cfg.Schedule.Kind, cfg.Seed, data)
 	if ok {
 		fmt.Fprintf(stdout, "epoch %d of %d (step %d): %s\n", e.Epoch, cfg.Epochs, step, e.Summary())
 	} else {

@@ -37,6 +37,11 @@ type Options struct {
 	// Missing lists the cells that mean "no value"; nil means "", "NA",
 	// "NaN" and "?".
 	Missing []string `json:"missing,omitempty"`
+	// Lenient (for predicting) records a row that cannot be read — a
+	// ragged row, a word in a numeric column — in Table.Bad and goes on,
+	// instead of failing; Records keeps every row's fields (Table.Records).
+	Lenient bool `json:"-"`
+	Records bool `json:"-"`
 }
 
 // DefaultMissing are the cells that mean "no value" when Options.Missing is nil.
@@ -59,6 +64,11 @@ type Table struct {
 	Columns []Column // in the file's order, ignored columns left out
 	Lines   []int    // the file line (from 1) of each row
 	Target  int      // index of the target column in Columns; -1 when the file has none (predict)
+	Header  []string // every column's name in the file (ignored ones too)
+	// Records are the rows' fields as read (with Options.Records), Bad the
+	// rows left out (with Options.Lenient).
+	Records [][]string
+	Bad     []RowError
 }
 
 // Rows returns the number of rows.
@@ -148,7 +158,7 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{File: name, Target: -1}
+	t := &Table{File: name, Target: -1, Header: names}
 	for i, n := range names {
 		if keep[i] {
 			if i == target {
@@ -165,11 +175,19 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 	row := first
 	for {
 		if row != nil {
+			err := error(nil)
 			if len(row) != len(names) {
-				return nil, fmt.Errorf("%w: %s line %d: %d fields, want %d (the header's)", ErrFormat, name, line, len(row), len(names))
+				err = fmt.Errorf("%w: %s line %d: %d fields, want %d (the header's)", ErrFormat, name, line+opt.Skip, len(row), len(names))
+			} else {
+				err = p.add(t, keep, row, line)
 			}
-			if err := p.add(t, keep, row, line); err != nil {
+			switch {
+			case err != nil && opt.Lenient:
+				t.Bad = append(t.Bad, RowError{line + opt.Skip, err})
+			case err != nil:
 				return nil, err
+			case opt.Records:
+				t.Records = append(t.Records, slices.Clone(row))
 			}
 		}
 		row, line, err = next()
@@ -258,8 +276,11 @@ func records(r *bufio.Reader, delim rune) (func() ([]string, int, error), error)
 	c.ReuseRecord = true
 	return func() ([]string, int, error) {
 		rec, err := c.Read()
+		if err != nil {
+			return nil, 0, err // a csv.ParseError has its line
+		}
 		line, _ := c.FieldPos(0)
-		return rec, line, err
+		return rec, line, nil
 	}, nil
 }
 
@@ -282,7 +303,27 @@ func (p *parser) fail(line int, err error) error {
 
 func (p *parser) add(t *Table, keep []bool, row []string, line int) error {
 	line += p.line
+	// Check every cell first, so that a bad row changes nothing.
 	j := 0
+	for i, cell := range row {
+		if !keep[i] {
+			continue
+		}
+		c := &t.Columns[j]
+		s := strings.TrimSpace(cell)
+		if c.Numeric && !slices.Contains(p.missing, s) {
+			x, err := strconv.ParseFloat(s, 64)
+			switch {
+			case err == nil && (math.IsInf(x, 0) || math.IsNaN(x)):
+				return fmt.Errorf("%w: %s line %d, column %q: %q is not a finite number", ErrFormat, p.name, line, c.Name, s)
+			case err != nil && !p.undecided[j]:
+				return fmt.Errorf("%w: %s line %d, column %q: %q is not a number, and the column's earlier values are; if the column is categorical, list it in Categorical (-categorical %s)",
+					ErrFormat, p.name, line, c.Name, s, c.Name)
+			}
+		}
+		j++
+	}
+	j = 0
 	for i, cell := range row {
 		if !keep[i] {
 			continue
@@ -297,13 +338,9 @@ func (p *parser) add(t *Table, keep []bool, row []string, line int) error {
 			v := float32(math.NaN())
 			if !miss {
 				x, err := strconv.ParseFloat(s, 64)
-				switch {
-				case err == nil && (math.IsInf(x, 0) || math.IsNaN(x)):
-					return fmt.Errorf("%w: %s line %d, column %q: %q is not a finite number", ErrFormat, p.name, line, c.Name, s)
-				case err != nil && p.undecided[j]:
-					// The first value is a word: a categorical column.
+				if err != nil { // the first value is a word: a categorical column
 					c.Numeric = false
-					c.Codes = make([]int32, len(c.Values))
+					c.Codes = make([]int32, len(c.Values), max(len(c.Values), 16))
 					for k := range c.Codes {
 						c.Codes[k] = -1 // the rows before were all missing
 					}
@@ -312,9 +349,6 @@ func (p *parser) add(t *Table, keep []bool, row []string, line int) error {
 					p.code(c, j, s)
 					j++
 					continue
-				case err != nil:
-					return fmt.Errorf("%w: %s line %d, column %q: %q is not a number, and the column's earlier values are; if the column is categorical, list it in Categorical (-categorical %s)",
-						ErrFormat, p.name, line, c.Name, s, c.Name)
 				}
 				v = float32(x)
 				p.undecided[j] = false

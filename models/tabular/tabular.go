@@ -43,6 +43,9 @@ func (c Config) Name() string {
 
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
+	if err := c.ValidateChoices(); err != nil {
+		return err
+	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
 	}
@@ -53,7 +56,18 @@ func (c Config) Validate() error {
 		return bad("classes = %d, want ≥ 2, or 0 for a regressor", c.Classes)
 	case len(c.Mean) != c.Inputs || len(c.Std) != c.Inputs:
 		return bad("%d means and %d standard deviations for %d inputs (Fit sets them)", len(c.Mean), len(c.Std), c.Inputs)
-	case !(c.Dropout >= 0 && c.Dropout < 1):
+	}
+	return nil
+}
+
+// ValidateChoices reports the first invalid field of those a user chooses
+// (not those Fit takes from the data), so flags are checked before any data
+// is read.
+func (c Config) ValidateChoices() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) {
 		return bad("dropout = %v, want 0 ≤ p < 1", c.Dropout)
 	}
 	for i, h := range c.Hidden {
