@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Options say how to read a table.
@@ -122,6 +123,7 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 	if err := checkText(name, head); err != nil {
 		return nil, err
 	}
+	estimate := rowsEstimate(r, head)
 	delim := opt.Delimiter
 	if delim == 0 {
 		delim = detect(head)
@@ -135,6 +137,9 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 		missing = DefaultMissing
 	}
 	p := &parser{name: name, missing: missing, line: opt.Skip}
+	for _, m := range missing {
+		p.longest = max(p.longest, len(m))
+	}
 	first, line, err := next()
 	if err == io.EOF {
 		return nil, fmt.Errorf("%w: %s is empty", ErrFormat, name)
@@ -150,7 +155,7 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 	} else {
 		names = slices.Clone(first)
 		for i := range names {
-			names[i] = strings.TrimSpace(names[i])
+			names[i] = strings.Clone(strings.TrimSpace(names[i]))
 		}
 		first = nil
 	}
@@ -172,6 +177,12 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 		p.undecided[i] = t.Columns[i].Numeric
 	}
 	p.levels = make([]map[string]int32, len(t.Columns))
+	for j := range t.Columns { // room for the rows the input's size suggests
+		if t.Columns[j].Numeric {
+			t.Columns[j].Values = make([]float32, 0, estimate)
+		}
+	}
+	t.Lines = make([]int, 0, estimate)
 	row := first
 	for {
 		if row != nil {
@@ -187,7 +198,11 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 			case err != nil:
 				return nil, err
 			case opt.Records:
-				t.Records = append(t.Records, slices.Clone(row))
+				rec := make([]string, len(row))
+				for i, f := range row {
+					rec[i] = strings.Clone(f)
+				}
+				t.Records = append(t.Records, rec)
 			}
 		}
 		row, line, err = next()
@@ -202,6 +217,26 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 		return nil, fmt.Errorf("%w: %s has a header and no rows", ErrFormat, name)
 	}
 	return t, nil
+}
+
+// rowsEstimate guesses the number of rows of r from its size, when it
+// tells it (a file, a bytes or strings reader), and the lines of head; a
+// slight overestimate (5%) spares the columns their growth copies.
+func rowsEstimate(r io.Reader, head []byte) int {
+	var size int64
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		size = int64(v.Len())
+	case *os.File:
+		if st, err := v.Stat(); err == nil {
+			size = st.Size()
+		}
+	}
+	lines := bytes.Count(head, []byte{'\n'})
+	if size <= 0 || lines == 0 || size > 1<<40 {
+		return 0
+	}
+	return int(float64(size) / float64(len(head)) * float64(lines) * 1.05)
 }
 
 // checkText refuses bytes that are not text: a NUL, or invalid UTF-8.
@@ -247,29 +282,23 @@ func detect(head []byte) rune {
 	return ','
 }
 
-// records returns the function that reads the next record and its line.
+// records returns the function that reads the next record and its line
+// (from 1, after the skipped lines). The fields are valid until the next
+// call: they may share the reader's buffer.
 func records(r *bufio.Reader, delim rune) (func() ([]string, int, error), error) {
-	if delim == ' ' {
-		line := 0
-		return func() ([]string, int, error) {
-			for {
-				s, err := r.ReadString('\n')
-				if s == "" && err != nil {
-					return nil, line + 1, err
-				}
-				line++
-				if f := strings.Fields(s); len(f) > 0 {
-					return f, line, nil
-				}
-				if err != nil {
-					return nil, line, err
-				}
-			}
-		}, nil
-	}
 	if delim == '"' || delim == '\r' || delim == '\n' || !utf8.ValidRune(delim) {
 		return nil, fmt.Errorf("delimiter %q is not usable", delim)
 	}
+	if delim >= utf8.RuneSelf {
+		return csvRecords(r, delim), nil
+	}
+	rr := &recordReader{r: r, delim: byte(delim), spaces: delim == ' '}
+	return rr.next, nil
+}
+
+// csvRecords reads every record through encoding/csv (for a delimiter
+// that is not one byte).
+func csvRecords(r io.Reader, delim rune) func() ([]string, int, error) {
 	c := csv.NewReader(r)
 	c.Comma = delim
 	c.FieldsPerRecord = -1 // ragged rows are reported with the header's count
@@ -281,7 +310,126 @@ func records(r *bufio.Reader, delim rune) (func() ([]string, int, error), error)
 		}
 		line, _ := c.FieldPos(0)
 		return rec, line, nil
-	}, nil
+	}
+}
+
+// recordReader splits plain lines at the delimiter in place, without
+// copying them, and hands a record with quotes (which may span lines) to
+// encoding/csv: RFC 4180 at the speed of a split.
+type recordReader struct {
+	r      *bufio.Reader
+	delim  byte
+	spaces bool // runs of spaces and tabs, no quoting
+	line   int
+	fields []string
+	long   []byte // a line longer than the reader's buffer, or a quoted record
+}
+
+func (rr *recordReader) next() ([]string, int, error) {
+	for {
+		b, err := rr.readLine()
+		if len(b) == 0 && err != nil {
+			return nil, rr.line + 1, err
+		}
+		rr.line++
+		start := rr.line
+		if !rr.spaces && bytes.IndexByte(b, '"') >= 0 {
+			return rr.quoted(b, start)
+		}
+		b = bytes.TrimRight(b, "\r\n")
+		if rr.split(b) {
+			return rr.fields, start, nil
+		}
+		if err != nil {
+			return nil, rr.line, err
+		}
+	}
+}
+
+// readLine returns the next line with its newline, in the reader's buffer
+// when it fits.
+func (rr *recordReader) readLine() ([]byte, error) {
+	b, err := rr.r.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return b, err
+	}
+	rr.long = append(rr.long[:0], b...)
+	for err == bufio.ErrBufferFull {
+		b, err = rr.r.ReadSlice('\n')
+		rr.long = append(rr.long, b...)
+	}
+	return rr.long, err
+}
+
+// split cuts the line into rr.fields, reporting false for a blank line.
+func (rr *recordReader) split(b []byte) bool {
+	rr.fields = rr.fields[:0]
+	if rr.spaces {
+		for {
+			i := 0
+			for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+				i++
+			}
+			b = b[i:]
+			if len(b) == 0 {
+				return len(rr.fields) > 0
+			}
+			j := 0
+			for j < len(b) && b[j] != ' ' && b[j] != '\t' {
+				j++
+			}
+			rr.fields = append(rr.fields, unsafeString(b[:j]))
+			b = b[j:]
+		}
+	}
+	if len(b) == 0 {
+		return false // encoding/csv skips empty lines too
+	}
+	for {
+		i := bytes.IndexByte(b, rr.delim)
+		if i < 0 {
+			rr.fields = append(rr.fields, unsafeString(b))
+			return true
+		}
+		rr.fields = append(rr.fields, unsafeString(b[:i]))
+		b = b[i+1:]
+	}
+}
+
+// quoted reads the lines of a record with quotes until they balance and
+// parses it with encoding/csv.
+func (rr *recordReader) quoted(first []byte, start int) ([]string, int, error) {
+	rec := append([]byte(nil), first...)
+	for bytes.Count(rec, []byte{'"'})%2 == 1 {
+		b, err := rr.readLine()
+		if len(b) == 0 && err != nil {
+			break // csv reports the unterminated quote
+		}
+		rr.line++
+		rec = append(rec, b...)
+	}
+	c := csv.NewReader(bytes.NewReader(rec))
+	c.Comma = rune(rr.delim)
+	c.FieldsPerRecord = -1
+	fields, err := c.Read()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			pe.Line += start - 1
+			pe.StartLine += start - 1
+		}
+		return nil, start, err
+	}
+	return fields, start, nil
+}
+
+// unsafeString views b as a string without copying; the string is valid
+// while b is.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // parser turns records into columns.
@@ -291,6 +439,8 @@ type parser struct {
 	line      int                // lines skipped before the first record
 	undecided []bool             // numeric columns with no number yet
 	levels    []map[string]int32 // categorical columns: level → code
+	longest   int                // the longest missing marker
+	vals      []cell             // scratch: the row being added
 }
 
 func (p *parser) fail(line int, err error) error {
@@ -303,77 +453,91 @@ func (p *parser) fail(line int, err error) error {
 
 func (p *parser) add(t *Table, keep []bool, row []string, line int) error {
 	line += p.line
-	// Check every cell first, so that a bad row changes nothing.
+	// Parse and check every cell first, so that a bad row changes nothing.
+	p.vals = p.vals[:0]
 	j := 0
-	for i, cell := range row {
+	for i, raw := range row {
 		if !keep[i] {
 			continue
 		}
 		c := &t.Columns[j]
-		s := strings.TrimSpace(cell)
-		if c.Numeric && !slices.Contains(p.missing, s) {
+		s := strings.TrimSpace(raw)
+		v, state := math.NaN(), uint8(cellWord)
+		if p.isMissing(s) {
+			state = cellMissing
+		} else if c.Numeric {
 			x, err := strconv.ParseFloat(s, 64)
 			switch {
 			case err == nil && (math.IsInf(x, 0) || math.IsNaN(x)):
 				return fmt.Errorf("%w: %s line %d, column %q: %q is not a finite number", ErrFormat, p.name, line, c.Name, s)
-			case err != nil && !p.undecided[j]:
+			case err == nil:
+				v, state = x, cellNumber
+			case !p.undecided[j]:
 				return fmt.Errorf("%w: %s line %d, column %q: %q is not a number, and the column's earlier values are; if the column is categorical, list it in Categorical (-categorical %s)",
 					ErrFormat, p.name, line, c.Name, s, c.Name)
 			}
 		}
+		p.vals = append(p.vals, cell{v, state, s})
 		j++
 	}
-	j = 0
-	for i, cell := range row {
-		if !keep[i] {
-			continue
-		}
+	for j, x := range p.vals {
 		c := &t.Columns[j]
-		s := strings.TrimSpace(cell)
-		miss := slices.Contains(p.missing, s)
-		if miss {
+		if x.state == cellMissing {
 			c.Missing++
 		}
-		if c.Numeric {
-			v := float32(math.NaN())
-			if !miss {
-				x, err := strconv.ParseFloat(s, 64)
-				if err != nil { // the first value is a word: a categorical column
-					c.Numeric = false
-					c.Codes = make([]int32, len(c.Values), max(len(c.Values), 16))
-					for k := range c.Codes {
-						c.Codes[k] = -1 // the rows before were all missing
-					}
-					c.Values = nil
-					p.levels[j] = map[string]int32{}
-					p.code(c, j, s)
-					j++
-					continue
-				}
-				v = float32(x)
+		if c.Numeric && x.state == cellWord { // the first value is a word: a categorical column
+			c.Numeric = false
+			c.Codes = make([]int32, len(c.Values), max(2*len(c.Values), 16))
+			for k := range c.Codes {
+				c.Codes[k] = -1 // the rows before were all missing
+			}
+			c.Values = nil
+		}
+		switch {
+		case c.Numeric:
+			c.Values = append(c.Values, float32(x.v))
+			if x.state == cellNumber {
 				p.undecided[j] = false
 			}
-			c.Values = append(c.Values, v)
-		} else {
-			if p.levels[j] == nil {
-				p.levels[j] = map[string]int32{}
-			}
-			if miss {
-				c.Codes = append(c.Codes, -1)
-			} else {
-				p.code(c, j, s)
-			}
+		case x.state == cellMissing:
+			c.Codes = append(c.Codes, -1)
+		default:
+			p.code(c, j, x.s)
 		}
-		j++
 	}
 	t.Lines = append(t.Lines, line)
 	return nil
 }
 
+// isMissing reports whether a trimmed cell means "no value".
+func (p *parser) isMissing(s string) bool {
+	if len(s) > p.longest {
+		return false
+	}
+	return slices.Contains(p.missing, s)
+}
+
+// cell is a parsed cell of the row being added.
+type cell struct {
+	v     float64
+	state uint8
+	s     string
+}
+
+const (
+	cellWord = iota
+	cellNumber
+	cellMissing
+)
+
 // code appends the code of level s to column c (j), adding the level at its first appearance.
 func (p *parser) code(c *Column, j int, s string) {
+	if p.levels[j] == nil {
+		p.levels[j] = map[string]int32{}
+	}
 	k, ok := p.levels[j][s]
 	if !ok {
+		s = strings.Clone(s) // s may share the reader's buffer
 		k = int32(len(c.Levels))
 		c.Levels = append(c.Levels, s)
 		p.levels[j][s] = k
