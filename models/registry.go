@@ -302,6 +302,23 @@ func Flags(fs *flag.FlagSet) func(model string, seed uint64) (json.RawMessage, e
 	}
 }
 
+// FlagField returns the JSON name of the configuration field that the
+// named model's flag sets, and whether the model has that flag.
+func FlagField(model, flagName string) (string, bool) {
+	e, err := find(model)
+	if err != nil {
+		return "", false
+	}
+	t := reflect.TypeOf(e.def())
+	for _, f := range flagFields(t) {
+		if f.flag == flagName {
+			name, _, _ := strings.Cut(t.FieldByIndex(f.index).Tag.Get("json"), ",")
+			return name, true
+		}
+	}
+	return "", false
+}
+
 // format renders a field's value as a flag takes it.
 func format(v reflect.Value) string {
 	if v.Kind() == reflect.Slice {

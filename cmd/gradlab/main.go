@@ -10,13 +10,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -253,7 +256,90 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else if cfg.Data, err = train.NewSpec("mnist", mnistData{Scaling: *scaling}); err != nil {
 		return err
 	}
+	if *resume {
+		saved, err := savedConfig(*out)
+		if err != nil {
+			return err
+		}
+		if err := resumeConflicts(set, cfg, saved); err != nil {
+			return err
+		}
+		if cfg.Epochs != saved.Epochs {
+			fmt.Fprintf(stdout, "gradlab train: resuming %s with -epochs %d (the run was started for %d)\n", *out, cfg.Epochs, saved.Epochs)
+		}
+	}
 	return trainRun(ctx, cfg, *data, *out, *resume, stdout)
+}
+
+// resumeFields maps the flags of gradlab train to the fields of the run's
+// configuration they set (dotted paths into its JSON; "model." paths into
+// the model's configuration by the flag's field). -epochs may change on
+// resume; -out, -resume and -data (where MNIST lives) say where, not what.
+var resumeFields = map[string]string{
+	"batch": "batch", "opt": "optimizer", "lr": "solver.LR", "momentum": "solver.Momentum",
+	"wd": "solver.DecoupledDecay solver.WeightDecay", "clip": "solver.ClipNorm", "clip-value": "solver.ClipValue",
+	"schedule": "schedule.kind", "step-epochs": "schedule.step_epochs", "gamma": "schedule.gamma", "warmup": "schedule.warmup_steps",
+	"seed": "seed", "val": "validation", "patience": "patience", "monitor": "monitor",
+	"train-limit": "train_limit", "test-limit": "test_limit", "model": "model.name", "scaling": "data.config.scaling",
+	"target": "data.config.options.target", "task": "data.config.task", "test": "data.config.test", "test-frac": "data.config.test_frac",
+	"delim": "data.config.options.delimiter", "ignore": "data.config.options.ignore", "categorical": "data.config.options.categorical",
+	"missing": "data.config.options.missing", "skip": "data.config.options.skip", "no-header": "data.config.options.no_header",
+	"impute": "data.config.impute", "folds": "data.config.folds",
+}
+
+// resumeConflicts returns an error naming every flag that was set and that
+// gives the run another value than the saved run has: -resume continues the
+// saved run as it was, and a flag it would ignore is a mistake to report.
+func resumeConflicts(set map[string]bool, cfg, saved train.Config) error {
+	fresh, old := asMap(cfg), asMap(saved)
+	var bad []string
+	for _, name := range slices.Sorted(maps.Keys(set)) {
+		paths, ok := resumeFields[name]
+		if !ok {
+			paths = "model.config." + name // a model's flag: compare the fields it sets on each side
+		}
+		for _, path := range strings.Fields(paths) {
+			fp, op := path, path
+			if rest, isModel := strings.CutPrefix(path, "model.config."); isModel {
+				kf, okf := models.FlagField(cfg.Model.Name, rest)
+				ko, oko := models.FlagField(saved.Model.Name, rest)
+				if !okf && !oko {
+					continue
+				}
+				fp, op = "model.config."+kf, "model.config."+ko
+			}
+			a, b := lookup(fresh, fp), lookup(old, op)
+			if fmt.Sprint(a) != fmt.Sprint(b) {
+				bad = append(bad, fmt.Sprintf("-%s gives %s = %v, the saved run has %v", name, path, a, b))
+				break
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("train: -resume continues the saved run as it was; %s (drop the flag, or train into a new -out)", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// asMap decodes a configuration's JSON, the specs' configurations included.
+func asMap(c train.Config) map[string]any {
+	b, _ := json.Marshal(c)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return m
+}
+
+// lookup follows a dotted path through decoded JSON (nil where it ends).
+func lookup(m map[string]any, path string) any {
+	var v any = m
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[k]
+	}
+	return v
 }
 
 // Defaults of a run on a table when -epochs and -batch are not given.

@@ -128,3 +128,29 @@ func TestCNNTrainsResumesAndEvaluates(t *testing.T) {
 	assert.Contains(t, out.String(), "accuracy")
 	assert.Equal(t, 12, len(strings.Split(strings.TrimSpace(out.String()), "\n")))
 }
+
+// TestResumeRefusesChangedFlags: -resume continues the saved run; a flag
+// that would change it is a named error, -epochs is applied and reported.
+func TestResumeRefusesChangedFlags(t *testing.T) {
+	dir := t.TempDir()
+	base := []string{"train", "-out", dir, "-hidden", "16", "-bn=false", "-epochs", "1", "-train-limit", "300", "-test-limit", "100"}
+	_, errb, err := runCmd(base...)
+	require.NoError(t, err, errb)
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"-model", "cnn"}, "-model gives model.name = cnn, the saved run has mlp"},
+		{[]string{"-lr", "0.01"}, "-lr gives solver.LR = 0.01, the saved run has 0.002"},
+		{[]string{"-batch", "32"}, "-batch gives batch = 32, the saved run has 64"},
+		{[]string{"-hidden", "32"}, "-hidden gives model.config.hidden = [32], the saved run has [16]"},
+	} {
+		_, _, err := runCmd(append([]string{"train", "-resume", "-out", dir, "-epochs", "2"}, c.args...)...)
+		require.Error(t, err, "%v", c.args)
+		assert.Contains(t, err.Error(), c.says)
+	}
+	out, errb, err := runCmd("train", "-resume", "-out", dir, "-epochs", "2", "-hidden", "16", "-train-limit", "300")
+	require.NoError(t, err, "flags equal to the saved run's are fine: %s", errb)
+	assert.Contains(t, out, "resuming "+dir+" with -epochs 2 (the run was started for 1)")
+	assert.Contains(t, out, "epoch 2/2")
+}
