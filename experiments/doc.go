@@ -20,9 +20,9 @@
 // and writes report.md. Library code never prints; the gradlab experiment
 // subcommand does.
 //
-// The MNIST experiments train small fully connected networks (Net) with
-// gradlab's graph, ops, initializers and solvers in a loop of their own
-// (Setup, fit) that records the loss of every step, not only per epoch; each
+// The MNIST experiments train small fully connected networks (Net) through
+// package train's one loop (Setup, fit), with a step callback that records
+// the loss of every step, not only per epoch; each
 // epoch takes ⌊N/batch⌋ full batches of a seeded permutation and is then
 // evaluated in Eval mode. Subsets keep them to a few minutes each on two
 // cores with the pure-Go BLAS; each function documents its sizes.

@@ -12,8 +12,10 @@ import (
 
 // In the default build Gorgonia (and package ops) use gonum's pure-Go BLAS,
 // except for the float32 matrix product, which goes to internal/sgemm: an
-// AVX2/FMA kernel in Go assembly where the CPU has it, gonum's Sgemm
-// otherwise. Every Gorgonia graph in the process uses it, not only gradlab's.
+// AVX-512 or AVX2/FMA kernel in Go assembly where the CPU has one (chosen at
+// run time), gonum's Sgemm otherwise. Importing package graph installs it
+// for every Gorgonia graph in the process, not only gradlab's (Gorgonia's
+// BLAS is process-wide: gorgonia.Use); BLASInfo says which runs.
 func init() { gorgonia.Use(goBLAS{}) }
 
 type goBLAS struct{ gonum.Implementation }
@@ -24,7 +26,8 @@ func (goBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float
 
 // BLASInfo names the BLAS that matrix products use: in the default build,
 // gonum's pure-Go implementation, with gradlab's own float32 matrix product
-// when the CPU has AVX2 and FMA (build with -tags openblas for OpenBLAS).
+// when the CPU has AVX-512 or AVX2 and FMA (build with -tags openblas for
+// OpenBLAS).
 func BLASInfo() string {
 	if sgemm.Accelerated() {
 		return "gonum (pure Go), float32 matrix product: gradlab AVX2/FMA kernel"

@@ -19,9 +19,10 @@
 //
 // # Adding a solver
 //
-// A solver is one file: its exported type and constructor, a meta (name,
-// state slots and scalars, and its fused kernel in both dtypes as a
-// kernels value), the algorithm methods the shared Step calls (validate,
+// A solver is its file plus its fused kernel in kernels.go: the file holds
+// its exported type and constructor, a meta (name, state slots and scalars,
+// and the kernel in both dtypes as a kernels value), the algorithm methods
+// the shared Step calls (validate,
 // options, slotUsed, hyper), configure (its Config fields, for New), the
 // Solver methods, and an init that registers its name. Nothing else in the
 // package changes, as long as its per-step constants fit the fields of the

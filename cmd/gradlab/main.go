@@ -1,11 +1,12 @@
-// Command gradlab trains and evaluates networks on MNIST and regenerates the
-// lecture's figures.
+// Command gradlab trains and evaluates networks on MNIST or on a table (a
+// CSV file) and regenerates the lecture's figures.
 //
-//	gradlab train [flags]              train an MLP on MNIST (see gradlab train -h)
-//	gradlab evaluate -model CKPT       test accuracy and confusion matrix of a checkpoint
-//	gradlab predict -model CKPT FILE…  classify PNG/JPEG images of digits
+//	gradlab train [flags]              train a model: an MLP on MNIST by default, -model cnn, or -data FILE.csv -target COL (see gradlab train -h)
+//	gradlab evaluate -model CKPT       test metrics (and the confusion matrix of a classifier) of a checkpoint
+//	gradlab predict -model CKPT FILE…  classify PNG/JPEG images of digits, or predict the rows of CSV files
 //	gradlab export -model CKPT -o F    write the model as an ONNX file
-//	gradlab summary -model CKPT        layers, training configuration and last metrics
+//	gradlab summary -model CKPT        layers, columns, training configuration and last metrics
+//	gradlab experiment <name>          regenerate the lecture's figures
 package main
 
 import (
@@ -45,14 +46,17 @@ func main() {
 	}
 }
 
-const usage = `gradlab trains neural networks on MNIST with gradlab's solvers,
-initializers, batch normalization and dropout.
+const usage = `gradlab trains neural networks on MNIST or on your own table
+(CSV) with gradlab's solvers, initializers, batch normalization and dropout.
 
 Usage:
-  gradlab train [flags]          train an MLP; gradlab train -h lists the flags
-  gradlab evaluate -model CKPT   print test accuracy and the confusion matrix
+  gradlab train [flags]          train a model (an MLP on MNIST by default; -model cnn;
+                                 -data FILE.csv -target COL for a table); -h lists the flags
+  gradlab evaluate -model CKPT [-data FILE.csv]
+                                 print the test metrics (and a classifier's confusion matrix)
   gradlab predict -model CKPT FILE…
-                                 classify PNG/JPEG images (any size) as digits
+                                 classify PNG/JPEG images (any size) as digits, or append
+                                 the predictions to the rows of CSV files (a table's model)
   gradlab export -model CKPT -o FILE.onnx
                                  write the model as ONNX (for ONNX Runtime and others)
   gradlab summary -model CKPT    layer table, training configuration, epoch and metrics

@@ -1,5 +1,5 @@
 // Package mlp builds multilayer perceptrons for classification from a
-// Config, with the graph, ops and initializers packages.
+// Config, as a short nn.Sequential on the layer API (package nn).
 //
 // Each hidden layer is x·W + b (or x·W then batch normalization, whose β
 // replaces the bias), then the activation, then dropout when the rate is
