@@ -177,12 +177,12 @@ func testPredict(t *testing.T, ckpt string) {
 	bad := filepath.Join(dir, "notes.png")
 	require.NoError(t, os.WriteFile(bad, []byte("not an image"), 0o644))
 	out, errs, err := runCmd("predict", "-model", ckpt, pngs[0], bad, filepath.Join(dir, "missing.png"), pngs[1])
-	require.ErrorIs(t, err, errImage)
+	require.ErrorIs(t, err, mnist.ErrImage)
 	require.ErrorContains(t, err, "2 of 4 files")
 	files, _, _ = parse(out)
 	require.Equal(t, []string{pngs[0], pngs[1]}, files, "the readable files are still classified")
-	require.Contains(t, errs, bad+": not a readable PNG or JPEG image")
-	require.Contains(t, errs, "missing.png: not a readable PNG or JPEG image")
+	require.Contains(t, errs, bad+": mnist: not a readable PNG or JPEG image")
+	require.Contains(t, errs, "missing.png: mnist: not a readable PNG or JPEG image")
 }
 
 func writeImage(t *testing.T, path string, img image.Image) string {
