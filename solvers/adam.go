@@ -66,7 +66,7 @@ var (
 var (
 	adamMeta    = meta{name: "adam", kernel: kernels{adamJob[float32], adamJob[float64]}, slots: []string{"m", "v", "vmax"}, scalars: []string{"step"}, init: []float64{0}}
 	amsgradMeta = meta{name: "amsgrad", kernel: adamMeta.kernel, slots: adamMeta.slots, scalars: adamMeta.scalars, init: adamMeta.init}
-	adamwMeta   = meta{name: "adamw", kernel: adamMeta.kernel, slots: adamMeta.slots, scalars: adamMeta.scalars, init: adamMeta.init}
+	adamwMeta   = meta{name: "adamw", kernel: adamMeta.kernel, slots: adamMeta.slots, scalars: adamMeta.scalars, init: adamMeta.init, decoupled: true}
 )
 
 func adamJob[T Float](j *job[T], lo, hi int) {
@@ -352,7 +352,7 @@ func (s *Lion) configure(c *cfgSetter) {
 	s.Options = c.cfg.Options
 }
 
-var lionMeta = meta{name: "lion", kernel: kernels{lionJob[float32], lionJob[float64]}, slots: []string{"m"}, scalars: []string{"step"}, init: []float64{0}}
+var lionMeta = meta{name: "lion", kernel: kernels{lionJob[float32], lionJob[float64]}, slots: []string{"m"}, scalars: []string{"step"}, init: []float64{0}, decoupled: true}
 
 func (s *Lion) meta() *meta       { return &lionMeta }
 func (s *Lion) options() *Options { return &s.Options }

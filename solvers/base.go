@@ -20,6 +20,10 @@ type meta struct {
 	slots   []string  // state slot names, at most 3, in kernel order
 	scalars []string  // per-parameter scalars; scalars[0] is "step"
 	init    []float64 // initial value of each scalar
+	// decoupled: the solver's weight decay is decoupled from the gradient
+	// (Config.DecoupledDecay, as AdamW's); the others take coupled L2
+	// (Config.WeightDecay). DecayConfig reads it.
+	decoupled bool
 }
 
 // algorithm is what each solver type supplies to the shared Step.

@@ -45,6 +45,20 @@ type registered interface {
 	validate() error
 }
 
+// DecayConfig returns the Config field that carries weight decay λ for the
+// named solver: DecoupledDecay for the solvers whose decay is decoupled by
+// design (adamw, lion), WeightDecay (coupled L2) for the others.
+func DecayConfig(name string, lambda float64) (Config, error) {
+	mk, ok := constructors[strings.ToLower(strings.TrimSpace(name))]
+	if !ok {
+		return Config{}, fmt.Errorf("%w: %q (known: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
+	}
+	if a, ok := mk().(algorithm); ok && a.meta().decoupled {
+		return Config{DecoupledDecay: lambda}, nil
+	}
+	return Config{Options: Options{WeightDecay: lambda}}, nil
+}
+
 // Names returns the names New accepts, sorted.
 func Names() []string {
 	out := make([]string, 0, len(constructors))

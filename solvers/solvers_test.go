@@ -311,3 +311,20 @@ func TestErrorsAreSentinels(t *testing.T) {
 		require.Contains(t, e.Error(), "solvers: ")
 	}
 }
+
+func TestDecayConfig(t *testing.T) {
+	for name, decoupled := range map[string]bool{"adamw": true, "lion": true, "adam": false, "sgd": false, "rmsprop": false, "AdamW": true} {
+		c, err := DecayConfig(name, 0.05)
+		require.NoError(t, err)
+		if decoupled {
+			require.Equal(t, Config{DecoupledDecay: 0.05}, c, name)
+		} else {
+			require.Equal(t, Config{Options: Options{WeightDecay: 0.05}}, c, name)
+		}
+		c.LR = 0.01
+		_, err = New(name, c)
+		require.NoError(t, err, "%s takes the field DecayConfig chose", name)
+	}
+	_, err := DecayConfig("adamm", 0.05)
+	require.ErrorIs(t, err, ErrUnknown)
+}

@@ -228,13 +228,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !set["wd"] && cfg.Optimizer != train.Default().Optimizer {
 		decay = 0 // the default decay belongs to the default optimizer
 	}
-	cfg.Solver.DecoupledDecay, cfg.Solver.WeightDecay = 0, 0
-	switch cfg.Optimizer {
-	case "adamw", "lion":
-		cfg.Solver.DecoupledDecay = decay
-	default:
-		cfg.Solver.WeightDecay = decay
+	dc, err := solvers.DecayConfig(cfg.Optimizer, decay) // decoupled or coupled: the solver's own
+	if err != nil {
+		return fmt.Errorf("train: -opt: %w", err)
 	}
+	cfg.Solver.DecoupledDecay, cfg.Solver.WeightDecay = dc.DecoupledDecay, dc.WeightDecay
 	if cfg.Schedule.Kind != "step" { // the step fields mean nothing to other schedules
 		cfg.Schedule.StepEpochs, cfg.Schedule.Gamma = 0, 0
 	}
