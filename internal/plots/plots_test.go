@@ -29,3 +29,25 @@ func TestSavePNG(t *testing.T) {
 	assert.ErrorContains(t, err, `series "bad" has 1 x and 0 y values`)
 	assert.Error(t, SavePNG(path, 1, 1, 0, a))
 }
+
+// TestLegendWhereTheDataIsNot: a falling curve leaves the top right free,
+// a rising one the bottom right.
+func TestLegendWhereTheDataIsNot(t *testing.T) {
+	x := []float64{1, 2, 3, 4, 5, 6, 7, 8}
+	falling := []float64{1, 0.5, 0.3, 0.2, 0.15, 0.12, 0.1, 0.09}
+	rising := []float64{0.9, 0.95, 0.97, 0.98, 0.985, 0.99, 0.992, 0.993}
+	p, err := Lines("loss", "epoch", "loss", Series{Name: "train", X: x, Y: falling})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Legend.Top || p.Legend.Left {
+		t.Errorf("falling: legend top=%v left=%v, want top right", p.Legend.Top, p.Legend.Left)
+	}
+	p, err = Lines("acc", "epoch", "acc", Series{Name: "train", X: x, Y: rising})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Legend.Top || p.Legend.Left {
+		t.Errorf("rising: legend top=%v left=%v, want bottom right", p.Legend.Top, p.Legend.Left)
+	}
+}
