@@ -11,10 +11,11 @@ import (
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"unsafe"
+
+	"github.com/gradlab/gradlab/internal/atomicfile"
 
 	"gorgonia.org/tensor"
 )
@@ -236,37 +237,8 @@ func Write(path string, f *File) error {
 	return WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
-// WriteAtomic replaces path with what write produces, atomically: it writes
-// a temporary file in the same directory, syncs it, renames it over path
-// and syncs the directory. If write or any step fails, path is untouched
-// and the temporary file is removed.
-func WriteAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = write(tmp); err != nil {
-		return fmt.Errorf("checkpoint: write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: sync %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("checkpoint: close %s: %w", tmp.Name(), err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // best effort: not every file system syncs directories
-		d.Close()
-	}
-	return nil
+// WriteAtomic replaces path with what write produces, atomically
+// (atomicfile.Write): path is either the whole new file or what it was.
+func WriteAtomic(path string, write func(io.Writer) error) error {
+	return atomicfile.Write(path, write)
 }

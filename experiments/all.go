@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gradlab/gradlab/checkpoint"
+	"github.com/gradlab/gradlab/internal/atomicfile"
 	"github.com/gradlab/gradlab/train"
 )
 
@@ -74,7 +74,7 @@ func All(ctx context.Context, dir string, data func() (train.Data, error), opt O
 
 // WriteReport writes the outcomes' sections as one Markdown page.
 func WriteReport(path string, outs []*Outcome, opt Options) error {
-	err := checkpoint.WriteAtomic(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		mode := "full"
 		if opt.Quick {
 			mode = "quick (-quick: small subsets, few epochs)"

@@ -9,13 +9,13 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/gradlab/gradlab/checkpoint"
+	"github.com/gradlab/gradlab/internal/atomicfile"
 	"github.com/gradlab/gradlab/internal/plots"
 )
 
 // writeCSV writes a CSV file atomically: a header line, then rows.
 func writeCSV(path, header string, rows func(w io.Writer) error) error {
-	err := checkpoint.WriteAtomic(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		if _, err := fmt.Fprintln(bw, header); err != nil {
 			return err

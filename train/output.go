@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/gradlab/gradlab/checkpoint"
+	"github.com/gradlab/gradlab/internal/atomicfile"
 	"github.com/gradlab/gradlab/internal/plots"
 	"github.com/gradlab/gradlab/metrics"
 	"github.com/gradlab/gradlab/nn"
@@ -28,7 +28,7 @@ func writeConfig(path string, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("train: config: %w", err)
 	}
-	return checkpoint.WriteAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
@@ -123,7 +123,7 @@ func fromRow(cols []string, v []float64) Epoch {
 }
 
 func (r *Run) writeOutputs(dir string) error {
-	err := checkpoint.WriteAtomic(filepath.Join(dir, "metrics.csv"), func(w io.Writer) error {
+	err := atomicfile.Write(filepath.Join(dir, "metrics.csv"), func(w io.Writer) error {
 		_, err := w.Write(metricsCSV(r.Columns(), r.history))
 		return err
 	})

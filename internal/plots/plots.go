@@ -8,14 +8,13 @@ import (
 	"io"
 	"math"
 
+	"github.com/gradlab/gradlab/internal/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-
-	"github.com/gradlab/gradlab/checkpoint"
 )
 
 // Series is one named line.
@@ -137,7 +136,7 @@ func SavePNG(path string, width, height vg.Length, cols int, plots ...*plot.Plot
 			}
 		}
 	}
-	return checkpoint.WriteAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
 	})
