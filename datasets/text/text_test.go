@@ -60,4 +60,3 @@ func ExampleLoad() {
 	// Output:
 	// 93 567198 56719
 }
-
