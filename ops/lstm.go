@@ -207,7 +207,7 @@ func (k *lstmFwd[T]) run(out []T, in [][]T) error {
 		}
 		mm(false, true, n, 4*h, h, hp, ldh, whh, h, 1, k.g[s*4*h:], t*4*h)
 		k.s, k.out, k.c0 = s, out, c0
-		k.r.Run(k, n)
+		k.r.RunWidth(k, n, 4*h)
 	}
 	k.out, k.c0 = nil, nil
 	for b := range n { // cT
@@ -239,13 +239,13 @@ func lstmCell[T float](g, bias, cp, c, tc, hOut []T) {
 
 // lstmBwd is the backward kernel; f is the forward kernel of the same run.
 type lstmBwd[T float] struct {
-	f          *lstmFwd[T]
-	dg         []T // (N, T, 4H): gradients of the gate pre-activations
-	hp         []T // (N, T, H): h_{t−1} of every step
-	dhn, dc    []T // (N, H): the gradients flowing to the previous step
+	f       *lstmFwd[T]
+	dg      []T // (N, T, 4H): gradients of the gate pre-activations
+	hp      []T // (N, T, H): h_{t−1} of every step
+	dhn, dc []T // (N, H): the gradients flowing to the previous step
 
-	r     rows
-	s     int
+	r      rows
+	s      int
 	c0, dp []T
 }
 
@@ -283,7 +283,7 @@ func (k *lstmBwd[T]) run(out []T, in [][]T) error {
 	}
 	for s := t - 1; s >= 0; s-- {
 		k.s, k.c0, k.dp = s, c0, dp
-		k.r.Run(k, n)
+		k.r.RunWidth(k, n, 4*h)
 		// dh_{t−1} = dG_t·W_HH
 		mm(false, false, n, h, 4*h, k.dg[s*4*h:], t*4*h, whh, h, 0, k.dhn, h)
 	}
