@@ -100,11 +100,11 @@ type attnGeom struct {
 // attnJob is Attention's kernel for both passes. lse keeps the forward
 // pass's row logsumexps for the backward pass of the same run.
 type attnJob[T float] struct {
-	g    attnGeom
-	lse  []T
-	s, p [][]T // per part: (T, T) scratch
-	r    parallel.Runner
-	bwd  bool
+	g                   attnGeom
+	lse                 []T
+	s, p                [][]T // per part: (T, T) scratch
+	r                   parallel.Runner
+	bwd                 bool
 	q, k, v, o, do, out []T
 }
 
