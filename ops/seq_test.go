@@ -151,3 +151,116 @@ func TestAttentionGradients(t *testing.T) {
 		}
 	}
 }
+
+func TestSeqBadInput(t *testing.T) {
+	b := graph.NewBuilder(1)
+	node := func(name string, dt tensor.Dtype, shape ...int) *gorgonia.Node {
+		n, err := b.Input(name, dt, shape...)
+		require.NoError(t, err)
+		return n
+	}
+	f := tensor.Float64
+	x, h0, c0 := node("x", f, 2, 3, 4), node("h0", f, 2, 5), node("c0", f, 2, 5)
+	wih, whh, bias := node("wih", f, 20, 4), node("whh", f, 20, 5), node("b", f, 20)
+	_, _, _, err := ops.LSTM(x, h0, c0, wih, whh, bias, bias)
+	require.NoError(t, err)
+	cases := []struct {
+		name string
+		err  error
+		want string
+		f    func() error
+	}{
+		{"lstm/h0-batch", ops.ErrShape, "h0 has shape (3, 5), want (N, H) with N = 2", func() error {
+			_, _, _, err := ops.LSTM(x, node("h0b", f, 3, 5), c0, wih, whh, bias, bias)
+			return err
+		}},
+		{"lstm/c0-hidden", ops.ErrShape, "c0 has shape (2, 4), want h0's (2, 5)", func() error {
+			_, _, _, err := ops.LSTM(x, h0, node("c0b", f, 2, 4), wih, whh, bias, bias)
+			return err
+		}},
+		{"lstm/wih-input", ops.ErrShape, "wIH has shape (20, 3), want (20, 4)", func() error {
+			_, _, _, err := ops.LSTM(x, h0, c0, node("wihb", f, 20, 3), whh, bias, bias)
+			return err
+		}},
+		{"lstm/whh-hidden", ops.ErrShape, "wHH has shape (16, 4), want (20, 5)", func() error {
+			_, _, _, err := ops.LSTM(x, h0, c0, wih, node("whhb", f, 16, 4), bias, bias)
+			return err
+		}},
+		{"lstm/x-2d", ops.ErrShape, "x has shape (2, 3), want (N, T, I)", func() error {
+			_, _, _, err := ops.LSTM(node("x2", f, 2, 3), h0, c0, wih, whh, bias, bias)
+			return err
+		}},
+		{"lstm/dtype", ops.ErrDtype, "c0 is float32, x is float64", func() error {
+			_, _, _, err := ops.LSTM(x, h0, node("c032", tensor.Float32, 2, 5), wih, whh, bias, bias)
+			return err
+		}},
+		{"gru/gates", ops.ErrShape, "wIH has shape (20, 4), want (15, 4)", func() error {
+			_, _, err := ops.GRU(x, h0, wih, whh, bias, bias)
+			return err
+		}},
+		{"embedding/float-ids", ops.ErrDtype, "ids (2, 3) have dtype float64, want int", func() error {
+			_, err := ops.Embedding(node("fids", f, 2, 3), node("table", f, 5, 3))
+			return err
+		}},
+		{"embedding/table-1d", ops.ErrShape, "table has shape (5), want (V, D)", func() error {
+			_, err := ops.Embedding(node("ids", tensor.Int, 2, 3), node("table1", f, 5))
+			return err
+		}},
+		{"layernorm/gamma", ops.ErrShape, "gamma has shape (3), want (4), the last dimension of x (2, 3, 4)", func() error {
+			_, err := ops.LayerNorm(x, node("g3", f, 3), node("b4", f, 4), ops.LayerNormOptions{})
+			return err
+		}},
+		{"layernorm/eps", ops.ErrConfig, "Eps = -1", func() error {
+			_, err := ops.LayerNorm(x, node("g4", f, 4), node("bb4", f, 4), ops.LayerNormOptions{Eps: -1})
+			return err
+		}},
+		{"attention/k-shape", ops.ErrShape, "k has shape (1, 2, 3, 5), want q's (1, 2, 3, 4)", func() error {
+			_, err := ops.Attention(node("q", f, 1, 2, 3, 4), node("k", f, 1, 2, 3, 5), node("v", f, 1, 2, 3, 4), ops.AttentionOptions{})
+			return err
+		}},
+		{"attention/3d", ops.ErrShape, "q has shape (2, 3, 4), want (N, heads, T, Dh)", func() error {
+			_, err := ops.Attention(x, x, x, ops.AttentionOptions{})
+			return err
+		}},
+		{"gelu/int", ops.ErrDtype, "want float32 or float64", func() error {
+			_, err := ops.GELU(node("ints", tensor.Int, 3))
+			return err
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.f()
+			require.ErrorIs(t, err, c.err)
+			require.ErrorContains(t, err, c.want)
+		})
+	}
+}
+
+// An id outside [0, V) is an error from the run naming its position and
+// value, never an index panic.
+func TestEmbeddingBadID(t *testing.T) {
+	for _, bad := range []int{5, -1} {
+		t.Run(fmt.Sprint(bad), func(t *testing.T) {
+			b := graph.NewBuilder(1)
+			ids, err := b.Input("ids", tensor.Int, 2, 3)
+			require.NoError(t, err)
+			table, err := b.Param("table", tensor.Float64, randn(1, 0), 5, 2)
+			require.NoError(t, err)
+			y, err := ops.Embedding(ids, table)
+			require.NoError(t, err)
+			loss, feeds := weightedSums(t, b, y)
+			p, err := b.Compile(loss)
+			require.NoError(t, err)
+			defer p.Close()
+			feeds["ids"] = tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]int{0, 1, 2, 3, bad, 4}))
+			err = p.Run(feeds)
+			// Gorgonia's tape formats an op's error into its own (%v), so
+			// the chain keeps graph.ErrRun and ops.ErrID's text.
+			require.ErrorIs(t, err, graph.ErrRun)
+			require.ErrorContains(t, err, ops.ErrID.Error())
+			require.ErrorContains(t, err, fmt.Sprintf("id %d at position [1 1] of ids (2, 3) is outside [0, 5)", bad))
+			feeds["ids"] = tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]int{0, 1, 2, 3, 4, 4}))
+			require.NoError(t, p.Run(feeds), "the program runs again after the error")
+		})
+	}
+}
