@@ -264,3 +264,27 @@ func TestEmbeddingBadID(t *testing.T) {
 		})
 	}
 }
+
+func TestShapeOpsGradients(t *testing.T) {
+	b := graph.NewBuilder(11)
+	x, err := b.Param("x", tensor.Float64, randn(1, 0), 2, 3, 6)
+	require.NoError(t, err)
+	p, err := b.Param("p", tensor.Float64, randn(1, 0), 3, 6)
+	require.NoError(t, err)
+	s, err := ops.AddBroadcast(x, p)
+	require.NoError(t, err)
+	h, err := ops.SplitHeads(s, 2)
+	require.NoError(t, err)
+	require.Equal(t, []int{2, 2, 3, 3}, []int(h.Shape()))
+	sm, err := ops.Softmax(h)
+	require.NoError(t, err)
+	m, err := ops.MergeHeads(sm)
+	require.NoError(t, err)
+	r, err := ops.Reshape(m, 6, 6)
+	require.NoError(t, err)
+	loss, feeds := weightedSums(t, b, r)
+	checkGradients(t, b, loss, feeds)
+	_, err = ops.SplitHeads(x, 4)
+	require.ErrorIs(t, err, ops.ErrShape)
+	require.ErrorContains(t, err, "4 heads do not divide the model dimension E = 6")
+}
