@@ -66,8 +66,14 @@ func headsDef(n, t, heads, dh int, split bool) *def {
 		d.typ, d.shape, d.label = sig(4, 3), tensor.Shape{n, t, heads * dh}, "MergeHeads"
 	}
 	d.name = fmt.Sprintf("%s(N=%d T=%d heads=%d Dh=%d)", d.label, n, t, heads, dh)
-	d.run32 = func(out []float32, in [][]float32) error { permuteHeads(out, in[0], n, t, heads, dh, split); return nil }
-	d.run64 = func(out []float64, in [][]float64) error { permuteHeads(out, in[0], n, t, heads, dh, split); return nil }
+	d.run32 = func(out []float32, in [][]float32) error {
+		permuteHeads(out, in[0], n, t, heads, dh, split)
+		return nil
+	}
+	d.run64 = func(out []float64, in [][]float64) error {
+		permuteHeads(out, in[0], n, t, heads, dh, split)
+		return nil
+	}
 	d.grad = func(_ gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
 		dx, err := applyDef(headsDef(n, t, heads, dh, !split), g)
 		return gorgonia.Nodes{dx}, err
