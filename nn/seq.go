@@ -231,7 +231,9 @@ func (l *RNNLayer) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*gorg
 func (l *RNNLayer) ApplyState(b *graph.Builder, name string, x, h0, c0 *gorgonia.Node) (y, hT, cT *gorgonia.Node, err error) {
 	kind := l.Kind()
 	name = orDefault(name, kind)
-	fail := func(err error) (*gorgonia.Node, *gorgonia.Node, *gorgonia.Node, error) { return nil, nil, nil, b.Fail(err) }
+	fail := func(err error) (*gorgonia.Node, *gorgonia.Node, *gorgonia.Node, error) {
+		return nil, nil, nil, b.Fail(err)
+	}
 	if x == nil {
 		return fail(fmt.Errorf("%w: layer %s (%s): nil input", ErrLayer, name, kind))
 	}
