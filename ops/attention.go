@@ -197,7 +197,7 @@ func attnForward[T float](g attnGeom, q, k, v, o, lse, s []T) {
 func expRow[T float](row []T, m T) T {
 	var sum T
 	for c, x := range row {
-		e := T(math.Exp(float64(x - m)))
+		e := expT(x - m)
 		row[c] = e
 		sum += e
 	}
@@ -211,7 +211,7 @@ func attnBackward[T float](g attnGeom, q, k, v, o, do, lse, dq, dk, dv, p, dp []
 	for i := range t {
 		row := p[i*t : (i+1)*t]
 		for c, x := range row {
-			row[c] = T(math.Exp(float64(x - lse[i])))
+			row[c] = expT(x - lse[i])
 		}
 	}
 	// dv = Pᵀ·dout; dP = dout·vᵀ

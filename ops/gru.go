@@ -74,6 +74,7 @@ type gruFwd[T float] struct {
 	g  []T // (N, T, 3H): input projections, then the activated r, z, n
 	hn []T // (N, T, H): W_hn·h_{t−1} + b_hn of every step
 	hs []T // (N, 3H): the step's hidden projections
+	wt []T // (H, 3H): W_HHᵀ
 
 	r       rows
 	s       int
@@ -89,13 +90,15 @@ func (k *gruFwd[T]) run(out []T, in [][]T) error {
 	x, h0, wih, whh := in[0], in[1], in[2], in[3]
 	k.g, k.hn, k.hs = grow(k.g, n*t*3*h), grow(k.hn, n*t*h), grow(k.hs, n*3*h)
 	mm(false, true, n*t, 3*h, d.i, x, d.i, wih, d.i, 0, k.g, 3*h)
+	k.wt = grow(k.wt, 3*h*h)
+	transpose(k.wt, whh, 3*h, h)
 	k.out, k.h0, k.bih, k.bhh = out, h0, in[4], in[5]
 	for s := range t {
 		hp, ldh := h0, h
 		if s > 0 {
 			hp, ldh = out[(s-1)*h:], t*h
 		}
-		mm(false, true, n, 3*h, h, hp, ldh, whh, h, 0, k.hs, 3*h)
+		mm(false, false, n, 3*h, h, hp, ldh, k.wt, 3*h, 0, k.hs, 3*h)
 		k.s = s
 		k.r.RunWidth(k, n, 3*h)
 	}

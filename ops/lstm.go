@@ -168,6 +168,7 @@ type lstmFwd[T float] struct {
 	g     []T // (N, T, 4H): the activated gates i, f, g, o of every step
 	c, tc []T // (N, T, H): c_t and tanh(c_t)
 	bias  []T // (4H): bIH + bHH
+	wt    []T // (H, 4H): W_HHᵀ, so that each step's product packs B without transposing
 
 	r       rows // the step's rows across cores
 	s       int  // the step being run
@@ -199,13 +200,15 @@ func (k *lstmFwd[T]) run(out []T, in [][]T) error {
 	}
 	// The input projections of all steps: G = X·W_IHᵀ.
 	mm(false, true, n*t, 4*h, d.i, x, d.i, wih, d.i, 0, k.g, 4*h)
+	k.wt = grow(k.wt, 4*h*h)
+	transpose(k.wt, whh, 4*h, h)
 	ld := (t + 1) * h // stride of y's rows in the packed value
 	for s := range t {
 		hp, ldh := h0, h
 		if s > 0 {
 			hp, ldh = out[(s-1)*h:], ld
 		}
-		mm(false, true, n, 4*h, h, hp, ldh, whh, h, 1, k.g[s*4*h:], t*4*h)
+		mm(false, false, n, 4*h, h, hp, ldh, k.wt, 4*h, 1, k.g[s*4*h:], t*4*h)
 		k.s, k.out, k.c0 = s, out, c0
 		k.r.RunWidth(k, n, 4*h)
 	}

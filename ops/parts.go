@@ -201,3 +201,4 @@ func (r *rows) RunWidth(w parallel.Worker, n, width int) {
 	}
 	r.r.Run(w, n)
 }
+
