@@ -201,4 +201,3 @@ func (r *rows) RunWidth(w parallel.Worker, n, width int) {
 	}
 	r.r.Run(w, n)
 }
-
