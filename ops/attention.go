@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/internal/parallel"
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // AttentionOptions configure Attention. Causal masks the scores above the
@@ -184,6 +185,10 @@ func attnForward[T float](g attnGeom, q, k, v, o, lse, s []T) {
 			m = max(m, x)
 		}
 		sum := expRow(row, m)
+		if g.causal {
+			clear(row[i+1:]) // exactly 0 (float32's Expf clamps −inf to e^−87.3)
+			sum = T(vec.Sum(row))
+		}
 		inv := 1 / sum
 		for c := range row {
 			row[c] *= inv
@@ -193,15 +198,11 @@ func attnForward[T float](g attnGeom, q, k, v, o, lse, s []T) {
 	serialGemm(false, false, t, dh, t, s, t, v, dh, 0, o, dh)
 }
 
-// expRow replaces row[c] by exp(row[c] − m) and returns their sum.
+// expRow replaces row[c] by exp(row[c] − m) and returns their sum (in
+// float64, in vec.Sum's fixed order).
 func expRow[T float](row []T, m T) T {
-	var sum T
-	for c, x := range row {
-		e := expT(x - m)
-		row[c] = e
-		sum += e
-	}
-	return sum
+	vec.ExpShift(row, row, m)
+	return T(vec.Sum(row))
 }
 
 // attnBackward computes one item's dq, dk and dv.
@@ -210,8 +211,9 @@ func attnBackward[T float](g attnGeom, q, k, v, o, do, lse, dq, dk, dv, p, dp []
 	scores(g, q, k, p)
 	for i := range t {
 		row := p[i*t : (i+1)*t]
-		for c, x := range row {
-			row[c] = expT(x - lse[i])
+		vec.ExpShift(row, row, lse[i])
+		if g.causal {
+			clear(row[i+1:])
 		}
 	}
 	// dv = Pᵀ·dout; dP = dout·vᵀ

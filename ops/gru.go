@@ -5,6 +5,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // GRU runs a one-layer, batch-first GRU over all T steps of x, as
@@ -131,13 +133,12 @@ func gruCell[T float](g, hs, bih, bhh, hp, hn, hOut []T) {
 		gr[j] += bih[j] + hr[j] + bhh[j]
 		gz[j] += bih[h+j] + hz[j] + bhh[h+j]
 	}
-	sigmoidInto(gr, nil)
-	sigmoidInto(gz, nil)
+	vec.Sigmoid(g[:2*h], g[:2*h]) // r and z
 	for j := range gn {
 		hn[j] = hh[j] + bhh[2*h+j]
 		gn[j] += bih[2*h+j] + gr[j]*hn[j]
 	}
-	tanhInto(gn, nil)
+	vec.Tanh(gn, gn)
 	for j := range hOut {
 		hOut[j] = (1-gz[j])*gn[j] + gz[j]*hp[j]
 	}

@@ -5,6 +5,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // LSTM runs a one-layer, batch-first LSTM over all T steps of x, as
@@ -223,18 +225,16 @@ func (k *lstmFwd[T]) run(out []T, in [][]T) error {
 // g, o (without bias) and receives their activations.
 func lstmCell[T float](g, bias, cp, c, tc, hOut []T) {
 	h := len(c)
+	addTo(g[:4*h], bias)
 	gi, gf, gg, gop := g[:h], g[h:2*h], g[2*h:3*h], g[3*h:4*h]
-	bi, bf, bg, bo := bias[:h], bias[h:2*h], bias[2*h:3*h], bias[3*h:4*h]
+	vec.Sigmoid(g[:2*h], g[:2*h]) // i and f
+	vec.Tanh(gg, gg)
+	vec.Sigmoid(gop, gop)
 	cp, tc, hOut = cp[:h], tc[:h], hOut[:h]
-	sigmoidInto(gi, bi)
-	sigmoidInto(gf, bf)
-	tanhInto(gg, bg)
-	sigmoidInto(gop, bo)
 	for j := range c {
 		c[j] = gf[j]*cp[j] + gi[j]*gg[j]
 	}
-	copy(tc, c)
-	tanhInto(tc, nil)
+	vec.Tanh(tc, c)
 	for j := range hOut {
 		hOut[j] = gop[j] * tc[j]
 	}
