@@ -6,6 +6,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // DefaultLayerNormEps is LayerNormOptions.Eps's default, PyTorch's.
@@ -157,44 +159,21 @@ func (k *lnJob[T]) Run(_, lo, hi int) {
 	}
 }
 
-// lnRow normalizes one row into y and returns its mean and 1/√(σ² + ε).
+// lnRow normalizes one row into y and returns its mean and 1/√(σ² + ε):
+// the statistics in float64 (vec.Sum, vec.SqDev), y by vec.LayerNormRow.
 func lnRow[T float](y, x, gamma, beta []T, eps float64) (mean, inv float64) {
-	var s float64
-	for _, v := range x {
-		s += float64(v)
-	}
-	mean = s / float64(len(x))
-	var q float64
-	for _, v := range x {
-		e := float64(v) - mean
-		q += e * e
-	}
-	inv = 1 / math.Sqrt(q/float64(len(x))+eps)
-	y, gamma, beta = y[:len(x)], gamma[:len(x)], beta[:len(x)]
-	m, iv := T(mean), T(inv)
-	for j, v := range x {
-		y[j] = (v-m)*iv*gamma[j] + beta[j]
-	}
+	n := float64(len(x))
+	mean = vec.Sum(x) / n
+	inv = 1 / math.Sqrt(vec.SqDev(x, mean)/n+eps)
+	vec.LayerNormRow(y, x, gamma, beta, T(mean), T(inv))
 	return mean, inv
 }
 
-// lnRowGrad writes one row's dx and adds its terms of dγ and dβ to pg and pb.
+// lnRowGrad writes one row's dx and adds its terms of dγ and dβ to pg and
+// pb: mean(g·γ) and mean(g·γ ⊙ x̂) in float64 (vec.GammaGradSums), then
+// vec.LayerNormGradRow.
 func lnRowGrad[T float](dx, x, gy, gamma []T, mean, inv float64, pg, pb []float64) {
-	n := len(x)
-	dx, gy, gamma = dx[:n], gy[:n], gamma[:n]
-	var s1, s2 float64 // Σ g·γ and Σ g·γ·x̂
-	for j, v := range x {
-		xh := (float64(v) - mean) * inv
-		gg := float64(gy[j]) * float64(gamma[j])
-		s1 += gg
-		s2 += gg * xh
-		pg[j] += float64(gy[j]) * xh
-		pb[j] += float64(gy[j])
-	}
-	s1 /= float64(n)
-	s2 /= float64(n)
-	for j, v := range x {
-		xh := (float64(v) - mean) * inv
-		dx[j] = T(inv * (float64(gy[j])*float64(gamma[j]) - s1 - xh*s2))
-	}
+	n := float64(len(x))
+	s1, s2 := vec.GammaGradSums(x, gy, gamma, mean)
+	vec.LayerNormGradRow(dx, x, gy, gamma, pg, pb, T(mean), T(inv), T(s1/n), T(s2*inv/n))
 }
