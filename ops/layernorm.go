@@ -68,19 +68,37 @@ func LayerNorm(x, gamma, beta *gorgonia.Node, opt LayerNormOptions) (*gorgonia.N
 		run32: f32.forward,
 		run64: f64.forward,
 	}
+	// The backward op writes dx and keeps per-block partial sums of dγ and
+	// dβ, which a second op (reading dx, so that it runs after) adds up into
+	// a packed (2, D) value: dx is not copied out of a packed value.
 	fd.grad = func(in gorgonia.Nodes, y, gy *gorgonia.Node) (gorgonia.Nodes, error) {
-		blob, err := applyDef(&def{
+		dx, err := applyDef(&def{
 			name:  "LayerNormGrad" + name[len(op):],
 			label: op + "Grad",
-			typ:   sig(len(xs), 1, 1, len(xs), len(xs), 1),
-			shape: tensor.Shape{xs.TotalSize() + 2*d},
+			typ:   sig(len(xs), 1, 1, len(xs), len(xs), len(xs)),
+			shape: xs.Clone(),
 			run32: f32.backward,
 			run64: f64.backward,
 		}, in[0], in[1], in[2], y, gy)
 		if err != nil {
 			return nil, err
 		}
-		return flatParts(op+"Grad", blob, xs.Clone(), tensor.Shape{d}, tensor.Shape{d})
+		params, err := applyDef(&def{
+			name:  "LayerNormParamGrad" + name[len(op):],
+			label: op + "ParamGrad",
+			typ:   sig(len(xs), 2),
+			shape: tensor.Shape{2, d},
+			run32: f32.paramGrads,
+			run64: f64.paramGrads,
+		}, dx)
+		if err != nil {
+			return nil, err
+		}
+		dgb, err := flatParts(op+"Grad", params, tensor.Shape{d}, tensor.Shape{d})
+		if err != nil {
+			return nil, err
+		}
+		return gorgonia.Nodes{dx, dgb[0], dgb[1]}, nil
 	}
 	return applyDef(fd, x, gamma, beta)
 }
@@ -99,6 +117,7 @@ type lnJob[T float] struct {
 	g            lnGeom
 	mean, inv    []float64
 	part         []float64 // per block: dγ (d) then dβ (d)
+	partsOf      int       // rows of the backward pass that filled part
 	r            rows
 	backwardPass bool
 	x, gm, bt    []T
@@ -122,9 +141,22 @@ func (k *lnJob[T]) backward(out []T, in [][]T) error {
 	nb := (g.rows + lnBlock - 1) / lnBlock
 	k.part = grow(k.part, nb*2*g.d)
 	k.backwardPass = true
-	k.x, k.gm, k.gy, k.dx = in[0], in[1], in[4], out[:g.rows*g.d]
+	k.x, k.gm, k.gy, k.dx = in[0], in[1], in[4], out
 	k.r.RunWidth(k, nb, lnBlock*g.d)
-	dgamma, dbeta := out[g.rows*g.d:g.rows*g.d+g.d], out[g.rows*g.d+g.d:]
+	k.x, k.gm, k.gy, k.dx = nil, nil, nil, nil
+	k.partsOf = len(k.mean)
+	return nil
+}
+
+// paramGrads adds the blocks' partial sums of the backward pass of the same
+// run into out = (dγ, dβ), in block order.
+func (k *lnJob[T]) paramGrads(out []T, _ [][]T) error {
+	g := k.g
+	nb := (g.rows + lnBlock - 1) / lnBlock
+	if k.partsOf != g.rows || len(k.part) != nb*2*g.d {
+		return fmt.Errorf("%w: LayerNormParamGrad: the backward pass of this run has not run", ErrBuild)
+	}
+	dgamma, dbeta := out[:g.d], out[g.d:2*g.d]
 	for j := range g.d {
 		var sg, sb float64
 		for b := range nb {
@@ -133,7 +165,6 @@ func (k *lnJob[T]) backward(out []T, in [][]T) error {
 		}
 		dgamma[j], dbeta[j] = T(sg), T(sb)
 	}
-	k.x, k.gm, k.gy, k.dx = nil, nil, nil, nil
 	return nil
 }
 
