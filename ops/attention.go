@@ -104,6 +104,8 @@ type attnJob[T float] struct {
 	g                   attnGeom
 	lse                 []T
 	s, p                [][]T // per part: (T, T) scratch
+	qs                  [][]T // per part: (T, Dh), the scaled q
+	inv                 [][]T // per part: (T), the rows' 1/Σ
 	r                   parallel.Runner
 	bwd                 bool
 	q, k, v, o, do, out []T
@@ -114,6 +116,7 @@ func (j *attnJob[T]) scratch() {
 	p := parallel.Workers(j.g.items)
 	for len(j.s) < p {
 		j.s, j.p = append(j.s, make([]T, tt)), append(j.p, make([]T, tt))
+		j.qs, j.inv = append(j.qs, make([]T, j.g.t*j.g.dh)), append(j.inv, make([]T, j.g.t))
 	}
 }
 
@@ -147,90 +150,90 @@ func (j *attnJob[T]) Run(part, lo, hi int) {
 		q, k, v := j.q[it*sz:(it+1)*sz], j.k[it*sz:(it+1)*sz], j.v[it*sz:(it+1)*sz]
 		lse := j.lse[it*t : (it+1)*t]
 		if !j.bwd {
-			attnForward(j.g, q, k, v, j.o[it*sz:(it+1)*sz], lse, j.s[part])
+			attnForward(j.g, q, k, v, j.o[it*sz:(it+1)*sz], lse, j.s[part], j.qs[part], j.inv[part])
 			continue
 		}
 		n := j.g.items * sz
 		dq, dk, dv := j.out[it*sz:(it+1)*sz], j.out[n+it*sz:n+(it+1)*sz], j.out[2*n+it*sz:2*n+(it+1)*sz]
-		attnBackward(j.g, q, k, v, j.o[it*sz:(it+1)*sz], j.do[it*sz:(it+1)*sz], lse, dq, dk, dv, j.s[part], j.p[part])
+		attnBackward(j.g, q, k, v, j.o[it*sz:(it+1)*sz], j.do[it*sz:(it+1)*sz], lse, dq, dk, dv, j.s[part], j.p[part], j.qs[part])
 	}
 }
 
-// scores writes s = q·kᵀ/√Dh and, for a causal mask, −inf above the diagonal.
-func scores[T float](g attnGeom, q, k, s []T) {
+// scores writes s = (q/√Dh)·kᵀ, the scaled q into qs: the scale on the
+// (T, Dh) q rather than the (T, T) scores. Entries above the diagonal of a
+// causal item are computed but never read.
+func scores[T float](g attnGeom, q, k, s, qs []T) {
 	t, dh := g.t, g.dh
-	serialGemm(false, true, t, t, dh, q, dh, k, dh, 0, s, t)
 	scale := T(1 / math.Sqrt(float64(dh)))
-	for i := range t {
-		row := s[i*t : (i+1)*t]
-		for c := range row {
-			row[c] *= scale
-		}
-		if g.causal {
-			for c := i + 1; c < t; c++ {
-				row[c] = T(math.Inf(-1))
-			}
-		}
+	for i, v := range q[:t*dh] {
+		qs[i] = v * scale
 	}
+	serialGemm(false, true, t, t, dh, qs, dh, k, dh, 0, s, t)
 }
 
-// attnForward computes one item: o = softmax(s)·v, and each row's logsumexp.
-func attnForward[T float](g attnGeom, q, k, v, o, lse, s []T) {
+// visible is the number of keys row i attends to.
+func (g attnGeom) visible(i int) int {
+	if g.causal {
+		return i + 1
+	}
+	return g.t
+}
+
+// attnForward computes one item: o = softmax(s)·v, and each row's
+// logsumexp. The rows of P are left unnormalized (e^(s − max)) and o's rows
+// divided by their sums afterwards, (T, Dh) divisions instead of (T, T).
+func attnForward[T float](g attnGeom, q, k, v, o, lse, s, qs, inv []T) {
 	t, dh := g.t, g.dh
-	scores(g, q, k, s)
+	scores(g, q, k, s, qs)
 	for i := range t {
 		row := s[i*t : (i+1)*t]
-		m := row[0]
-		for _, x := range row {
-			m = max(m, x)
-		}
-		sum := expRow(row, m)
-		if g.causal {
-			clear(row[i+1:]) // exactly 0 (float32's Expf clamps −inf to e^−87.3)
-			sum = T(vec.Sum(row))
-		}
-		inv := 1 / sum
-		for c := range row {
-			row[c] *= inv
-		}
-		lse[i] = m + T(math.Log(float64(sum)))
+		r := row[:g.visible(i)]
+		m := vec.Max(r)
+		vec.ExpShift(r, r, m)
+		clear(row[len(r):]) // masked: exactly 0
+		sum := vec.Sum(r)
+		inv[i] = T(1 / sum)
+		lse[i] = m + T(math.Log(sum))
 	}
 	serialGemm(false, false, t, dh, t, s, t, v, dh, 0, o, dh)
-}
-
-// expRow replaces row[c] by exp(row[c] − m) and returns their sum (in
-// float64, in vec.Sum's fixed order).
-func expRow[T float](row []T, m T) T {
-	vec.ExpShift(row, row, m)
-	return T(vec.Sum(row))
+	for i := range t {
+		orow := o[i*dh : (i+1)*dh]
+		for c := range orow {
+			orow[c] *= inv[i]
+		}
+	}
 }
 
 // attnBackward computes one item's dq, dk and dv.
-func attnBackward[T float](g attnGeom, q, k, v, o, do, lse, dq, dk, dv, p, dp []T) {
+func attnBackward[T float](g attnGeom, q, k, v, o, do, lse, dq, dk, dv, p, dp, qs []T) {
 	t, dh := g.t, g.dh
-	scores(g, q, k, p)
+	scores(g, q, k, p, qs)
 	for i := range t {
 		row := p[i*t : (i+1)*t]
-		vec.ExpShift(row, row, lse[i])
-		if g.causal {
-			clear(row[i+1:])
-		}
+		r := row[:g.visible(i)]
+		vec.ExpShift(r, r, lse[i])
+		clear(row[len(r):])
 	}
 	// dv = Pᵀ·dout; dP = dout·vᵀ
 	serialGemm(true, false, t, dh, t, p, t, do, dh, 0, dv, dh)
 	serialGemm(false, true, t, t, dh, do, dh, v, dh, 0, dp, t)
-	scale := T(1 / math.Sqrt(float64(dh)))
 	for i := range t {
 		var di T
 		for c := range dh {
 			di += do[i*dh+c] * o[i*dh+c]
 		}
-		pr, dr := p[i*t:(i+1)*t], dp[i*t:(i+1)*t]
+		n := g.visible(i)
+		pr, dr := p[i*t:i*t+n], dp[i*t:i*t+n]
 		for c := range pr {
-			dr[c] = pr[c] * (dr[c] - di) * scale
+			dr[c] = pr[c] * (dr[c] - di)
 		}
+		clear(dp[i*t+n : (i+1)*t])
 	}
-	// dq = dS·k/√Dh, dk = dSᵀ·q/√Dh (the scale is in dS)
+	// dq = dS·k/√Dh, dk = dSᵀ·(q/√Dh)
 	serialGemm(false, false, t, dh, t, dp, t, k, dh, 0, dq, dh)
-	serialGemm(true, false, t, dh, t, dp, t, q, dh, 0, dk, dh)
+	scale := T(1 / math.Sqrt(float64(dh)))
+	for i := range dq[:t*dh] {
+		dq[i] *= scale
+	}
+	serialGemm(true, false, t, dh, t, dp, t, qs, dh, 0, dk, dh)
 }

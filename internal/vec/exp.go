@@ -103,3 +103,40 @@ func Tanh[T Float](dst, x []T) {
 		dst[i] = T(tanhf(float32(x[i])))
 	}
 }
+
+// Max returns the largest element of x (which must not be empty), taken
+// lane by lane as the assembly does: 16 running maxima m over the leading
+// multiple of 16 (lane i mod 16), each step m = v unless m > v (so a NaN
+// element makes its lane NaN until a later element replaces it), the lanes
+// then reduced in order the same way, then the rest.
+func Max[T Float](x []T) T {
+	n := len(x) &^ 15
+	m := x[0]
+	if n > 0 {
+		var l [16]T
+		if asm[T](n) > 0 {
+			maxLanes512(f32(x), n, (*[16]float32)(unsafe.Pointer(&l)))
+		} else {
+			copy(l[:], x[:16])
+			for i := 16; i < n; i += 16 {
+				for j, v := range x[i : i+16] {
+					if !(l[j] > v) {
+						l[j] = v
+					}
+				}
+			}
+		}
+		m = l[0]
+		for _, v := range l[1:] {
+			if !(m > v) {
+				m = v
+			}
+		}
+	}
+	for _, v := range x[n:] {
+		if !(m > v) {
+			m = v
+		}
+	}
+	return m
+}

@@ -21,3 +21,6 @@ func gammaGradSumsLanes512(x, gr, gamma *float32, n int, mu float64, l1, l2 *[16
 
 //go:noescape
 func lnGradRow512(dx, x, gr, gamma *float32, pg, pb *float64, n int, c *[4]float32)
+
+//go:noescape
+func maxLanes512(x *float32, n int, lanes *[16]float32)

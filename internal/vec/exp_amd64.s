@@ -119,3 +119,27 @@ tanhLoop:
 	JLT tanhLoop
 	VZEROUPPER
 	RET
+
+// func maxLanes512(x *float32, n int, lanes *[16]float32)
+// lanes = x[0:16], then lane by lane m = (m > v) ? m : v (MAXPS with m as
+// the first operand) over the rest.
+TEXT ·maxLanes512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ lanes+16(FP), DI
+	VMOVUPS (SI), Z0
+	MOVQ $16, BX
+	CMPQ BX, CX
+	JGE maxDone
+
+maxLoop:
+	VMOVUPS (SI)(BX*4), Z1
+	VMAXPS Z1, Z0, Z0 // src1 = m, src2 = v: m > v ? m : v
+	ADDQ $16, BX
+	CMPQ BX, CX
+	JLT maxLoop
+
+maxDone:
+	VMOVUPS Z0, (DI)
+	VZEROUPPER
+	RET

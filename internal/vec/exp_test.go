@@ -84,3 +84,44 @@ func TestExpKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestMax checks Max on every path against its documented lane order, bit
+// for bit, with NaN and −0.
+func TestMax(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, asm := range paths() {
+		for _, n := range []int{1, 15, 16, 17, 33, 128, 1000} {
+			x := vec32(r, n)
+			if n > 20 {
+				x[3], x[18] = float32(math.NaN()), float32(math.Copysign(0, -1))
+			}
+			var lanes [16]float32
+			m := x[0]
+			k := n &^ 15
+			if k > 0 {
+				copy(lanes[:], x[:16])
+				for i := 16; i < k; i++ {
+					if !(lanes[i%16] > x[i]) {
+						lanes[i%16] = x[i]
+					}
+				}
+				m = lanes[0]
+				for _, v := range lanes[1:] {
+					if !(m > v) {
+						m = v
+					}
+				}
+			}
+			for _, v := range x[k:] {
+				if !(m > v) {
+					m = v
+				}
+			}
+			var got float32
+			run(asm, func() { got = Max(x) })
+			if math.Float32bits(got) != math.Float32bits(m) && !(got != got && m != m) {
+				t.Fatalf("Max asm=%v n=%d = %v, want %v", asm, n, got, m)
+			}
+		}
+	}
+}
