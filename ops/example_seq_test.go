@@ -51,7 +51,7 @@ func ExampleLSTM() {
 func ExampleAttention() {
 	b := graph.NewBuilder(1)
 	x, _ := b.Input("x", tensor.Float32, 1, 3, 4) // (N, T, E)
-	q, err := ops.SplitHeads(x, 2)                 // (N, heads, T, Dh)
+	q, err := ops.SplitHeads(x, 2)                // (N, heads, T, Dh)
 	fmt.Println(err, q.Shape())
 	a, _ := ops.Attention(q, q, q, ops.AttentionOptions{Causal: true})
 	y, _ := ops.MergeHeads(a)

@@ -22,4 +22,6 @@ func lnGradRow512(dx, x, gr, gamma *float32, pg, pb *float64, n int, c *[4]float
 	panic("vec: no AVX-512 on this architecture")
 }
 
-func maxLanes512(x *float32, n int, lanes *[16]float32) { panic("vec: no AVX-512 on this architecture") }
+func maxLanes512(x *float32, n int, lanes *[16]float32) {
+	panic("vec: no AVX-512 on this architecture")
+}
