@@ -46,6 +46,9 @@ type LayerDesc struct {
 	// avgpool2d), ops.ConvOptions (conv2d), []int, the per-example shape
 	// (reshape); nil for the other kinds.
 	Attrs any
+	// Sub are the layers of a residual block's body (kind residual: the
+	// layer is x + Sub(x)), described as the top-level layers are.
+	Sub []LayerDesc
 }
 
 // Describe returns the model's architecture, built on a scratch builder
@@ -112,7 +115,16 @@ func describeSeq(b *graph.Builder, prefix string, s *Sequential, x *gorgonia.Nod
 			continue
 		}
 		np, ns := len(b.Params()), len(b.States())
-		y, err := inner.Apply(b, name, x)
+		var sub []LayerDesc
+		var y *gorgonia.Node
+		var err error
+		if r, ok := inner.(*ResidualLayer); ok { // x + body(x), the body described too
+			if y, err = describeSeq(b, name, r.Body, x, &sub); err == nil {
+				y, err = ops.AddBroadcast(x, y)
+			}
+		} else {
+			y, err = inner.Apply(b, name, x)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +132,7 @@ func describeSeq(b *graph.Builder, prefix string, s *Sequential, x *gorgonia.Nod
 			return nil, fmt.Errorf("%w: layer %s (%s) returned no node", ErrLayer, name, kind)
 		}
 		d := LayerDesc{Name: name, Kind: kind, Layer: inner,
-			In: slices.Clone([]int(x.Shape()[1:])), Out: slices.Clone([]int(y.Shape()[1:])), Attrs: attrsOf(inner)}
+			In: slices.Clone([]int(x.Shape()[1:])), Out: slices.Clone([]int(y.Shape()[1:])), Attrs: attrsOf(inner), Sub: sub}
 		for _, p := range b.Params()[np:] {
 			d.Params = append(d.Params, p.Name())
 		}

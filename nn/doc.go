@@ -1,7 +1,16 @@
 // Package nn is gradlab's layer vocabulary and its model type.
 //
 // A Layer adds nodes to a graph.Builder: Dense (x·W + b), the activations
-// ReLU, Tanh and Sigmoid, BatchNorm, Dropout, Flatten and Reshape; any
+// ReLU, Tanh and Sigmoid, BatchNorm, Dropout, Flatten and Reshape, and for
+// sequences (batch, T, …) Embedding (token ids to vectors),
+// PositionalEmbedding (learned), LayerNorm, GELU, Softmax, LSTM and GRU (all
+// steps, or the last step's state with LastStep; a zero initial state, or a
+// given one through RNNLayer.ApplyState), MultiHeadAttention (its q, k, v
+// and output projections; Causal), a pre-norm TransformerBlock and the
+// Residual combinator (x + layers(x)); Dense applies to the last dimension
+// of any N-D input. The sequence layers default to PyTorch's
+// initializations and parameter names (weight_ih_l0, …), and equal their
+// torch.nn counterparts given the same weights (testdata/gen_seq_layers.py); any
 // function of a builder, a scope name and a node is a layer through
 // LayerFunc, so plain Gorgonia code mixes in. A Sequential applies layers in order, reads every
 // shape from its input (only the model's input shape is given), names each

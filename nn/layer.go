@@ -67,6 +67,8 @@ type Option func(*options)
 type options struct {
 	init, biasInit graph.Initializer
 	noBias         bool
+	causal         bool // attention layers: mask later positions
+	last           bool // recurrent layers: return the last step's state only
 }
 
 // Init sets the initializer of the layer's weights (default He normal,
@@ -102,8 +104,10 @@ func wantShape(name, kind, want string, x *gorgonia.Node) error {
 	return fmt.Errorf("%w: layer %s (%s): input shape %v, want %s", ErrLayer, name, kind, x.Shape(), want)
 }
 
-// DenseLayer is x·W + b for x of shape (batch, in): W (in, Units) is the
-// parameter name+"/w", b (Units) is name+"/b".
+// DenseLayer is x·W + b over the last dimension of x: x of shape
+// (batch, in) gives (batch, Units), and any N-D x (batch, …, in) gives
+// (batch, …, Units) (a per-position projection of a sequence (N, T, D)).
+// W (in, Units) is the parameter name+"/w", b (Units) is name+"/b".
 type DenseLayer struct {
 	Units int
 	opt   options
@@ -117,32 +121,55 @@ func Dense(units int, opts ...Option) *DenseLayer {
 // Kind returns "dense".
 func (l *DenseLayer) Kind() string { return "dense" }
 
-// Apply adds x·W (+ b).
+// Apply adds x·W (+ b) over x's last dimension.
 func (l *DenseLayer) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*gorgonia.Node, error) {
 	name = orDefault(name, "dense")
 	if l.Units <= 0 {
 		return nil, b.Fail(fmt.Errorf("%w: layer %s (dense): %d units, want > 0", ErrLayer, name, l.Units))
 	}
-	if x == nil || x.Shape().Dims() != 2 {
+	if x == nil || x.Shape().Dims() < 2 {
 		if x == nil {
 			return nil, b.Fail(fmt.Errorf("%w: layer %s (dense): nil input", ErrLayer, name))
 		}
-		return nil, b.Fail(wantShape(name, "dense", "(batch, features): add a Flatten layer before it", x))
+		return nil, b.Fail(wantShape(name, "dense", "(batch, features) or (batch, …, features)", x))
 	}
-	w, err := b.Param(name+"/w", x.Dtype(), l.opt.init, x.Shape()[1], l.Units)
+	h, err := dense(b, name, x, l.Units, l.opt)
+	return h, b.Fail(wrapIf(name, "dense", err))
+}
+
+// dense adds x·W (+ b) over the last dimension of x (rank ≥ 2), with the
+// parameters name+"/w" and name+"/b": an N-D x is reshaped to
+// (rows, in) and the product back to (…, units).
+func dense(b *graph.Builder, name string, x *gorgonia.Node, units int, opt options) (*gorgonia.Node, error) {
+	s := x.Shape()
+	in := s[len(s)-1]
+	w, err := b.Param(name+"/w", x.Dtype(), opt.init, in, units)
 	if err != nil {
-		return nil, layerErr(name, "dense", err)
+		return nil, err
 	}
-	h, err := ops.MatMul(x, w)
-	if err != nil || l.opt.noBias {
-		return h, wrapIf(name, "dense", err)
+	flat := x
+	if len(s) > 2 {
+		if flat, err = ops.Reshape(x, s.TotalSize()/in, in); err != nil {
+			return nil, err
+		}
 	}
-	bias, err := b.Param(name+"/b", x.Dtype(), l.opt.biasInit, l.Units)
+	h, err := ops.MatMul(flat, w)
 	if err != nil {
-		return nil, layerErr(name, "dense", err)
+		return nil, err
 	}
-	h, err = ops.BiasAdd(h, bias)
-	return h, wrapIf(name, "dense", err)
+	if !opt.noBias {
+		bias, err := b.Param(name+"/b", x.Dtype(), opt.biasInit, units)
+		if err != nil {
+			return nil, err
+		}
+		if h, err = ops.BiasAdd(h, bias); err != nil {
+			return nil, err
+		}
+	}
+	if len(s) > 2 {
+		return ops.Reshape(h, append(s[:len(s)-1:len(s)-1], units)...)
+	}
+	return h, nil
 }
 
 func wrapIf(name, kind string, err error) error {

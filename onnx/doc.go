@@ -17,8 +17,16 @@
 //     Reshape; Dropout and RandomShift are left out (the identity in Eval
 //     mode); BatchNorm as BatchNormalization with its running statistics (see
 //     below);
-//   - two outputs: LogitsName ("logits"), float32 (N, classes), and
-//     ProbabilitiesName ("probabilities"), their softmax;
+//   - the sequence layers (see seq.go): Embedding as Gather, LSTM and GRU as
+//     ONNX's LSTM and GRU (gates reordered to i, o, f, c and z, r, h;
+//     linear_before_reset = 1), LayerNorm and GELU decomposed (opset 13 has
+//     no LayerNormalization), attention as MatMul, Softmax and a causal Where
+//     mask, positional embeddings, residual and transformer blocks; a model
+//     of token ids takes IDsName ("ids"), int64 (N, T), and a sequence
+//     model's T is dynamic like N;
+//   - two outputs: LogitsName ("logits"), float32 (N, classes) (or
+//     (N, T, classes) per position), and ProbabilitiesName
+//     ("probabilities"), their softmax over the last axis;
 //   - Options.Metadata in the model's metadata_props (gradlab export puts the
 //     checkpoint's training configuration and last metrics there).
 //

@@ -17,9 +17,11 @@ import (
 	"github.com/gradlab/gradlab/ops"
 )
 
-// Names of the exported graph's input and outputs.
+// Names of the exported graph's input and outputs: InputName for a model of
+// float input, IDsName for a model of token ids (an nn.Embedding first).
 const (
 	InputName         = "pixels"
+	IDsName           = "ids"
 	LogitsName        = "logits"
 	ProbabilitiesName = "probabilities"
 )
@@ -121,9 +123,13 @@ func build(m *nn.Model, opt Options) (*onnxpb.ModelProto, error) {
 	if len(m.Params()) == 0 && len(m.States()) == 0 {
 		return nil, fmt.Errorf("%w: the model has no parameter values yet (compile a program or restore a checkpoint first)", ErrModel)
 	}
+	seqModel := isSequenceModel(d)
 	input := opt.Input
 	if input == nil {
 		input = []int{1, 28, 28}
+		if seqModel {
+			input = d.Input
+		}
 	}
 	if prod(input) != prod(d.Input) || len(input) == 0 {
 		return nil, fmt.Errorf("%w: the export's input %v per example has %d values, the model's %v has %d",
@@ -136,8 +142,16 @@ func build(m *nn.Model, opt Options) (*onnxpb.ModelProto, error) {
 	if math.IsNaN(opt.Mean) || math.IsInf(opt.Mean, 0) || math.IsNaN(std) || math.IsInf(std, 0) {
 		return nil, fmt.Errorf("%w: scaling mean %v, std %v, want finite values", ErrModel, opt.Mean, opt.Std)
 	}
-	e := &exporter{m: m, names: map[string]bool{InputName: true}}
-	x := InputName
+	ids := d.Dtype == tensor.Int
+	inName, inType := InputName, onnxpb.TensorProto_FLOAT
+	if ids {
+		if opt.Mean != 0 || std != 1 || !slices.Equal(input, d.Input) {
+			return nil, fmt.Errorf("%w: a model of token ids takes no input scaling or reshaping (Mean %v, Std %v, Input %v)", ErrModel, opt.Mean, opt.Std, opt.Input)
+		}
+		inName, inType = IDsName, onnxpb.TensorProto_INT64
+	}
+	e := &exporter{m: m, names: map[string]bool{inName: true}}
+	x := inName
 	// The scaling the model was trained with, first.
 	if opt.Mean != 0 {
 		c := e.scalar("scale/mean", float32(opt.Mean))
@@ -162,18 +176,32 @@ func build(m *nn.Model, opt Options) (*onnxpb.ModelProto, error) {
 		}
 		last = l.Out
 	}
-	if len(last) != 1 {
+	if len(last) == 0 {
+		return nil, fmt.Errorf("%w: the last layer's output per example is %v, want (classes) or (…, classes) logits", ErrModel, last)
+	}
+	if !seqModel && len(last) != 1 {
 		return nil, fmt.Errorf("%w: the last layer's output per example is %v, want (classes) logits", ErrModel, last)
 	}
-	classes := last[0]
 	// Name the logits: rename the last node's output, or copy the input.
 	if n := len(e.nodes); n > 0 && e.nodes[n-1].Output[0] == x {
 		e.nodes[n-1].Output[0] = LogitsName
 	} else {
 		e.node("Identity", "logits", []string{x}, LogitsName)
 	}
-	e.node("Softmax", "softmax", []string{LogitsName}, ProbabilitiesName, attrInt("axis", 1))
-
+	axis := 1
+	if len(last) > 1 {
+		axis = -1 // per position: the softmax over the classes, the last axis
+	}
+	e.node("Softmax", "softmax", []string{LogitsName}, ProbabilitiesName, attrInt("axis", axis))
+	// A sequence model's dimension 1 is its sequence length T, dynamic in
+	// the file as the batch is (an output keeps T where its layers do).
+	inDims, outDims := append([]int{-1}, input...), append([]int{-1}, last...)
+	if seqModel && len(input) >= 1 {
+		inDims[1] = dimT
+		if len(last) > 1 && last[0] == d.Input[0] {
+			outDims[1] = dimT
+		}
+	}
 	meta := make([]*onnxpb.StringStringEntryProto, 0, len(opt.Metadata))
 	for _, k := range slices.Sorted(maps.Keys(opt.Metadata)) {
 		meta = append(meta, &onnxpb.StringStringEntryProto{Key: proto.String(k), Value: proto.String(opt.Metadata[k])})
@@ -182,10 +210,10 @@ func build(m *nn.Model, opt Options) (*onnxpb.ModelProto, error) {
 		Name:        proto.String("gradlab"),
 		Node:        e.nodes,
 		Initializer: e.inits,
-		Input:       []*onnxpb.ValueInfoProto{valueInfo(InputName, append([]int{-1}, input...))},
+		Input:       []*onnxpb.ValueInfoProto{typedValueInfo(inName, inType, inDims)},
 		Output: []*onnxpb.ValueInfoProto{
-			valueInfo(LogitsName, []int{-1, classes}),
-			valueInfo(ProbabilitiesName, []int{-1, classes}),
+			valueInfo(LogitsName, outDims),
+			valueInfo(ProbabilitiesName, outDims),
 		},
 	}
 	mp := &onnxpb.ModelProto{
@@ -225,8 +253,11 @@ func (e *exporter) layer(l nn.LayerDesc, x string) (string, error) {
 		s := e.int64s(l.Name+"/shape", append([]int{-1}, shape...))
 		return e.node("Reshape", l.Name, []string{x, s}, out), nil
 	case "dense":
-		if _, ok := l.Layer.(*nn.DenseLayer); !ok || len(l.In) != 1 {
-			return "", unsupported("not an nn.Dense on (batch, features)")
+		if _, ok := l.Layer.(*nn.DenseLayer); !ok || len(l.In) < 1 {
+			return "", unsupported("not an nn.Dense")
+		}
+		if len(l.In) > 1 { // (N, …, in): MatMul over the last axis, then the bias
+			return e.matMulAdd(l.Name, x, l.Params)
 		}
 		in, err := e.weightAndBias(x, l.Params, unsupported)
 		if err != nil {
@@ -283,6 +314,9 @@ func (e *exporter) layer(l nn.LayerDesc, x string) (string, error) {
 			attrFloat("momentum", float32(1-o.Momentum))), nil // ONNX's momentum weighs the running value (unused at inference)
 	case "func":
 		return "", unsupported("a LayerFunc is arbitrary Gorgonia code; export needs the layers of package nn")
+	}
+	if y, ok, err := e.seqLayer(l, x, unsupported); ok {
+		return y, err
 	}
 	return "", unsupported("unknown layer kind")
 }
@@ -368,11 +402,22 @@ func (e *exporter) int64s(name string, v []int) string {
 	return name
 }
 
-// valueInfo is a float32 tensor of shape s; a dimension −1 is the batch N.
+// dimT marks the dynamic sequence length T in a valueInfo shape.
+const dimT = -2
+
+// valueInfo is a float32 tensor of shape s; a dimension −1 is the batch N,
+// −2 the sequence length T.
 func valueInfo(name string, s []int) *onnxpb.ValueInfoProto {
+	return typedValueInfo(name, onnxpb.TensorProto_FLOAT, s)
+}
+
+// typedValueInfo is valueInfo for a tensor of element type et.
+func typedValueInfo(name string, et onnxpb.TensorProto_DataType, s []int) *onnxpb.ValueInfoProto {
 	dims := make([]*onnxpb.TensorShapeProto_Dimension, len(s))
 	for i, d := range s {
-		if d < 0 {
+		if d == dimT {
+			dims[i] = &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "T"}}
+		} else if d < 0 {
 			dims[i] = &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}}
 		} else {
 			dims[i] = &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(d)}}
@@ -381,7 +426,7 @@ func valueInfo(name string, s []int) *onnxpb.ValueInfoProto {
 	return &onnxpb.ValueInfoProto{
 		Name: proto.String(name),
 		Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-			ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)),
+			ElemType: proto.Int32(int32(et)),
 			Shape:    &onnxpb.TensorShapeProto{Dim: dims},
 		}}},
 	}

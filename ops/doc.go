@@ -1,8 +1,11 @@
 // Package ops provides the symbolic operations gradlab networks are made of:
-// MatMul, BiasAdd, the activations Tanh, ReLU and Sigmoid, the losses,
-// BatchNorm and Dropout, and for convolutional networks Conv2D, MaxPool2D,
-// AvgPool2D and Flatten (BiasAdd adds a per-channel bias to an (N, C, H, W)
-// tensor).
+// MatMul, BiasAdd, the activations Tanh, ReLU and Sigmoid, the losses
+// (see "Losses"), BatchNorm and Dropout, RandomShift, the fixed per-feature
+// Affine, for convolutional networks Conv2D, MaxPool2D, AvgPool2D and
+// Flatten (BiasAdd adds a per-channel bias to an (N, C, H, W) tensor), and
+// for sequences Embedding, LSTM, GRU, LayerNorm, GELU and Attention, with
+// the shape helpers Reshape, SplitHeads, MergeHeads, AddBroadcast and
+// Softmax (see "Sequence ops").
 //
 // Every op is a function on *gorgonia.Node returning (*gorgonia.Node, error),
 // so ops mix freely with plain Gorgonia code. Shape, dtype and option
@@ -55,6 +58,38 @@
 // central finite differences; Gorgonia's Conv2d and MaxPool2D match them on
 // well-formed input, and the tests show where they do not (a NaN dropped by
 // MaxPool2D, a filter/input channel mismatch accepted by Conv2d).
+//
+// # Sequence ops
+//
+// Layouts are PyTorch's, batch first: Embedding maps tensor.Int ids of any
+// shape through a (V, D) table (an id outside [0, V) is an ErrID error of
+// the run naming its position and value); LSTM and GRU take x (N, T, I),
+// initial states (N, H) and torch.nn.LSTM's / torch.nn.GRU's weights
+// (weight_ih_l0 (G·H, I), weight_hh_l0 (G·H, H), two biases (G·H); gates
+// i, f, g, o and r, z, n) and equal those modules given the same weights;
+// LayerNorm normalizes the last dimension (ε default 1e−5; over a
+// dimension of size 1 it returns β, as PyTorch does); GELU is the exact
+// x·Φ(x); Attention is softmax(q·kᵀ/√Dh)·v per batch item and head on
+// (N, heads, T, Dh), optionally causal.
+//
+// The recurrences are fused ops: all T steps in one op, the input
+// projections of all steps as one matrix product, backpropagation through
+// time inside the backward op, every buffer kept in the op (nothing is
+// allocated per step). A Gorgonia node has one value, so an op with several
+// results packs them into one value read by cheap selector nodes, whose
+// gradients scatter back into the packed shape: LSTM's (y, hT, cT) are rows
+// of one (N, T+1, H) value, and each backward op packs the gradients of all
+// its inputs (see LSTM). Attention runs its (N·heads) items on all cores
+// with one (T, T) score block per worker, never the whole (N, heads, T, T)
+// tensor. The float32 exponentials (gates, softmax) and layer-norm rows use
+// internal/vec's AVX-512F kernels where the CPU has them, bit-identical to
+// their Go loops. Every op is checked by central finite differences in
+// float64 at odd sizes (T = 1, H ≠ I, batch 1, one head, Dh = 3 or 5) and
+// against PyTorch golden data in float64 and float32
+// (testdata/gen_seq.py, seq.json).
+//
+// The op helper (def) takes int inputs (def.ints: Embedding's ids) besides
+// float ones.
 //
 // # Project-owned ops
 //

@@ -113,14 +113,6 @@ func huberLoss(delta float64) *pointwise {
 	}
 }
 
-// sigmoid is 1/(1 + e^{−z}) without overflow.
-func sigmoid(z float64) float64 {
-	if z >= 0 {
-		return 1 / (1 + math.Exp(-z))
-	}
-	e := math.Exp(z)
-	return e / (1 + e)
-}
 
 // sign is −1, 0 or 1 (torch's sign), and NaN for NaN.
 func sign(d float64) float64 {

@@ -171,6 +171,13 @@ type def struct {
 	// (every input has out's size): the op then runs its kernel over ranges
 	// of a large output on all cores.
 	elementwise bool
+	// ints marks the inputs of dtype tensor.Int (token ids). A def with int
+	// inputs sets runI32 and runI64 instead of run32 and run64: ints holds
+	// the int inputs' data in input order and their slots in in are nil. The
+	// output takes the dtype of the first float input.
+	ints   []bool
+	runI32 func(out []float32, in [][]float32, ints [][]int) error
+	runI64 func(out []float64, in [][]float64, ints [][]int) error
 }
 
 // op is the gorgonia.Op of a def; in32 and in64 are scratch slices for the
@@ -183,6 +190,7 @@ type op struct {
 	in64  [][]float64
 	ew32  ewJob[float32]
 	ew64  ewJob[float64]
+	inI   [][]int // the int inputs' data (def.ints)
 }
 
 var (
@@ -239,7 +247,14 @@ func (o *op) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	if s == nil {
 		s = in[0].Shape()
 	}
-	return o.UsePreallocDo(o.out.get(in[0].Dtype(), s), in...)
+	dt := in[0].Dtype()
+	for i, v := range in { // with int inputs: the first float input's dtype
+		if i >= len(o.ints) || !o.ints[i] {
+			dt = v.Dtype()
+			break
+		}
+	}
+	return o.UsePreallocDo(o.out.get(dt, s), in...)
 }
 
 // UsePreallocDo runs the op's kernel for prealloc's dtype into prealloc.
@@ -253,6 +268,12 @@ func (o *op) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gor
 	out, err := denseOf(o.label, prealloc)
 	if err != nil {
 		return nil, err
+	}
+	if o.ints != nil {
+		if err := o.doInts(out, in); err != nil {
+			return nil, err
+		}
+		return prealloc, nil
 	}
 	switch out.Dtype() {
 	case tensor.Float32:
@@ -401,6 +422,12 @@ func labelsOf(v gorgonia.Value) ([]int, bool) {
 // into dst. A view (a Gorgonia slice, say) is materialized first, which
 // allocates: inputs that are plain tensors, the usual case, are read in place.
 func gather[T float](label string, dst [][]T, in []gorgonia.Value) (_ [][]T, err error) {
+	return gatherSkip(label, dst, in, nil)
+}
+
+// gatherSkip is gather that puts nil for the inputs marked in skip (the int
+// inputs of a def).
+func gatherSkip[T float](label string, dst [][]T, in []gorgonia.Value, skip []bool) (_ [][]T, err error) {
 	var zero T
 	want := tensor.Float64
 	if unsafe.Sizeof(zero) == 4 {
@@ -408,6 +435,10 @@ func gather[T float](label string, dst [][]T, in []gorgonia.Value) (_ [][]T, err
 	}
 	dst = dst[:0]
 	for i, v := range in {
+		if i < len(skip) && skip[i] {
+			dst = append(dst, nil)
+			continue
+		}
 		d, ok := v.(*tensor.Dense)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s: input %d is a %T, want a *tensor.Dense", ErrBuild, label, i, v)
@@ -447,4 +478,31 @@ func (o *op) SymDiff(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, er
 		return nil, fmt.Errorf("%w: %s has no gradient", ErrBuild, o.label)
 	}
 	return o.grad(in, y, g)
+}
+
+// doInts runs a def with int inputs (def.ints) into out.
+func (o *op) doInts(out *tensor.Dense, in []gorgonia.Value) (err error) {
+	o.inI = o.inI[:0]
+	for i, v := range in {
+		if i < len(o.ints) && o.ints[i] {
+			ids, ok := labelsOf(v)
+			if !ok {
+				return fmt.Errorf("%w: %s: input %d is %v, want int", ErrDtype, o.label, i, v.Dtype())
+			}
+			o.inI = append(o.inI, ids)
+		}
+	}
+	switch out.Dtype() {
+	case tensor.Float32:
+		if o.in32, err = gatherSkip(o.label, o.in32, in, o.ints); err == nil {
+			err = o.runI32(out.Float32s(), o.in32, o.inI)
+		}
+	case tensor.Float64:
+		if o.in64, err = gatherSkip(o.label, o.in64, in, o.ints); err == nil {
+			err = o.runI64(out.Float64s(), o.in64, o.inI)
+		}
+	default:
+		err = fmt.Errorf("%w: %s: output dtype %v, want float32 or float64", ErrDtype, o.label, out.Dtype())
+	}
+	return err
 }

@@ -1,0 +1,27 @@
+//go:build !amd64
+
+package vec
+
+func expShift512(dst, x *float32, n int, shift float32) {
+	panic("vec: no AVX-512 on this architecture")
+}
+
+func sigmoid512(dst, x *float32, n int) { panic("vec: no AVX-512 on this architecture") }
+
+func tanh512(dst, x *float32, n int) { panic("vec: no AVX-512 on this architecture") }
+
+func lnRow512(y, x, gamma, beta *float32, n int, c *[2]float32) {
+	panic("vec: no AVX-512 on this architecture")
+}
+
+func gammaGradSumsLanes512(x, gr, gamma *float32, n int, mu float64, l1, l2 *[16]float64) {
+	panic("vec: no AVX-512 on this architecture")
+}
+
+func lnGradRow512(dx, x, gr, gamma *float32, pg, pb *float64, n int, c *[4]float32) {
+	panic("vec: no AVX-512 on this architecture")
+}
+
+func maxLanes512(x *float32, n int, lanes *[16]float32) {
+	panic("vec: no AVX-512 on this architecture")
+}
