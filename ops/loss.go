@@ -113,7 +113,6 @@ func huberLoss(delta float64) *pointwise {
 	}
 }
 
-
 // sign is −1, 0 or 1 (torch's sign), and NaN for NaN.
 func sign(d float64) float64 {
 	switch {

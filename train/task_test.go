@@ -197,3 +197,32 @@ func TestScheduleFunction(t *testing.T) {
 	_, err = train.Train(context.Background(), cfg, regressor(t), train.Data{Train: tr}, train.Options{Schedule: func(int) float64 { return 1 }})
 	assert.ErrorIs(t, err, train.ErrConfig)
 }
+
+// TestTokenInputs: integer token ids reach an embedding through the trainer
+// (the feeder gathers int inputs), with one class per position.
+func TestTokenInputs(t *testing.T) {
+	const n, T, V = 200, 6, 5
+	ids := make([]int, n*T)
+	next := make([]int, n*T)
+	for i := range ids {
+		ids[i] = (i*3 + i/T) % V
+		next[i] = (ids[i] + 1) % V // predict the next token of a cycle
+	}
+	d, err := datasets.FromTokens(ids, []int{T}, V, next, []int{T}, V)
+	require.NoError(t, err)
+	m, err := nn.NewClassifier(1, tensor.Int, []int{T}, nn.NewSequential(nn.Embedding(V, 8), nn.Dense(16), nn.Tanh(), nn.Dense(V)))
+	require.NoError(t, err)
+	defer m.Close()
+	cfg := quick()
+	cfg.Epochs = 20
+	res, err := train.Train(context.Background(), cfg, m, train.Data{Train: d, Test: d}, train.Options{Metrics: []metrics.Metric{metrics.Accuracy(), metrics.Perplexity()}})
+	require.NoError(t, err)
+	last := res.Epochs[len(res.Epochs)-1]
+	assert.Greater(t, last.Test.Get("acc"), 0.99)
+	assert.Less(t, last.Test.Get("perplexity"), 1.2)
+	// A float dataset for a model of token ids is named before the first step.
+	tr, _ := curve(100)
+	_, err = train.Train(context.Background(), cfg, m, train.Data{Train: tr}, train.Options{})
+	require.ErrorIs(t, err, train.ErrData)
+	assert.Contains(t, err.Error(), `training examples are float64 (2), the model's input "x" takes int (6)`)
+}
