@@ -24,6 +24,9 @@ const (
 	IDsName           = "ids"
 	LogitsName        = "logits"
 	ProbabilitiesName = "probabilities"
+	// ValuesName is the one output of a regressor (a model whose loss is
+	// nn.Values): its predictions, in the target's units.
+	ValuesName = "values"
 )
 
 // Versions of the files Export writes: ONNX IR version 8 (onnx 1.12's) and
@@ -41,6 +44,9 @@ type Options struct {
 	// MNIST standardization is Mean 0.1307, Std 0.3081; [−1, 1] scaling is
 	// Mean 0.5, Std 0.5.
 	Mean, Std float64
+	// InputName names the exported input; "" means InputName (pixels) for
+	// a model of float input, IDsName for one of token ids.
+	InputName string
 	// Input is the shape of one example of the exported input (without the
 	// batch); nil means (1, 28, 28). A model that takes another shape of the
 	// same size (an MLP's 784 values) gets a Flatten or Reshape after the
@@ -150,6 +156,10 @@ func build(m *nn.Model, opt Options) (*onnxpb.ModelProto, error) {
 		}
 		inName, inType = IDsName, onnxpb.TensorProto_INT64
 	}
+	if opt.InputName != "" {
+		inName = opt.InputName
+	}
+	regressor := m.Loss() != nil && m.Loss().Kind() == nn.Values
 	e := &exporter{m: m, names: map[string]bool{inName: true}}
 	x := inName
 	// The scaling the model was trained with, first.
@@ -176,23 +186,30 @@ func build(m *nn.Model, opt Options) (*onnxpb.ModelProto, error) {
 		}
 		last = l.Out
 	}
-	if len(last) == 0 {
+	if len(last) == 0 && !regressor {
 		return nil, fmt.Errorf("%w: the last layer's output per example is %v, want (classes) or (…, classes) logits", ErrModel, last)
 	}
-	if !seqModel && len(last) != 1 {
+	if !seqModel && !regressor && len(last) != 1 {
 		return nil, fmt.Errorf("%w: the last layer's output per example is %v, want (classes) logits", ErrModel, last)
 	}
-	// Name the logits: rename the last node's output, or copy the input.
+	// Name the logits (or a regressor's values): rename the last node's
+	// output, or copy the input.
+	first := LogitsName
+	if regressor {
+		first = ValuesName
+	}
 	if n := len(e.nodes); n > 0 && e.nodes[n-1].Output[0] == x {
-		e.nodes[n-1].Output[0] = LogitsName
+		e.nodes[n-1].Output[0] = first
 	} else {
-		e.node("Identity", "logits", []string{x}, LogitsName)
+		e.node("Identity", first, []string{x}, first)
 	}
-	axis := 1
-	if len(last) > 1 {
-		axis = -1 // per position: the softmax over the classes, the last axis
+	if !regressor {
+		axis := 1
+		if len(last) > 1 {
+			axis = -1 // per position: the softmax over the classes, the last axis
+		}
+		e.node("Softmax", "softmax", []string{LogitsName}, ProbabilitiesName, attrInt("axis", axis))
 	}
-	e.node("Softmax", "softmax", []string{LogitsName}, ProbabilitiesName, attrInt("axis", axis))
 	// A sequence model's dimension 1 is its sequence length T, dynamic in
 	// the file as the batch is (an output keeps T where its layers do).
 	inDims, outDims := append([]int{-1}, input...), append([]int{-1}, last...)
@@ -215,6 +232,9 @@ func build(m *nn.Model, opt Options) (*onnxpb.ModelProto, error) {
 			valueInfo(LogitsName, outDims),
 			valueInfo(ProbabilitiesName, outDims),
 		},
+	}
+	if regressor {
+		g.Output = []*onnxpb.ValueInfoProto{valueInfo(ValuesName, outDims)}
 	}
 	mp := &onnxpb.ModelProto{
 		IrVersion:     proto.Int64(IRVersion),
@@ -245,6 +265,16 @@ func (e *exporter) layer(l nn.LayerDesc, x string) (string, error) {
 			return x, nil
 		}
 		return e.node("Flatten", l.Name, []string{x}, out, attrInt("axis", 1)), nil
+	case "affine": // fixed per-feature scale and shift over the last axis
+		a, ok := l.Attrs.(nn.AffineAttrs)
+		if !ok {
+			return "", unsupported("no scale and shift")
+		}
+		scale, shift := e.unique(l.Name+"/scale"), e.unique(l.Name+"/shift")
+		e.floats(scale, tensor.Shape{len(a.Scale)}, toFloat32(a.Scale))
+		e.floats(shift, tensor.Shape{len(a.Shift)}, toFloat32(a.Shift))
+		y := e.node("Mul", l.Name+"/mul", []string{x, scale}, l.Name+"/scaled")
+		return e.node("Add", l.Name+"/add", []string{y, shift}, out), nil
 	case "reshape":
 		shape, ok := l.Attrs.([]int)
 		if !ok {
@@ -382,6 +412,15 @@ func (e *exporter) floats(name string, shape tensor.Shape, v []float32) {
 	e.inits = append(e.inits, &onnxpb.TensorProto{
 		Name: proto.String(name), Dims: int64s(shape), DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), RawData: raw,
 	})
+}
+
+// toFloat32 converts v.
+func toFloat32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
 }
 
 func (e *exporter) scalar(name string, v float32) string {

@@ -33,6 +33,11 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	defer m.Close()
 	cfg, f := m.Config, m.Checkpoint
+	if spec, ok, err := csvSpec(cfg.Data); err != nil {
+		return err
+	} else if ok {
+		return exportTable(m, spec, *model, *out, stdout)
+	}
 	s, err := scalingOf(cfg.Data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gradlab/gradlab/datasets/table"
 	"github.com/gradlab/gradlab/models"
+	"github.com/gradlab/gradlab/onnx"
 	"github.com/gradlab/gradlab/train"
 )
 
@@ -290,4 +292,41 @@ func columnsTable(e *table.Encoder) string {
 		fmt.Fprintf(&b, "target %q: regression\n", e.Target.Name)
 	}
 	return b.String()
+}
+
+// exportTable writes a table's model as ONNX: input "features", float32
+// (N, inputs) in the encoder's column order (a numeric column's value as it
+// is in the file, a categorical one as 0/1 columns, one per training level
+// and one for an unseen level), with the standardization inside the graph;
+// outputs the values (regression) or the logits and probabilities. The
+// metadata say all of it, the encoder included as JSON.
+func exportTable(m *models.Loaded, spec csvData, model, out string, stdout io.Writer) error {
+	enc := spec.Encoder
+	if enc == nil {
+		return fmt.Errorf("%s: the data spec has no encoder", model)
+	}
+	ej, err := json.Marshal(enc)
+	if err != nil {
+		return err
+	}
+	outputs := onnx.ValuesName + " (N): the predicted " + enc.Target.Name + ", in its units"
+	if enc.Target.Task == table.Classification {
+		outputs = fmt.Sprintf("%s (N, %d), %s (N, %d): softmax of the logits; classes in order: %s",
+			onnx.LogitsName, enc.Classes(), onnx.ProbabilitiesName, enc.Classes(), strings.Join(enc.Target.Classes, ", "))
+	}
+	opt := onnx.Options{InputName: "features", Input: []int{enc.Width()}, Metadata: map[string]string{
+		"gradlab.model":   models.Describe(m.Config.Model.Name, m.Config.Model.Config),
+		"gradlab.config":  m.Checkpoint.Metadata["config"],
+		"gradlab.epoch":   m.Checkpoint.Metadata["epoch"],
+		"gradlab.input":   fmt.Sprintf("features: float32 (N, %d), in the order of gradlab.columns: a numeric column's value as in the file; a categorical column as one 0/1 column per training level (name=level) and one for a level unseen in training (name=(unseen)); a missing-value indicator name(missing) where the run imputed; standardization is inside the graph", enc.Width()),
+		"gradlab.columns": strings.Join(enc.Inputs(), ","),
+		"gradlab.encoder": string(ej),
+		"gradlab.outputs": outputs,
+	}, DocString: "gradlab " + models.Describe(m.Config.Model.Name, m.Config.Model.Config) + " on " + spec.File}
+	if err := onnx.WriteFile(out, m.Model, opt); err != nil {
+		return fmt.Errorf("export %s: %w", model, err)
+	}
+	fmt.Fprintf(stdout, "gradlab export: %s (%s) → %s (ONNX IR %d, opset %d; input features float32 (N, %d), standardization inside; outputs %s)\n",
+		model, models.Describe(m.Config.Model.Name, m.Config.Model.Config), out, onnx.IRVersion, onnx.Opset, enc.Width(), outputs)
+	return nil
 }

@@ -70,6 +70,14 @@ func TestTableRegressionEndToEnd(t *testing.T) {
 	assert.Contains(t, out, "categorical, one-hot over 3 levels (")
 	assert.Contains(t, out, `target "price": regression`)
 
+	onnxFile := filepath.Join(t.TempDir(), "houses.onnx")
+	out, _, err = runCmd("export", "-model", ckpt, "-o", onnxFile)
+	require.NoError(t, err)
+	assert.Contains(t, out, "input features float32 (N, 6), standardization inside; outputs values (N): the predicted price")
+	b, err := os.ReadFile(onnxFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "city=Oslo", "the columns are in the metadata")
+
 	out, _, err = runCmd("evaluate", "-model", ckpt, "-data", houses(t, 50, 2))
 	require.NoError(t, err)
 	assert.Contains(t, out, "rmse")
