@@ -95,17 +95,7 @@ func describeSeq(b *graph.Builder, prefix string, s *Sequential, x *gorgonia.Nod
 			return nil, fmt.Errorf("%w: layer %d of %s is nil", ErrLayer, i+1, orDefault(prefix, "the sequential"))
 		}
 		kind := l.Kind()
-		inner := l
-		var name string
-		if n, ok := l.(named); ok {
-			name, inner = n.name, n.Layer
-		} else {
-			counts[kind]++
-			name = fmt.Sprintf("%s%d", kind, counts[kind])
-		}
-		if prefix != "" {
-			name = prefix + "/" + name
-		}
+		name, inner := layerName(l, prefix, counts)
 		if sub, ok := inner.(*Sequential); ok {
 			y, err := describeSeq(b, name, sub, x, out)
 			if err != nil {

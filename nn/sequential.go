@@ -53,16 +53,7 @@ func (s *Sequential) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*go
 			return nil, b.Fail(fmt.Errorf("%w: layer %d of %s is nil", ErrLayer, i+1, orDefault(name, "the sequential")))
 		}
 		kind := l.Kind()
-		var lname string
-		if n, ok := l.(named); ok {
-			lname = n.name
-		} else {
-			counts[kind]++
-			lname = fmt.Sprintf("%s%d", kind, counts[kind])
-		}
-		if name != "" {
-			lname = name + "/" + lname
-		}
+		lname, _ := layerName(l, name, counts)
 		before := countParams(b)
 		y, err := l.Apply(b, lname, x)
 		if err != nil {
@@ -78,6 +69,26 @@ func (s *Sequential) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*go
 		s.infos = infos
 	}
 	return x, nil
+}
+
+// layerName returns the name a Sequential gives layer l inside the scope
+// prefix ("" at the top): its Named name, or kind+k for the k-th unnamed
+// layer of its kind (counts keeps the tally), prefixed; and the layer
+// inside a Named. Apply and Describe both name layers with it, so an
+// export finds the parameters the model made.
+func layerName(l Layer, prefix string, counts map[string]int) (string, Layer) {
+	var name string
+	inner := l
+	if n, ok := l.(named); ok {
+		name, inner = n.name, n.Layer
+	} else {
+		counts[l.Kind()]++
+		name = fmt.Sprintf("%s%d", l.Kind(), counts[l.Kind()])
+	}
+	if prefix != "" {
+		name = prefix + "/" + name
+	}
+	return name, inner
 }
 
 func countParams(b *graph.Builder) int {
