@@ -53,14 +53,9 @@ func (l *Conv2DLayer) Apply(b *graph.Builder, name string, x *gorgonia.Node) (*g
 		return nil, layerErr(name, kind, err)
 	}
 	y, err := ops.Conv2D(x, w, l.Opt)
-	if err != nil || l.opt.noBias {
-		return y, b.Fail(wrapIf(name, kind, err))
+	if err == nil {
+		y, err = addBias(b, name, y, l.Filters, l.opt)
 	}
-	bias, err := b.Param(name+"/b", x.Dtype(), l.opt.biasInit, l.Filters)
-	if err != nil {
-		return nil, layerErr(name, kind, err)
-	}
-	y, err = ops.BiasAdd(y, bias)
 	return y, b.Fail(wrapIf(name, kind, err))
 }
 

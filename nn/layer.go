@@ -157,19 +157,26 @@ func dense(b *graph.Builder, name string, x *gorgonia.Node, units int, opt optio
 	if err != nil {
 		return nil, err
 	}
-	if !opt.noBias {
-		bias, err := b.Param(name+"/b", x.Dtype(), opt.biasInit, units)
-		if err != nil {
-			return nil, err
-		}
-		if h, err = ops.BiasAdd(h, bias); err != nil {
-			return nil, err
-		}
+	if h, err = addBias(b, name, h, units, opt); err != nil {
+		return nil, err
 	}
 	if len(s) > 2 {
 		return ops.Reshape(h, append(s[:len(s)-1:len(s)-1], units)...)
 	}
 	return h, nil
+}
+
+// addBias adds the layer's bias name+"/b" (n values, along axis 1) to h,
+// unless the layer has none (NoBias): the step Dense and Conv2D share.
+func addBias(b *graph.Builder, name string, h *gorgonia.Node, n int, opt options) (*gorgonia.Node, error) {
+	if opt.noBias {
+		return h, nil
+	}
+	bias, err := b.Param(name+"/b", h.Dtype(), opt.biasInit, n)
+	if err != nil {
+		return nil, err
+	}
+	return ops.BiasAdd(h, bias)
 }
 
 func wrapIf(name, kind string, err error) error {
