@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -168,4 +169,32 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%d tensors, then %d", len(file.Tensors), len(back.Tensors))
 		}
 	})
+}
+
+// TestPythonReadsCheckpoint: testdata/read.py, a reader written from the
+// safetensors specification with numpy alone, reads a file Write made and
+// prints the same values (skipped without a python3 that has numpy; CI
+// has Debian's).
+func TestPythonReadsCheckpoint(t *testing.T) {
+	python := "/usr/bin/python3"
+	if exec.Command(python, "-c", "import numpy").Run() != nil {
+		if os.Getenv("GRADLAB_REQUIRE_ORT") == "1" {
+			t.Fatal("GRADLAB_REQUIRE_ORT=1 but /usr/bin/python3 cannot import numpy")
+		}
+		t.Skip("no /usr/bin/python3 with numpy")
+	}
+	path := filepath.Join(t.TempDir(), "c.safetensors")
+	f := &checkpoint.File{
+		Tensors: map[string]*tensor.Dense{
+			"param/w": tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1.5, -2, 3.25, 4})),
+			"state/n": tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{7.125})),
+		},
+		Metadata: map[string]string{"epoch": "3"},
+	}
+	require.NoError(t, checkpoint.Write(path, f))
+	out, err := exec.Command(python, "testdata/read.py", path).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "param/w: float32 (2, 2) [ 1.5  -2.    3.25]")
+	assert.Contains(t, string(out), "state/n: float64 (1,) [7.125]")
+	assert.Contains(t, string(out), "'epoch'")
 }
