@@ -1,6 +1,7 @@
 package mpi
 
 import (
+	"encoding/binary"
 	"math"
 	"os"
 	"sync"
@@ -160,12 +161,12 @@ func (w *World) BroadcastVar(data []byte, root int) ([]byte, error) {
 	defer w.mu.Unlock()
 	var n [8]byte
 	if w.rank == root {
-		*(*uint64)(unsafe.Pointer(&n)) = uint64(len(data))
+		binary.LittleEndian.PutUint64(n[:], uint64(len(data)))
 	}
 	if err := w.broadcast(n[:], root); err != nil {
 		return nil, err
 	}
-	length := *(*uint64)(unsafe.Pointer(&n))
+	length := binary.LittleEndian.Uint64(n[:])
 	out := data
 	if w.rank != root {
 		out = make([]byte, length)
@@ -225,8 +226,9 @@ func (w *World) chunks(p unsafe.Pointer, n, elem int, f func(unsafe.Pointer, int
 		if err := f(p, c); err != nil {
 			return err
 		}
-		p = unsafe.Add(p, c*elem)
-		n -= c
+		if n -= c; n > 0 { // never a pointer past the end (checkptr)
+			p = unsafe.Add(p, c*elem)
+		}
 	}
 	return nil
 }
