@@ -1,7 +1,8 @@
 // Package mpi is gradlab's thin binding of MPI (Debian's OpenMPI,
 // libopenmpi-dev) for synchronous data-parallel training: Init and Finalize,
 // Rank and Size of MPI_COMM_WORLD, in-place sum all-reduces of float32 and
-// float64 buffers, a byte broadcast, a barrier and Abort.
+// float64 buffers, a byte broadcast (and Differing, which compares every
+// rank's configuration with rank 0's), a barrier and Abort.
 //
 // # Builds
 //
@@ -67,8 +68,8 @@
 // restrictions) add --mca btl_vader_single_copy_mechanism none; the tests
 // pass extra mpirun arguments from GRADLAB_MPIRUN_ARGS.
 //
-// The collectives (AllReduceSum32/64, Broadcast, BroadcastVar, Barrier,
-// Finalize) are collective: every rank must make the same calls in the same
+// The collectives (AllReduceSum32/64, Broadcast, BroadcastVar, Differing,
+// Barrier, Finalize) are collective: every rank must make the same calls in the same
 // order, with the same lengths and roots. A zero-length buffer returns
 // without communicating, on every rank. Buffers longer than MPI's int
 // count are sent in several calls. The reductions allocate nothing.

@@ -272,6 +272,17 @@ func childCollectives() int {
 	if err != nil || string(got) != "rank0" {
 		c.errorf("BroadcastVar: %q, %v; want \"rank0\"", got, err)
 	}
+	// Differing: all ranks alike, then the last rank with other data.
+	if d, err := w.Differing([]byte("-batch 64")); err != nil || d != 0 {
+		c.errorf("Differing, same data: %d, %v; want 0", d, err)
+	}
+	mycfg := []byte("-batch 64")
+	if rank == size-1 {
+		mycfg = []byte("-batch 32")
+	}
+	if d, err := w.Differing(mycfg); err != nil || d != 1 {
+		c.errorf("Differing, last rank's data differs: %d, %v; want 1", d, err)
+	}
 	// Roots out of range: ErrRoot on every rank, nobody waits.
 	for _, root := range []int{-1, size} {
 		if err := w.Broadcast(make([]byte, 4), root); !errors.Is(err, ErrRoot) {
@@ -391,6 +402,9 @@ func childSingle() int {
 	}
 	if got, err := w.BroadcastVar(b, 0); err != nil || string(got) != "config" {
 		c.errorf("BroadcastVar: %q, %v", got, err)
+	}
+	if d, err := w.Differing(b); err != nil || d != 0 {
+		c.errorf("Differing over one rank: %d, %v", d, err)
 	}
 	if err := w.Barrier(); err != nil {
 		c.errorf("Barrier: %v", err)

@@ -85,6 +85,9 @@ func childStub() int {
 	if got, err := w.BroadcastVar(b, 0); err != nil || string(got) != "config" {
 		c.errorf("BroadcastVar: %q, %v", got, err)
 	}
+	if d, err := w.Differing(b); err != nil || d != 0 {
+		c.errorf("Differing over one rank: %d, %v", d, err)
+	}
 	if err := w.Barrier(); err != nil {
 		c.errorf("Barrier: %v", err)
 	}

@@ -1,6 +1,7 @@
 package mpi
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"os"
@@ -11,8 +12,8 @@ import (
 // World is MPI_COMM_WORLD of an initialized process: every rank that the
 // launcher started. Its methods may be called from any goroutine; they are
 // serialized by a mutex (see the package comment on thread levels). The
-// collective calls (AllReduceSum32/64, Broadcast, BroadcastVar, Barrier,
-// Finalize) must be made by every rank in the same order with matching
+// collective calls (AllReduceSum32/64, Broadcast, BroadcastVar, Differing,
+// Barrier, Finalize) must be made by every rank in the same order with matching
 // lengths and roots, as MPI requires; a rank that skips one makes the others
 // wait.
 type World struct {
@@ -175,6 +176,27 @@ func (w *World) BroadcastVar(data []byte, root int) ([]byte, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Differing returns, on every rank alike, how many ranks' data differ from
+// rank 0's: rank 0's data goes to all (BroadcastVar), each rank compares its
+// own, and the mismatches are summed (one AllReduceSum64 of one element).
+// For the configuration check: every rank passes its encoded flags, and all
+// ranks stop together (with the same count) instead of only the differing
+// ones.
+func (w *World) Differing(data []byte) (int, error) {
+	ref, err := w.BroadcastVar(data, 0)
+	if err != nil {
+		return 0, err
+	}
+	n := []float64{0}
+	if !bytes.Equal(ref, data) {
+		n[0] = 1
+	}
+	if err := w.AllReduceSum64(n); err != nil {
+		return 0, err
+	}
+	return int(n[0]), nil
 }
 
 // Barrier returns once every rank has entered it (MPI_Barrier).

@@ -57,6 +57,9 @@ func TestNilWorld(t *testing.T) {
 	if _, err := w.BroadcastVar([]byte{1}, 0); !errors.Is(err, ErrNoWorld) {
 		t.Errorf("nil World: BroadcastVar: %v, want ErrNoWorld", err)
 	}
+	if _, err := w.Differing([]byte{1}); !errors.Is(err, ErrNoWorld) {
+		t.Errorf("nil World: Differing: %v, want ErrNoWorld", err)
+	}
 }
 
 // chunks splits long buffers into calls of at most maxCount elements.
