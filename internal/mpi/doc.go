@@ -33,7 +33,7 @@
 // MPI) cannot be promised to callers; SERIALIZED allows any thread, one at a
 // time, and World's mutex makes the calls one at a time. MPI_THREAD_MULTIPLE
 // is not needed (collectives on one communicator must be ordered anyway)
-// and makes OpenMPI lock inside every call. The MPI standard wants
+// and would have the library guard its own state in every call. The MPI standard wants
 // MPI_Finalize on the thread that called MPI_Init_thread: both run on a
 // goroutine of this package locked to its OS thread; the other calls run on
 // the caller's thread. The one exception to the mutex is Abort, which does
@@ -69,8 +69,8 @@
 // pass extra mpirun arguments from GRADLAB_MPIRUN_ARGS.
 //
 // The collectives (AllReduceSum32/64, Broadcast, BroadcastVar, Differing,
-// Barrier, Finalize) are collective: every rank must make the same calls in the same
-// order, with the same lengths and roots. A zero-length buffer returns
+// Barrier, Finalize): every rank must make the same calls in the same order,
+// with the same lengths and roots. A zero-length buffer returns
 // without communicating, on every rank. Buffers longer than MPI's int
 // count are sent in several calls. The reductions allocate nothing.
 package mpi

@@ -324,9 +324,9 @@ func childCollectives() int {
 		c.errorf("%v allocations per round of calls, want 0", n)
 	}
 
-	// Go's own signal handling survives MPI_Init (OpenMPI installs handlers
-	// for SIGSEGV etc. only where none is set): a nil dereference is still
-	// a panic that recover catches.
+	// Go's own signal handling survives MPI_Init (OpenMPI's opal_signal
+	// handlers for SIGSEGV etc. do not displace Go's): a nil dereference
+	// is still a panic that recover catches.
 	if !recoversNil() {
 		c.errorf("nil dereference not recovered after Init")
 	}
