@@ -75,6 +75,9 @@ func (h Hooks) End(r *Run, err error) error {
 // (Config.Patience) runs after Options.Callbacks.
 func DefaultCallbacks(cfg Config, opt Options) []Callback {
 	var cbs []Callback
+	if opt.World != nil && opt.World.Rank() != 0 {
+		opt.Progress, opt.Log, opt.Out = nil, nil, "" // rank 0 alone writes
+	}
 	if opt.Progress != nil {
 		cbs = append(cbs, &ProgressBar{W: opt.Progress})
 	}

@@ -87,6 +87,16 @@ type Options struct {
 	// Schedule, if set, gives the learning rate of every global step (from
 	// 0) instead of Config.Schedule, which must then be empty.
 	Schedule func(step int) float64
+	// World, if set, makes the run data-parallel across its processes
+	// (see World): each takes its shard of every global batch of
+	// Config.Batch, the gradients are all-reduced before each step, and
+	// only rank 0 runs the default callbacks that write (Out, Log,
+	// Progress). A global batch smaller than the world (a last partial
+	// batch) is skipped on every rank. Evaluation runs whole on every rank;
+	// batch norm keeps per-rank statistics (PyTorch DDP's default), rank
+	// 0's are logged and saved. Callbacks must decide alike on every rank;
+	// an ErrStop at the end of an epoch on any rank stops them all.
+	World World
 }
 
 // Score is one metric's value.
@@ -179,6 +189,8 @@ type Run struct {
 	history   []Epoch
 	step      int // global step
 	spe       int // steps per epoch
+	world     World
+	red       *reducer // nil unless the world has several processes
 }
 
 // Config returns the run's configuration.
@@ -287,10 +299,17 @@ func Train(ctx context.Context, cfg Config, m Model, data Data, opt Options) (*R
 		}
 		r.history = append(r.history, e)
 		res.Epochs = r.history
+		var cbErr error
 		for _, c := range cbs {
-			if err := c.EpochEnd(r, e); err != nil {
-				return stop(err)
+			if cbErr = c.EpochEnd(r, e); cbErr != nil {
+				break
 			}
+		}
+		if err := r.agree(&cbErr); err != nil {
+			return stop(err)
+		}
+		if cbErr != nil {
+			return stop(cbErr)
 		}
 	}
 	return stop(nil)
@@ -306,7 +325,13 @@ func newRun(cfg Config, m Model, data Data, opt Options) (*Run, error) {
 	if data.Train == nil {
 		return nil, fmt.Errorf("%w: training data is required", ErrData)
 	}
-	r := &Run{cfg: cfg, model: m, train: data.Train, val: data.Val, test: data.Test, schedule: opt.Schedule}
+	r := &Run{cfg: cfg, model: m, train: data.Train, val: data.Val, test: data.Test, schedule: opt.Schedule, world: opt.World}
+	if w := opt.World; w != nil && w.Size() > 1 {
+		if cfg.Batch < w.Size() {
+			return nil, fmt.Errorf("%w: batch %d is the global batch, split across %d processes: want at least one example each", ErrConfig, cfg.Batch, w.Size())
+		}
+		r.red = &reducer{w: w}
+	}
 	var err error
 	if cfg.TrainLimit > 0 {
 		if r.train, err = datasets.Head(data.Train, cfg.TrainLimit); err != nil {
@@ -366,7 +391,7 @@ func newRun(cfg Config, m Model, data Data, opt Options) (*Run, error) {
 	}
 	// Build the full-batch program now: it creates the parameters, and its
 	// inputs say what the data must look like.
-	p, err := m.Program(min(cfg.Batch, r.train.Len()))
+	p, err := m.Program(r.localBatch(min(cfg.Batch, r.train.Len())))
 	if err != nil {
 		return nil, err
 	}
@@ -422,6 +447,37 @@ func (r *Run) pickSolver(opt Options) error {
 	return nil
 }
 
+// localBatch is the largest batch this process runs for a global batch of n.
+func (r *Run) localBatch(n int) int {
+	if r.red == nil {
+		return n
+	}
+	return max(1, len(shard(make([]int, n), 0, r.world.Size())))
+}
+
+// agree makes the processes of a data-parallel run end an epoch alike:
+// when a callback stopped on any of them (ErrStop), *err becomes ErrStop on
+// all. A failure other than ErrStop is returned.
+func (r *Run) agree(err *error) error {
+	if r.red == nil {
+		return nil
+	}
+	flag := []float64{0}
+	if *err != nil {
+		if !errors.Is(*err, ErrStop) {
+			return *err
+		}
+		flag[0] = 1
+	}
+	if e := r.world.AllReduceSum64(flag); e != nil {
+		return fmt.Errorf("train: agreeing on the end of the epoch: %w", e)
+	}
+	if flag[0] > 0 && *err == nil {
+		*err = fmt.Errorf("%w: another process stopped the run", ErrStop)
+	}
+	return nil
+}
+
 // lr returns the learning rate of the run's current step.
 func (r *Run) lr() float64 {
 	if r.schedule != nil {
@@ -461,7 +517,14 @@ func (r *Run) epoch(ctx context.Context, epoch int, cbs []Callback) (Epoch, erro
 		if err := ctx.Err(); err != nil {
 			return e, err
 		}
-		idx := perm[s*r.cfg.Batch : min((s+1)*r.cfg.Batch, n)]
+		global := perm[s*r.cfg.Batch : min((s+1)*r.cfg.Batch, n)]
+		idx := global
+		if r.red != nil {
+			if len(global) < r.world.Size() {
+				continue // a last partial batch too small to shard: skipped on every rank
+			}
+			idx = shard(global, r.world.Rank(), r.world.Size())
+		}
 		prog, err := r.model.Program(len(idx))
 		if err != nil {
 			return e, err
@@ -475,8 +538,13 @@ func (r *Run) epoch(ctx context.Context, epoch int, cbs []Callback) (Epoch, erro
 		if err := prog.Run(b.feeds); err != nil {
 			return e, fmt.Errorf("train: epoch %d step %d: %w", epoch, r.step, err)
 		}
-		loss := prog.Loss()
-		info := Step{Epoch: epoch, Step: r.step, Examples: len(idx), Loss: loss, LR: e.LR}
+		loss, local := prog.Loss(), prog.Loss()
+		if r.red != nil {
+			if loss, err = r.red.reduce(prog, local, len(idx), len(global)); err != nil {
+				return e, fmt.Errorf("train: epoch %d step %d: %w", epoch, r.step, err)
+			}
+		}
+		info := Step{Epoch: epoch, Step: r.step, Examples: len(global), Loss: loss, LR: e.LR}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			for _, c := range cbs {
 				c.StepEnd(r, info) // the run ends either way
@@ -484,7 +552,7 @@ func (r *Run) epoch(ctx context.Context, epoch int, cbs []Callback) (Epoch, erro
 			return e, fmt.Errorf("%w: loss is %v at epoch %d, step %d (learning rate %g); the checkpoint of epoch %d is kept",
 				ErrDiverged, loss, epoch, r.step, e.LR, epoch-1)
 		}
-		if err := r.update(prog, b, loss, len(idx)); err != nil {
+		if err := r.update(prog, b, local, len(idx)); err != nil {
 			return e, err
 		}
 		if err := r.solver.Step(prog.Learnables()); err != nil {

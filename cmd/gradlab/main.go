@@ -28,6 +28,7 @@ import (
 	"github.com/gradlab/gradlab/datasets"
 	"github.com/gradlab/gradlab/datasets/mnist"
 	"github.com/gradlab/gradlab/datasets/table"
+	"github.com/gradlab/gradlab/internal/mpi"
 	"github.com/gradlab/gradlab/metrics"
 	"github.com/gradlab/gradlab/models"
 	"github.com/gradlab/gradlab/nn"
@@ -344,6 +345,30 @@ func lookup(m map[string]any, path string) any {
 	return v
 }
 
+// joinWorld starts MPI when gradlab runs under mpirun (internal/mpi: a
+// build with -tags mpi; the default build refuses with a named error) and
+// checks that every rank has the same configuration; it returns nil when
+// gradlab runs alone.
+func joinWorld(cfg train.Config) (*mpi.World, error) {
+	if !mpi.Launched() {
+		return nil, nil
+	}
+	w, err := mpi.Init()
+	if err != nil {
+		return nil, fmt.Errorf("train: under mpirun: %w", err)
+	}
+	b, _ := json.Marshal(cfg)
+	n, err := w.Differing(b)
+	if err == nil && n > 0 {
+		err = fmt.Errorf("train: %d of %d ranks were started with another configuration than rank 0's: start every rank with the same flags", n, w.Size())
+	}
+	if err != nil {
+		w.Finalize()
+		return nil, err
+	}
+	return w, nil
+}
+
 // Defaults of a run on a table when -epochs and -batch are not given.
 const (
 	tabularEpochs = 100
@@ -380,7 +405,21 @@ func trainRun(ctx context.Context, cfg train.Config, dir, out string, resume boo
 	return err
 }
 
-func trainResult(ctx context.Context, cfg train.Config, dir, out string, resume bool, stdout io.Writer) (*train.Result, error) {
+func trainResult(ctx context.Context, cfg train.Config, dir, out string, resume bool, stdout io.Writer) (res *train.Result, err error) {
+	world, err := joinWorld(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if world != nil {
+		defer func() {
+			if ferr := world.Finalize(); err == nil && ferr != nil {
+				err = ferr
+			}
+		}()
+		if world.Rank() != 0 {
+			stdout = io.Discard // rank 0 alone reports
+		}
+	}
 	if resume {
 		saved, err := savedConfig(out)
 		if err != nil {
@@ -405,6 +444,9 @@ func trainResult(ctx context.Context, cfg train.Config, dir, out string, resume 
 	}
 	defer m.Close()
 	opt := train.Options{Out: out, Resume: resume, Log: stdout}
+	if world != nil && world.Size() > 1 {
+		opt.World = world
+	}
 	if isTerminal(stdout) {
 		opt.Progress = stdout
 	}
@@ -428,7 +470,7 @@ func trainResult(ctx context.Context, cfg train.Config, dir, out string, resume 
 	fmt.Fprintf(stdout, "gradlab train: %d train / %d test %s, model %s (%s parameters), %s lr %g, %d epochs of batch %d → %s\n",
 		limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation, testN, unit, models.Describe(cfg.Model.Name, cfg.Model.Config),
 		nn.Thousands(m.ParamCount()), cfg.Optimizer, cfg.Solver.LR, cfg.Epochs, cfg.Batch, out)
-	res, err := train.Train(ctx, cfg, m, d, opt)
+	res, err = train.Train(ctx, cfg, m, d, opt)
 	if err != nil {
 		return res, err
 	}
