@@ -3,6 +3,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -19,6 +20,11 @@ func TestDefaultBLAS(t *testing.T) {
 	t.Log(graph.BLASInfo())
 	if _, ok := gorgonia.WhichBLAS().(blas.Float32Level3); !ok {
 		t.Fatalf("gorgonia uses %T", gorgonia.WhichBLAS())
+	}
+	// The routing itself: gonum's own implementation is a Float32Level3
+	// too, so the assertion above would pass without it.
+	if got := fmt.Sprintf("%T", gorgonia.WhichBLAS()); got != "graph.goBLAS" {
+		t.Fatalf("gorgonia's BLAS is %s, want graph.goBLAS (the project's Sgemm)", got)
 	}
 	a := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float32{1, 2, 3, 4, 5, 6}))
 	b := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{7, 8, 9, 10, 11, 12}))

@@ -82,9 +82,34 @@ func TestMatMulMatchesGorgonia(t *testing.T) {
 				default:
 					assert.InDeltaSlice(t, want, g, 1e-12, "run %d", run)
 				}
+				// And against a triple loop in float64, which shares no code
+				// with either (both go through the same BLAS).
+				naive := make([]float64, 6*5)
+				a64, w64 := asFloat64(av), asFloat64(wv)
+				for i := range 6 {
+					for j := range 5 {
+						for k := range 7 {
+							naive[i*5+j] += a64[i*7+k] * w64[k*5+j]
+						}
+					}
+				}
+				assert.InDeltaSlice(t, naive, asFloat64(p.Output(0).(*tensor.Dense)), 1e-5, "run %d: against the triple loop", run)
 			}
 		})
 	}
+}
+
+// asFloat64 returns a float32 or float64 tensor's values as float64.
+func asFloat64(t *tensor.Dense) []float64 {
+	if d, ok := t.Data().([]float64); ok {
+		return d
+	}
+	d := t.Data().([]float32)
+	out := make([]float64, len(d))
+	for i, v := range d {
+		out[i] = float64(v)
+	}
+	return out
 }
 
 func to32(t *tensor.Dense) *tensor.Dense {

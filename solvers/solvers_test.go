@@ -1,12 +1,12 @@
 package solvers
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -305,11 +305,29 @@ func TestZeroAllocs(t *testing.T) {
 	}
 }
 
+// TestErrorsAreSentinels provokes each sentinel from a real call.
 func TestErrorsAreSentinels(t *testing.T) {
-	for _, e := range []error{ErrConfig, ErrUnknown, ErrParam, ErrShape, ErrState} {
-		require.True(t, errors.Is(fmt.Errorf("x: %w", e), e))
-		require.Contains(t, e.Error(), "solvers: ")
-	}
+	_, err := New("adamm", Config{})
+	require.ErrorIs(t, err, ErrUnknown)
+	_, err = New("adam", Config{LR: -1})
+	require.ErrorIs(t, err, ErrConfig)
+
+	a := NewAdam()
+	w := newParams(tensor.Float32, []string{"w"}, [][]int{{2}}, [][]float64{{1, 2}})
+	require.NoError(t, a.Step(w.model))
+	grown := newParams(tensor.Float32, []string{"w"}, [][]int{{3}}, [][]float64{{1, 2, 3}})
+	err = a.Step(grown.model)
+	require.ErrorIs(t, err, ErrShape, "w's state was made for (2)")
+	assert.Contains(t, err.Error(), `parameter "w"`)
+
+	mismatch := NewVar("v", dense(tensor.Float32, []int{2}, []float64{1, 2}), tensor.New(tensor.WithShape(3), tensor.Of(tensor.Float32)))
+	err = NewAdam().Step([]gorgonia.ValueGrad{mismatch})
+	require.ErrorIs(t, err, ErrParam, "a gradient of another shape")
+	assert.Contains(t, err.Error(), `parameter "v"`)
+
+	err = a.SetState(map[string]*tensor.Dense{"w/nonsense": dense(tensor.Float32, []int{2}, []float64{0, 0})})
+	require.ErrorIs(t, err, ErrState)
+	assert.Contains(t, err.Error(), "w/nonsense")
 }
 
 func TestDecayConfig(t *testing.T) {

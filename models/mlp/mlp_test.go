@@ -1,12 +1,12 @@
 package mlp_test
 
 import (
-	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/initializers"
 	"github.com/gradlab/gradlab/models/mlp"
 )
@@ -86,12 +86,12 @@ func TestNewWithInit(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.Program(4)
 	require.NoError(t, err)
-	w := m.Params()[0].Value().Data().([]float64)
-	var ss float64
-	for _, v := range w {
-		ss += v * v
-	}
-	assert.InDelta(t, 0.3, math.Sqrt(ss/float64(len(w))), 0.1)
+	// Exactly the initializer's values for the parameter's seed (the
+	// builder derives it from the model's seed and the name).
+	p := m.Params()[0]
+	want, err := initializers.Must(initializers.Normal(0, 0.3)).Initialize(graph.NewBuilder(c.Seed).SeedFor(p.Name()), p.Dtype(), p.Shape()...)
+	require.NoError(t, err)
+	assert.Equal(t, want.Data(), p.Value().Data())
 	c.Dropout = 2
 	_, err = mlp.NewWithInit(c, initializers.Zeros())
 	assert.ErrorIs(t, err, mlp.ErrConfig)
