@@ -2,9 +2,11 @@ package train_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -143,4 +145,50 @@ func TestDataParallelMatchesOneProcess(t *testing.T) {
 	_, err = train.Train(context.Background(), small, build(), train.Data{Train: tr}, train.Options{World: rank{newHub(2), 0}})
 	require.ErrorIs(t, err, train.ErrConfig)
 	assert.Contains(t, err.Error(), "batch 1 is the global batch, split across 2 processes")
+}
+
+// TestDataParallelFailureOnOneRank: a callback that fails on rank 0 alone
+// (a full disk where rank 0 writes) ends the run on every rank, with an
+// error, instead of leaving rank 1 in the next all-reduce.
+func TestDataParallelFailureOnOneRank(t *testing.T) {
+	tr, _ := curve(200)
+	cfg := quick()
+	cfg.Batch, cfg.Epochs = 40, 5
+	h := newHub(2)
+	errs := make([]error, 2)
+	done := make(chan struct{})
+	go func() {
+		var wg sync.WaitGroup
+		for r := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m, err := nn.NewRegressor(7, tensor.Float64, []int{2}, nn.NewSequential(nn.Dense(4), nn.Tanh(), nn.Dense(1), nn.Reshape()))
+				if err != nil {
+					errs[r] = err
+					return
+				}
+				defer m.Close()
+				opt := train.Options{World: rank{h, r}}
+				if r == 0 {
+					opt.OnEpoch = func(e train.Epoch) error {
+						if e.Epoch == 2 {
+							return errors.New("disk full")
+						}
+						return nil
+					}
+				}
+				_, errs[r] = train.Train(context.Background(), cfg, m, train.Data{Train: tr}, opt)
+			}()
+		}
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a rank still waits 20 s after rank 0 failed")
+	}
+	assert.ErrorContains(t, errs[0], "disk full")
+	assert.ErrorContains(t, errs[1], "1 of 2 processes failed at the end of the epoch")
 }

@@ -94,8 +94,13 @@ type Options struct {
 	// Progress). A global batch smaller than the world (a last partial
 	// batch) is skipped on every rank. Evaluation runs whole on every rank;
 	// batch norm keeps per-rank statistics (PyTorch DDP's default), rank
-	// 0's are logged and saved. Callbacks must decide alike on every rank;
-	// an ErrStop at the end of an epoch on any rank stops them all.
+	// 0's are logged and saved. The training set's running metrics are each
+	// rank's own shard's (rank 0's are logged); the losses the step
+	// callbacks see are the global batch's. At the end of an epoch the
+	// ranks agree: an ErrStop or a failure of a callback on any rank ends
+	// the run on all. A failure inside a step (a bad batch) is one rank's:
+	// the caller must then abort the world (gradlab train calls MPI_Abort),
+	// or the others wait in the next all-reduce.
 	World World
 }
 
@@ -306,7 +311,7 @@ func Train(ctx context.Context, cfg Config, m Model, data Data, opt Options) (*R
 			}
 		}
 		if err := r.agree(&cbErr); err != nil {
-			return stop(err)
+			return stop(err) // every rank returns: none waits for another
 		}
 		if cbErr != nil {
 			return stop(cbErr)
@@ -456,23 +461,32 @@ func (r *Run) localBatch(n int) int {
 }
 
 // agree makes the processes of a data-parallel run end an epoch alike:
-// when a callback stopped on any of them (ErrStop), *err becomes ErrStop on
-// all. A failure other than ErrStop is returned.
+// every rank takes part in one all-reduce of its outcome (0 go on, 1 a
+// callback's ErrStop, 2 a failure), so a rank that stops or fails never
+// leaves the others waiting in the next step's all-reduce. When another
+// rank stopped, *err becomes ErrStop here; when another failed, agree
+// returns an error saying so (this rank's own failure is *err).
 func (r *Run) agree(err *error) error {
 	if r.red == nil {
 		return nil
 	}
-	flag := []float64{0}
-	if *err != nil {
-		if !errors.Is(*err, ErrStop) {
-			return *err
-		}
+	flag := []float64{0, 0} // ranks that stopped, ranks that failed
+	switch {
+	case *err == nil:
+	case errors.Is(*err, ErrStop):
 		flag[0] = 1
+	default:
+		flag[1] = 1
 	}
 	if e := r.world.AllReduceSum64(flag); e != nil {
-		return fmt.Errorf("train: agreeing on the end of the epoch: %w", e)
+		return errors.Join(*err, fmt.Errorf("train: agreeing on the end of the epoch: %w", e))
 	}
-	if flag[0] > 0 && *err == nil {
+	switch {
+	case *err != nil && !errors.Is(*err, ErrStop):
+		return *err
+	case flag[1] > 0:
+		return fmt.Errorf("train: %v of %d processes failed at the end of the epoch (see their errors); this one stops too", flag[1], r.world.Size())
+	case flag[0] > 0 && *err == nil:
 		*err = fmt.Errorf("%w: another process stopped the run", ErrStop)
 	}
 	return nil

@@ -251,6 +251,14 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			spec.TestFrac = *tf.testFrac
 		}
 		if *tf.folds > 0 {
+			switch {
+			case *resume:
+				return errors.New("train: -folds runs K trainings from scratch; -resume continues one run (resume a fold with -resume -out DIR/foldK)")
+			case spec.Test != "":
+				return errors.New("train: -folds tests on each fold of -data in turn; it takes no -test file")
+			case mpi.Launched():
+				return errors.New("train: -folds is not supported under mpirun; run the folds one by one")
+			}
 			return runFolds(ctx, cfg, spec, *tf.folds, *out, stdout)
 		}
 		if cfg.Data, err = train.NewSpec("csv", spec); err != nil {
@@ -412,6 +420,12 @@ func trainResult(ctx context.Context, cfg train.Config, dir, out string, resume 
 	}
 	if world != nil {
 		defer func() {
+			if err != nil && world.Size() > 1 {
+				// A failure may be this rank's alone (a step's error): end
+				// the whole job rather than leave the others in an all-reduce.
+				fmt.Fprintln(os.Stderr, "gradlab: rank", world.Rank(), "of", world.Size(), "failed:", err)
+				world.Abort(1)
+			}
 			if ferr := world.Finalize(); err == nil && ferr != nil {
 				err = ferr
 			}

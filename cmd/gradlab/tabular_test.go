@@ -181,4 +181,8 @@ func TestTableBadInput(t *testing.T) {
 	assert.ErrorContains(t, err, "-scaling is MNIST's")
 	_, _, err = runCmd("train", "-impute", "-out", filepath.Join(dir, "k"))
 	assert.ErrorContains(t, err, "-impute is for a table")
+	_, _, err = runCmd("train", "-data", write("l.csv", []byte("x,y\n1,2\n")), "-target", "y", "-folds", "3", "-resume")
+	assert.ErrorContains(t, err, "-folds runs K trainings from scratch")
+	_, _, err = runCmd("train", "-data", write("m.csv", []byte("x,y\n1,2\n")), "-target", "y", "-folds", "3", "-test", "other.csv")
+	assert.ErrorContains(t, err, "takes no -test file")
 }
