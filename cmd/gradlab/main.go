@@ -564,7 +564,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if spec, ok, err := csvSpec(cfg.Data); err != nil {
 		return err
 	} else if ok && *data != "" {
-		t, err := table.ReadFile(*data, spec.Options) // read as the training file was
+		t, err := table.ReadFile(*data, spec.Encoder.ReadOptions(spec.Options, true)) // read as the training file was, its columns as the encoder takes them
 		if err != nil {
 			return err
 		}

@@ -110,15 +110,11 @@ func loadTable(spec csvData, seed uint64) (train.Data, csvData, error) {
 		return train.Data{}, spec, err
 	}
 	var trainRows, testRows []int
-	testTable := t
 	switch {
 	case spec.Folds > 0:
 		trainRows, testRows, err = table.Folds(t.Rows(), spec.Fold-1, spec.Folds, seed)
 	case spec.Test != "":
 		trainRows = table.All(t.Rows())
-		if testTable, err = table.ReadFile(spec.Test, spec.Options); err == nil {
-			testRows = table.All(testTable.Rows())
-		}
 	default:
 		trainRows, testRows, err = table.Split(t.Rows(), spec.TestFrac, seed)
 	}
@@ -129,6 +125,13 @@ func loadTable(spec csvData, seed uint64) (train.Data, csvData, error) {
 		if spec.Encoder, err = table.Fit(t, trainRows, spec.Task, spec.Impute); err != nil {
 			return train.Data{}, spec, err
 		}
+	}
+	testTable := t
+	if spec.Test != "" { // read as the encoder takes its columns
+		if testTable, err = table.ReadFile(spec.Test, spec.Encoder.ReadOptions(spec.Options, true)); err != nil {
+			return train.Data{}, spec, err
+		}
+		testRows = table.All(testTable.Rows())
 	}
 	var d train.Data
 	if d.Train, err = spec.Encoder.Dataset(t, trainRows); err != nil {
@@ -193,13 +196,13 @@ func predictTable(m *models.Loaded, spec csvData, files []string, skip int, stdo
 	}
 	w := csv.NewWriter(stdout)
 	failed, total := 0, 0
-	for _, file := range files {
-		opt := spec.Options
-		opt.Target, opt.Lenient, opt.Records = "", true, true
+	var first []string
+	for i, file := range files {
+		opt := enc.ReadOptions(spec.Options, false)
+		opt.Lenient, opt.Records = true, true
 		if skip >= 0 {
 			opt.Skip = skip
 		}
-		opt.Ignore = nil
 		t, err := table.ReadFile(file, opt)
 		if err != nil {
 			return err
@@ -216,9 +219,9 @@ func predictTable(m *models.Loaded, spec csvData, files []string, skip int, stdo
 		}
 		failed += len(t.Bad) + len(bad)
 		total += t.Rows() + len(t.Bad)
-		skip := map[int]bool{}
+		badLine := map[int]bool{}
 		for _, b := range bad {
-			skip[b.Line] = true
+			badLine[b.Line] = true
 		}
 		head := slices.Clone(t.Header)
 		if enc.Target.Task == table.Classification {
@@ -226,21 +229,35 @@ func predictTable(m *models.Loaded, spec csvData, files []string, skip int, stdo
 		} else {
 			head = append(head, "predicted_"+enc.Target.Name)
 		}
-		if err := w.Write(head); err != nil {
-			return err
+		if i == 0 { // one CSV on stdout: the first file's header (files with other columns need a run each)
+			if err := w.Write(head); err != nil {
+				return err
+			}
+		} else if !slices.Equal(t.Header, first) {
+			return fmt.Errorf("%s has the columns %s, %s had %s: predict files of one layout in one run", file, strings.Join(t.Header, ","), files[0], strings.Join(first, ","))
+		}
+		if i == 0 {
+			first = t.Header
 		}
 		if t.Rows() == 0 {
 			continue
 		}
-		wd := enc.Width()
-		p, err := m.Infer(tensor.New(tensor.WithShape(t.Rows(), wd), tensor.WithBacking(x)))
+		in := tensor.New(tensor.WithShape(t.Rows(), enc.Width()), tensor.WithBacking(x))
+		if len(m.Params()) > 0 && m.Params()[0].Dtype() == tensor.Float64 { // a -dtype float64 model
+			x64 := make([]float64, len(x))
+			for i, v := range x {
+				x64[i] = float64(v)
+			}
+			in = tensor.New(tensor.WithShape(t.Rows(), enc.Width()), tensor.WithBacking(x64))
+		}
+		p, err := m.Infer(in)
 		if err != nil {
 			return err
 		}
-		out := p.Float32s()
+		out := floatsOf(p)
 		k := enc.Classes()
 		for r, rec := range t.Records {
-			if skip[t.Lines[r]] {
+			if badLine[t.Lines[r]] {
 				continue
 			}
 			row := slices.Clone(rec)
@@ -252,9 +269,9 @@ func predictTable(m *models.Loaded, spec csvData, files []string, skip int, stdo
 						best = c
 					}
 				}
-				row = append(row, enc.Target.Classes[best], strconv.FormatFloat(float64(probs[best]), 'f', 4, 32))
+				row = append(row, enc.Target.Classes[best], strconv.FormatFloat(probs[best], 'f', 4, 64))
 			} else {
-				row = append(row, strconv.FormatFloat(float64(out[r]), 'g', 7, 32))
+				row = append(row, strconv.FormatFloat(out[r], 'g', 7, 64))
 			}
 			if err := w.Write(row); err != nil {
 				return err
@@ -329,4 +346,17 @@ func exportTable(m *models.Loaded, spec csvData, model, out string, stdout io.Wr
 	fmt.Fprintf(stdout, "gradlab export: %s (%s) → %s (ONNX IR %d, opset %d; input features float32 (N, %d), standardization inside; outputs %s)\n",
 		model, models.Describe(m.Config.Model.Name, m.Config.Model.Config), out, onnx.IRVersion, onnx.Opset, enc.Width(), outputs)
 	return nil
+}
+
+// floatsOf returns a float32 or float64 tensor's values as float64.
+func floatsOf(t *tensor.Dense) []float64 {
+	if d, ok := t.Data().([]float64); ok {
+		return d
+	}
+	d := t.Float32s()
+	out := make([]float64, len(d))
+	for i, v := range d {
+		out[i] = float64(v)
+	}
+	return out
 }

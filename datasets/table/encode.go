@@ -90,6 +90,9 @@ type Target struct {
 	Name    string   `json:"name"`
 	Task    string   `json:"task"`              // Classification or Regression
 	Classes []string `json:"classes,omitempty"` // classification: the labels, in class-index order
+	// Numeric: the column held numbers (integer class labels are their
+	// numbers written as %g); another file reads it the same way.
+	Numeric bool `json:"numeric,omitempty"`
 }
 
 // Fit fits the encoder of t's features and target on the given rows (the
@@ -105,7 +108,7 @@ func Fit(t *Table, rows []int, task string, impute bool) (*Encoder, error) {
 	}
 	e := &Encoder{Impute: impute}
 	tc := &t.Columns[t.Target]
-	e.Target.Name = tc.Name
+	e.Target.Name, e.Target.Numeric = tc.Name, tc.Numeric
 	for _, r := range rows {
 		if isMissing(tc, r) {
 			return nil, fmt.Errorf("%w: %s line %d: the target %q is missing", ErrFormat, t.File, t.Lines[r], tc.Name)
@@ -118,7 +121,15 @@ func Fit(t *Table, rows []int, task string, impute bool) (*Encoder, error) {
 		return nil, fmt.Errorf("%w: task %q, want %s or %s", ErrFormat, task, Classification, Regression)
 	case !tc.Numeric:
 		e.Target.Task = Classification
-		e.Target.Classes = slices.Clone(tc.Levels)
+		seen := make([]bool, len(tc.Levels))
+		for _, r := range rows {
+			seen[tc.Codes[r]] = true
+		}
+		for k, ok := range seen { // the training rows' classes, in order of first appearance in the file
+			if ok {
+				e.Target.Classes = append(e.Target.Classes, tc.Levels[k])
+			}
+		}
 	default:
 		distinct := map[float32]bool{}
 		integer := true
@@ -206,6 +217,35 @@ func isMissing(c *Column, r int) bool {
 		return math.IsNaN(float64(c.Values[r]))
 	}
 	return c.Codes[r] < 0
+}
+
+// ReadOptions returns opt made to read another file for this encoder
+// (evaluate, predict, a test file): only the encoder's columns are kept
+// (with the target, when withTarget), each read as the encoder takes it —
+// a categorical feature as categories, a numeric one as numbers (a word is
+// an error naming the cell, even in the first row) — instead of the kinds
+// being guessed again from that file's values.
+func (e *Encoder) ReadOptions(opt Options, withTarget bool) Options {
+	opt.Keep, opt.Categorical, opt.Numeric, opt.Ignore = nil, nil, nil, nil
+	for _, f := range e.Features {
+		opt.Keep = append(opt.Keep, f.Name)
+		if f.Levels != nil {
+			opt.Categorical = append(opt.Categorical, f.Name)
+		} else {
+			opt.Numeric = append(opt.Numeric, f.Name)
+		}
+	}
+	if withTarget {
+		opt.Keep = append(opt.Keep, e.Target.Name)
+		if e.Target.Numeric {
+			opt.Numeric = append(opt.Numeric, e.Target.Name)
+		} else {
+			opt.Categorical = append(opt.Categorical, e.Target.Name) // compared as text with Classes
+		}
+	} else {
+		opt.Target = ""
+	}
+	return opt
 }
 
 // Width returns the number of model inputs.

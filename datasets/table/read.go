@@ -33,8 +33,13 @@ type Options struct {
 	// Ignore lists columns (names or indices) left out of the features.
 	Ignore []string `json:"ignore,omitempty"`
 	// Categorical lists columns read as categories although their values
-	// are numbers (codes, zip codes).
+	// are numbers (codes, zip codes); Numeric columns read as numbers even
+	// when their first value is a word (an error then, naming it).
 	Categorical []string `json:"categorical,omitempty"`
+	Numeric     []string `json:"numeric,omitempty"`
+	// Keep, when not nil, keeps only the named columns (the others are
+	// ignored): a file read for a fitted encoder (Encoder.ReadOptions).
+	Keep []string `json:"-"`
 	// Missing lists the cells that mean "no value"; nil means "", "NA",
 	// "NaN" and "?".
 	Missing []string `json:"missing,omitempty"`
@@ -157,11 +162,24 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 		for i := range names {
 			names[i] = strings.Clone(strings.TrimSpace(names[i]))
 		}
+		names[0] = strings.TrimPrefix(names[0], "\ufeff") // a UTF-8 byte-order mark (Excel's "CSV UTF-8")
 		first = nil
+		seen := map[string]int{}
+		for i, n := range names {
+			if j, dup := seen[n]; dup {
+				return nil, fmt.Errorf("%w: %s: columns %d and %d are both named %q; name them apart", ErrFormat, name, j, i, n)
+			}
+			seen[n] = i
+		}
 	}
 	keep, target, err := pick(name, names, opt)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Keep != nil {
+		for i, n := range names {
+			keep[i] = keep[i] && slices.Contains(opt.Keep, n)
+		}
 	}
 	t := &Table{File: name, Target: -1, Header: names}
 	for i, n := range names {
@@ -174,7 +192,7 @@ func Read(r io.Reader, name string, opt Options) (*Table, error) {
 	}
 	p.undecided = make([]bool, len(t.Columns))
 	for i := range p.undecided {
-		p.undecided[i] = t.Columns[i].Numeric
+		p.undecided[i] = t.Columns[i].Numeric && !slices.Contains(opt.Numeric, t.Columns[i].Name)
 	}
 	p.levels = make([]map[string]int32, len(t.Columns))
 	for j := range t.Columns { // room for the rows the input's size suggests
@@ -337,6 +355,9 @@ func (rr *recordReader) next() ([]string, int, error) {
 			return rr.quoted(b, start)
 		}
 		b = bytes.TrimRight(b, "\r\n")
+		if bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
+			return nil, start, errors.New("not UTF-8 text (a NUL byte or an invalid sequence)")
+		}
 		if rr.split(b) {
 			return rr.fields, start, nil
 		}
@@ -470,6 +491,8 @@ func (p *parser) add(t *Table, keep []bool, row []string, line int) error {
 			switch {
 			case err == nil && (math.IsInf(x, 0) || math.IsNaN(x)):
 				return fmt.Errorf("%w: %s line %d, column %q: %q is not a finite number", ErrFormat, p.name, line, c.Name, s)
+			case err == nil && math.Abs(x) > math.MaxFloat32:
+				return fmt.Errorf("%w: %s line %d, column %q: %q is beyond float32's range (±3.4e38), in which tables are kept", ErrFormat, p.name, line, c.Name, s)
 			case err == nil:
 				v, state = x, cellNumber
 			case !p.undecided[j]:

@@ -190,3 +190,50 @@ func TestSplitsAndFolds(t *testing.T) {
 		assert.Equal(t, 1, n)
 	}
 }
+
+func TestReadRefusesMore(t *testing.T) {
+	for name, c := range map[string]struct {
+		text, says string
+	}{
+		"duplicate names": {"a,a,y\n1,2,3\n", `columns 0 and 1 are both named "a"`},
+		"beyond float32":  {"a,y\n1e39,2\n", `"1e39" is beyond float32's range`},
+		"NUL later":       {"a,y\n" + strings.Repeat("1,2\n", 5000) + "1,\x00\n", "line 5002: not UTF-8 text"},
+		"latin-1 later":   {"a,y\n" + strings.Repeat("1,2\n", 5000) + "caf\xe9,2\n", "line 5002: not UTF-8 text"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := table.Read(strings.NewReader(c.text), "t.csv", table.Options{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.says)
+		})
+	}
+	tb := read(t, "\ufeffa,y\n1,2\n", table.Options{Target: "a"})
+	assert.Equal(t, "a", tb.Columns[0].Name, "a byte-order mark is not part of the first name")
+}
+
+// TestReadOptionsKeepTheEncodersKinds: another file is read as the encoder
+// takes its columns, not as its own values suggest: codes that happen to be
+// numbers stay categories ("007" is not 7), a word in a numeric column is an
+// error even in the first row, and unused columns are not read at all.
+func TestReadOptionsKeepTheEncodersKinds(t *testing.T) {
+	tb := read(t, "code,x,y\nA1,1,0\n007,2,1\n1000000,3,0\nA1,4,1\n", table.Options{Target: "y"})
+	e, err := table.Fit(tb, table.All(4), "", false)
+	require.NoError(t, err)
+	require.Equal(t, []string{"A1", "007", "1000000"}, e.Features[0].Levels)
+	other, err := table.Read(strings.NewReader("notes,code,x\nhello,007,5\nworld,1000000,6\n"), "o.csv", e.ReadOptions(table.Options{}, false))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"code", "x"}, other.Names(), "notes is not the encoder's")
+	x, _, _, bad, err := e.Encode(other, table.All(2))
+	require.NoError(t, err)
+	assert.Empty(t, bad)
+	assert.Equal(t, []float32{0, 1, 0, 0, 5, 0, 0, 1, 0, 6}, x, "one-hot on the training levels, not unseen")
+	_, err = table.Read(strings.NewReader("code,x\nA1,oops\n"), "o.csv", e.ReadOptions(table.Options{}, false))
+	require.ErrorIs(t, err, table.ErrFormat)
+	assert.Contains(t, err.Error(), `column "x": "oops" is not a number`)
+}
+
+func TestClassesOfTheTrainingRows(t *testing.T) {
+	tb := read(t, "x,y\n1,yes\n2,yes\n3,no\n", table.Options{Target: "y"})
+	_, err := table.Fit(tb, []int{0, 1}, "", false)
+	require.ErrorIs(t, err, table.ErrFormat, "the training rows hold one class; the test row's does not count")
+	assert.Contains(t, err.Error(), "has one class (yes)")
+}
