@@ -152,8 +152,11 @@ func (t *topK) Higher() bool               { return true }
 func (t *topK) Fits(k nn.TargetKind) error { return fits(t.name, k, nn.Classes) }
 
 func (t *topK) Update(b Batch) error {
+	if b.Target == nil || b.Output == nil {
+		return fmt.Errorf("%w: %s: a batch without output or target", ErrBatch, t.name)
+	}
 	labels, ok := b.Target.Data().([]int)
-	if !ok || b.Output == nil || len(labels) == 0 || b.Output.Len()%len(labels) != 0 {
+	if !ok || len(labels) == 0 || b.Output.Len()%len(labels) != 0 {
 		return fmt.Errorf("%w: %s: output %v and target %v %v: want (n, …, classes) logits and (n, …) int labels",
 			ErrBatch, t.name, shape(b.Output), b.Target.Dtype(), b.Target.Shape())
 	}

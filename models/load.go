@@ -32,7 +32,7 @@ func Load(path string) (*Loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := m.Program(cfg.Batch); err != nil { // makes the parameters
+	if _, err := m.Program(1); err != nil { // makes the parameters (the smallest program: Load serves predictions)
 		m.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

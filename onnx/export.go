@@ -203,7 +203,11 @@ func build(m *nn.Model, opt Options) (*onnxpb.ModelProto, error) {
 	} else {
 		e.node("Identity", first, []string{x}, first)
 	}
-	if !regressor {
+	switch {
+	case regressor:
+	case m.Loss() != nil && m.Loss().Kind() == nn.Binary: // independent labels: a sigmoid each
+		e.node("Sigmoid", "sigmoid", []string{LogitsName}, ProbabilitiesName)
+	default:
 		axis := 1
 		if len(last) > 1 {
 			axis = -1 // per position: the softmax over the classes, the last axis

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gradlab/gradlab/datasets"
 	"github.com/gradlab/gradlab/models/tabular"
+	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/onnx"
 )
 
@@ -111,5 +112,28 @@ func TestTabularORT(t *testing.T) {
 				assert.InDelta(t, w[i], got[i], 1e-5*math.Max(scale, math.Abs(float64(w[i]))), "value %d", i)
 			}
 		})
+	}
+}
+
+// TestMultiLabelORT: a multi-label model's probabilities are a sigmoid per
+// label (as nn.Model.Infer gives them), not a softmax across the labels.
+func TestMultiLabelORT(t *testing.T) {
+	m, err := nn.NewSupervised(3, tensor.Float32, []int{4}, nn.NewSequential(nn.Dense(8), nn.Tanh(), nn.Dense(3)), nn.BCEWithLogits())
+	require.NoError(t, err)
+	defer m.Close()
+	_, err = m.Program(2)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "ml.onnx")
+	require.NoError(t, onnx.WriteFile(path, m, onnx.Options{InputName: "features", Input: []int{4}}))
+	checkONNX(t, path)
+	x := []float32{0.5, -1, 2, 0.1, 1, 1, -1, -2, 0, 0.3, 0.2, -0.7}
+	want, err := m.Infer(tensor.New(tensor.WithShape(3, 4), tensor.WithBacking(append([]float32(nil), x...))))
+	require.NoError(t, err)
+	_, outs, _, got := runORTOutputs(t, path, x, 3)
+	require.Equal(t, []string{onnx.LogitsName, onnx.ProbabilitiesName}, outs)
+	got = got[len(got)/2:]
+	w := want.Float32s()
+	for i := range w {
+		assert.InDelta(t, w[i], got[i], 1e-6, "probability %d", i)
 	}
 }

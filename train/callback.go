@@ -180,11 +180,11 @@ type EarlyStopping struct {
 // Begin checks the monitored column.
 func (s *EarlyStopping) Begin(r *Run) error {
 	set, name, ok := strings.Cut(s.Monitor, "_")
-	if m := r.Metric(name); !ok || m == nil || (set != "train" && set != "val" && set != "test") {
+	m := r.Metric(name)
+	if !ok || m == nil || (set != "train" && set != "val" && set != "test") {
 		return fmt.Errorf("%w: early stopping monitors %q, want one of %s", ErrConfig, s.Monitor, strings.Join(r.Columns()[1:len(r.Columns())-2], ", "))
-	} else {
-		s.higher = m.Higher()
 	}
+	s.higher = m.Higher()
 	if (set == "val" && r.val == nil) || (set == "test" && r.test == nil) {
 		return fmt.Errorf("%w: early stopping monitors %q, but the run has no %s set", ErrConfig, s.Monitor, set)
 	}

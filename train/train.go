@@ -248,7 +248,10 @@ func (r *Run) sets() []string {
 	return s
 }
 
-// Running returns the training metrics of the current epoch so far.
+// Running returns the run's metrics as they stand: during an epoch's steps
+// the training set's running values (what the progress bar shows); in
+// EpochEnd, the values of the last set evaluated — use the Epoch's scores
+// there.
 func (r *Run) Running() Scores { return r.scores() }
 
 // Train trains m on data as cfg says. It validates everything, including
