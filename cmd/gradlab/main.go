@@ -119,7 +119,20 @@ func loadData(dir string, cfg *train.Config, fit bool) (train.Data, error) {
 			return d, err
 		}
 		if fit {
-			if cfg.Model.Config, err = models.Fit(cfg.Model.Name, cfg.Model.Config, d.Train); err != nil {
+			// The rows train.Train will train on: its -train-limit, then
+			// without its validation split (no statistics from held-out rows).
+			rows := d.Train
+			if cfg.TrainLimit > 0 {
+				if rows, err = datasets.Head(rows, cfg.TrainLimit); err != nil {
+					return d, err
+				}
+			}
+			if cfg.Validation > 0 && cfg.Validation < rows.Len() {
+				if rows, _, err = datasets.Split(rows, cfg.Validation, cfg.Seed); err != nil {
+					return d, err
+				}
+			}
+			if cfg.Model.Config, err = models.Fit(cfg.Model.Name, cfg.Model.Config, rows); err != nil {
 				return d, err
 			}
 		}
