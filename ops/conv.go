@@ -224,6 +224,9 @@ type convJob[T float] struct {
 	reuse   bool // this run reads fwd's column matrices
 	partial []T  // dw: one partial dwᵀ (C·KH·KW, O) per chunk
 	dwT     []T  // dw: the sum of the partials, transposed into out at the end
+
+	direct    *directConv // float32 on internal/conv's kernels (conv_direct.go), nil until used
+	useDirect bool        // this run is on them
 }
 
 // do is the def kernel: it checks the sizes and runs the job across cores.
@@ -250,6 +253,10 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 			j.dwT = make([]T, wn)
 		}
 	}
+	j.useDirect = directOK[T](g, j.kind)
+	if j.useDirect {
+		return j.doDirect(out, in[0], b, items)
+	}
 	need := parallel.Workers(items) // column buffers: one per part…
 	if j.kind == convForward {
 		need = g.n // …or, for the forward pass, one per sample, kept for dw
@@ -257,7 +264,7 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 	for len(j.cols) < need {
 		j.cols = append(j.cols, make([]T, g.ckk()*g.p()))
 	}
-	reuse := j.kind == convGradW && j.fwd != nil && j.fwd.runs != j.seen && len(j.fwd.cols) == g.n
+	reuse := j.kind == convGradW && j.fwd != nil && j.fwd.runs != j.seen && !j.fwd.useDirect && len(j.fwd.cols) == g.n
 	if reuse {
 		j.seen = j.fwd.runs
 	}
@@ -272,6 +279,40 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 		transpose(j.wT, j.b, g.o, g.ckk())
 	}
 	j.r.Run(j, items)
+	j.finish(out, items)
+	return nil
+}
+
+// doDirect is do on the direct kernels.
+func (j *convJob[T]) doDirect(out, a, b []T, items int) error {
+	g := &j.g
+	if j.direct == nil {
+		j.direct = new(directConv)
+	}
+	w := a // forward: (x, w); dx: (w, dy)
+	if j.kind == convForward {
+		w = b
+	}
+	if err := j.direct.prepare(g, j.kind, parallel.Workers(items), as32(w)); err != nil {
+		return err
+	}
+	// dw reuses the forward op's padded inputs when it ran on this path
+	// since dw last ran.
+	f := j.fwd
+	j.reuse = j.kind == convGradW && f != nil && f.runs != j.seen && f.useDirect && f.direct != nil && len(f.direct.pad) >= g.n*f.direct.plan.Geom().InLen()
+	if j.reuse {
+		j.seen = f.runs
+	}
+	j.a, j.b, j.out = a, b, out
+	j.r.Run(j, items)
+	j.finish(out, items)
+	return nil
+}
+
+// finish ends a run: counts the forward op's runs, sums dw's partials.
+func (j *convJob[T]) finish(out []T, items int) {
+	g := &j.g
+	wn := g.o * g.ckk()
 	if j.kind == convForward {
 		j.runs++
 	}
@@ -285,10 +326,13 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 		transpose(out, j.dwT, g.ckk(), g.o)
 	}
 	j.a, j.b, j.out = nil, nil, nil
-	return nil
 }
 
 func (j *convJob[T]) Run(part, lo, hi int) {
+	if j.useDirect {
+		j.runDirect(part, lo, hi)
+		return
+	}
 	g := &j.g
 	ckk, p := g.ckk(), g.p()
 	xs, ys := g.c*g.h*g.w, g.o*p
