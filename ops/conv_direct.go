@@ -9,10 +9,9 @@ import (
 // directConv is the float32 state of a convolution op on internal/conv's
 // direct kernels (no im2col, no matrix-product packing), which the op takes
 // when the CPU has them (AVX-512F, or AVX2 and FMA) and the geometry fits:
-// stride 1 and dilation 1 both ways, and the channels the kernel vectorizes
-// over a multiple of 16 (O for the forward pass and dw, C for dx, whose
-// padding must also be at most KH − 1, KW − 1); dw also needs KW = 3 or 5.
-// Otherwise the op runs im2col and the matrix product.
+// stride 1 and dilation 1 both ways; dx also needs the padding at most
+// KH − 1, KW − 1; dw needs KW = 3 or 5 and O a multiple of 16. Otherwise the
+// op runs im2col and the matrix product.
 //
 //   - forward: y[n] = the correlation of x[n], zero-padded into pad (all N
 //     samples, kept for dw, C·(H+2ph)·(W+2pw) floats each instead of im2col's
@@ -44,9 +43,9 @@ func directOK[T float](g *convGeom, kind int) bool {
 	}
 	switch kind {
 	case convForward:
-		return g.o%conv.Block == 0
+		return true
 	case convGradX:
-		return g.c%conv.Block == 0 && g.ph <= g.kh-1 && g.pw <= g.kw-1
+		return g.ph <= g.kh-1 && g.pw <= g.kw-1
 	}
 	return g.o%conv.Block == 0 && (g.kw == 3 || g.kw == 5)
 }

@@ -13,10 +13,10 @@ import (
 	"github.com/gradlab/gradlab/internal/parallel"
 )
 
-// directCases have the channel counts of the direct kernels (multiples of
-// 16; dx of the second case, C = 1, runs on im2col), with and without
-// padding, 3 and 5 wide filters and one 4 wide (dw on im2col), rows of 1 to
-// 28 pixels; the last has stride 2 (im2col only).
+// directCases have channel counts that are and are not multiples of 16 (the
+// direct kernels' blocks; dw needs one), with and without padding, 3 and 5
+// wide filters and one 4 wide (dw on im2col), rows of 1 to 28 pixels; the
+// last has stride 2 (im2col only).
 var directCases = []struct {
 	xs, ws []int
 	opt    ConvOptions
@@ -27,6 +27,7 @@ var directCases = []struct {
 	{[]int{10, 16, 6, 19}, []int{16, 16, 3, 5}, ConvOptions{Padding: [2]int{1, 0}}},
 	{[]int{2, 16, 5, 5}, []int{48, 16, 5, 5}, ConvOptions{Padding: [2]int{4, 3}}},
 	{[]int{4, 16, 7, 9}, []int{32, 16, 3, 4}, ConvOptions{Padding: [2]int{1, 2}}},
+	{[]int{3, 5, 8, 11}, []int{7, 5, 3, 3}, ConvOptions{Padding: [2]int{1, 1}}},
 	{[]int{5, 16, 9, 9}, []int{16, 16, 3, 3}, ConvOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}},
 }
 
@@ -47,7 +48,7 @@ func TestConvDirect(t *testing.T) {
 			for k, o := range ops {
 				v, err := o.Do(inputs[k]...)
 				got[path] = append(got[path], data32(t, v, err))
-				want := path != "go" && g.sh == 1 && g.sw == 1 && (k != convGradW || g.kw != 4) && (k != convGradX || g.c%16 == 0)
+				want := path != "go" && g.sh == 1 && g.sw == 1 && (k != convGradW || (g.kw != 4 && g.o%16 == 0))
 				assert.Equal(t, want, jobs[k].useDirect, "%s: op %s on %s takes the direct kernels", name, o.label, path)
 			}
 			restore()

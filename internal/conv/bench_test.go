@@ -39,7 +39,7 @@ func BenchmarkWeights(b *testing.B) {
 		p, _ := NewPlan(g)
 		x := randSlice(r, n*g.InLen())
 		dyT := randSlice(r, n*g.OH()*g.OW()*g.O)
-		dw := make([]float32, g.PackedLen())
+		dw := make([]float32, g.GradLen())
 		flops := 2 * float64(n*len(dw)*g.OH()*g.OW())
 		for _, path := range Paths() {
 			restore, _ := ForcePath(path)

@@ -82,8 +82,12 @@ func (g Geom) OW() int { return g.Wp - g.KW + 1 }
 // InLen is the length of a padded input buffer: C·Hp·Wp plus Slack.
 func (g Geom) InLen() int { return g.C*g.Hp*g.Wp + Slack }
 
-// PackedLen is the length of the packed filters.
-func (g Geom) PackedLen() int { return g.O * g.C * g.KH * g.KW }
+// PackedLen is the length of the packed filters: O rounded up to a multiple
+// of Block, times C·KH·KW.
+func (g Geom) PackedLen() int { return (g.O + Block - 1) / Block * Block * g.C * g.KH * g.KW }
+
+// GradLen is the length of Weights' output, dwᵀ: C·KH·KW·O.
+func (g Geom) GradLen() int { return g.O * g.C * g.KH * g.KW }
 
 // Plan is a Geom with the kernels' offset table, built once per geometry.
 type Plan struct {
@@ -91,12 +95,11 @@ type Plan struct {
 	tab []int32 // byte offset of input tap (c, a, b), in step order
 }
 
-// NewPlan checks g and builds its plan. The output channels must be a
-// multiple of Block, the output non-empty; the weight gradient takes
-// filters 3 or 5 wide (WeightsOK).
+// NewPlan checks g and builds its plan: every size positive, the output
+// non-empty. (The weight gradient takes fewer shapes: WeightsOK.)
 func NewPlan(g Geom) (*Plan, error) {
-	if g.C <= 0 || g.KH <= 0 || g.KW <= 0 || g.O <= 0 || g.O%Block != 0 || g.OH() <= 0 || g.OW() <= 0 {
-		return nil, fmt.Errorf("%w: %+v (want C, KH, KW > 0, O a multiple of %d, Hp ≥ KH, Wp ≥ KW)", ErrShape, g, Block)
+	if g.C <= 0 || g.KH <= 0 || g.KW <= 0 || g.O <= 0 || g.OH() <= 0 || g.OW() <= 0 {
+		return nil, fmt.Errorf("%w: %+v (want C, KH, KW, O > 0, Hp ≥ KH, Wp ≥ KW)", ErrShape, g)
 	}
 	if int64(g.C)*int64(g.Hp)*int64(g.Wp)*4 > math.MaxInt32 {
 		return nil, fmt.Errorf("%w: %+v: input larger than 2 GiB", ErrShape, g)
@@ -115,8 +118,9 @@ func NewPlan(g Geom) (*Plan, error) {
 // Geom returns the plan's geometry.
 func (p *Plan) Geom() Geom { return p.g }
 
-// WeightsOK reports whether Weights takes the plan's filter width (3 or 5).
-func (p *Plan) WeightsOK() bool { return p.g.KW == 3 || p.g.KW == 5 }
+// WeightsOK reports whether Weights takes the plan's geometry: filters 3 or
+// 5 wide, output channels a multiple of Block.
+func (p *Plan) WeightsOK() bool { return (p.g.KW == 3 || p.g.KW == 5) && p.g.O%Block == 0 }
 
 // Pad writes the zero-padded copy of one sample x (C, H, W) into dst
 // (C, H+2·ph, W+2·pw, then Slack zeros), as Forward and Weights read it.
@@ -139,9 +143,11 @@ func Pad(dst, x []float32, c, h, w, ph, pw int) {
 }
 
 // PackForward packs filters w (O, C, KH, KW) for Forward: block ob of Block
-// output channels, step s = (c, a, b), lane r at dst[(ob·C·KH·KW + s)·Block + r].
+// output channels, step s = (c, a, b), lane r at dst[(ob·C·KH·KW + s)·Block + r]
+// (lanes past O zero).
 func PackForward(dst, w []float32, o, c, kh, kw int) {
 	steps := c * kh * kw
+	clear(dst[o/Block*Block*steps : (o+Block-1)/Block*Block*steps])
 	for oi := range o {
 		ob, r := oi/Block, oi%Block
 		for s := range steps {
@@ -153,8 +159,10 @@ func PackForward(dst, w []float32, o, c, kh, kw int) {
 // PackTransposed packs filters w (O, C, KH, KW) for the input gradient: the
 // filters of the correlation of the output gradient (O channels) that gives
 // the input gradient (C channels), w'[ci, oi, a, b] = w[oi, ci, KH−1−a, KW−1−b],
-// in PackForward's layout (C a multiple of Block).
+// in PackForward's layout.
 func PackTransposed(dst, w []float32, o, c, kh, kw int) {
+	steps := o * kh * kw
+	clear(dst[c/Block*Block*steps : (c+Block-1)/Block*Block*steps])
 	for ci := range c {
 		cb, r := ci/Block, ci%Block
 		for oi := range o {
@@ -178,25 +186,64 @@ func (p *Plan) Forward(y, x, w []float32) {
 	_ = y[g.O*oh*ow-1]
 	_ = x[g.InLen()-1]
 	_ = w[g.PackedLen()-1]
+	// Blocks of 16 (8) channels, then one channel at a time for the
+	// rest, 8, 4, 2 or 1 rows per call.
 	switch active {
 	case pathAVX512:
-		for ob := 0; ob < g.O; ob += Block {
-			wb := w[ob*steps:]
+		o := 0
+		for ; o+Block <= g.O; o += Block {
+			wb := w[o*steps:]
 			for j0 := 0; j0 < ow; j0 += 16 {
 				mask := uint16(1)<<min(16, ow-j0) - 1
-				fwd512(&x[j0], &wb[0], &y[ob*oh*ow+j0], &p.tab[0], steps, oh, 4*g.Wp, 4*ow, 4*oh*ow, mask)
+				fwd512(&x[j0], &wb[0], &y[o*oh*ow+j0], &p.tab[0], steps, oh, 4*g.Wp, 4*ow, 4*oh*ow, mask)
+			}
+		}
+		for ; o < g.O; o++ {
+			wo := w[(o/Block)*steps*Block+o%Block:]
+			for j0 := 0; j0 < ow; j0 += 16 {
+				mask := uint16(1)<<min(16, ow-j0) - 1
+				for i := 0; i < oh; {
+					v := rowBlock(oh - i)
+					fwd512c1(v, &x[i*g.Wp+j0], &wo[0], &y[(o*oh+i)*ow+j0], &p.tab[0], steps, 4*g.Wp, 4*ow, mask)
+					i += v
+				}
 			}
 		}
 	case pathAVX2:
-		for ob := 0; ob < g.O; ob += 8 {
-			wb := w[(ob/Block)*steps*Block+ob%Block:]
+		o := 0
+		for ; o+8 <= g.O; o += 8 {
+			wb := w[(o/Block)*steps*Block+o%Block:]
 			for j0 := 0; j0 < ow; j0 += 8 {
-				fwd256(&x[j0], &wb[0], &y[ob*oh*ow+j0], &p.tab[0], steps, oh, 4*g.Wp, 4*ow, 4*oh*ow, &masks8[min(8, ow-j0)])
+				fwd256(&x[j0], &wb[0], &y[o*oh*ow+j0], &p.tab[0], steps, oh, 4*g.Wp, 4*ow, 4*oh*ow, &masks8[min(8, ow-j0)])
+			}
+		}
+		for ; o < g.O; o++ {
+			wo := w[(o/Block)*steps*Block+o%Block:]
+			for j0 := 0; j0 < ow; j0 += 8 {
+				for i := 0; i < oh; {
+					v := rowBlock(oh - i)
+					fwd256c1(v, &x[i*g.Wp+j0], &wo[0], &y[(o*oh+i)*ow+j0], &p.tab[0], steps, 4*g.Wp, 4*ow, &masks8[min(8, ow-j0)])
+					i += v
+				}
 			}
 		}
 	default:
 		forwardGo(p, y, x, w)
 	}
+}
+
+// rowBlock is the number of rows the one-channel kernels take when left
+// rows are left: 8, 4, 2 or 1.
+func rowBlock(left int) int {
+	switch {
+	case left >= 8:
+		return 8
+	case left >= 4:
+		return 4
+	case left >= 2:
+		return 2
+	}
+	return 1
 }
 
 // masks8[n] is the AVX2 store mask of the first n lanes.
@@ -235,10 +282,10 @@ func forwardGo(p *Plan, y, x, w []float32) {
 func (p *Plan) Weights(dwT, x []float32, xs int, dyT []float32, n int) error {
 	g := &p.g
 	if !p.WeightsOK() {
-		return fmt.Errorf("%w: Weights: KW = %d, want 3 or 5", ErrShape, g.KW)
+		return fmt.Errorf("%w: Weights: KW = %d, O = %d, want KW 3 or 5 and O a multiple of %d", ErrShape, g.KW, g.O, Block)
 	}
 	oh, ow := g.OH(), g.OW()
-	if n <= 0 || xs < g.InLen() || len(x) < (n-1)*xs+g.InLen() || len(dyT) < n*oh*ow*g.O || len(dwT) < g.PackedLen() {
+	if n <= 0 || xs < g.InLen() || len(x) < (n-1)*xs+g.InLen() || len(dyT) < n*oh*ow*g.O || len(dwT) < g.GradLen() {
 		return fmt.Errorf("%w: Weights: buffers too short for %d samples", ErrShape, n)
 	}
 	switch active {

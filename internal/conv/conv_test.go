@@ -90,6 +90,8 @@ var fwdCases = []fwdCase{
 	{32, 13, 13, 3, 3, 64}, // Keras's MNIST convnet's second
 	{3, 5, 9, 1, 1, 16}, {2, 4, 12, 3, 5, 16}, {5, 7, 23, 3, 3, 48}, {1, 3, 19, 3, 3, 16},
 	{4, 6, 20, 2, 4, 32}, {7, 9, 31, 5, 3, 16}, {1, 1, 1, 1, 1, 16},
+	{16, 32, 32, 5, 5, 1}, // the first layer's dx
+	{3, 20, 12, 3, 3, 21}, {2, 6, 9, 2, 2, 9}, {1, 14, 7, 1, 3, 3},
 }
 
 // naive is the correlation in float64: y[o, i, j] = Σ x[c, i+a, j+b]·w[o, c, a, b].
@@ -127,8 +129,8 @@ func TestForward(t *testing.T) {
 		for i := g.C * g.Hp * g.Wp; i < len(x); i++ {
 			x[i] = float32(math.NaN()) // read, never used
 		}
-		w := randSlice(r, g.PackedLen())
-		wp := make([]float32, g.PackedLen())
+		w := randSlice(r, g.GradLen())
+		wp := randSlice(r, g.PackedLen()) // PackForward clears the padding
 		PackForward(wp, w, g.O, g.C, g.KH, g.KW)
 		n := g.O * g.OH() * g.OW()
 		ref := make([]float32, n)
@@ -160,7 +162,7 @@ func TestForward(t *testing.T) {
 // dx[c, h, w] = Σ w[o, c, a, b]·dy[o, h+p−a, w+p−b].
 func TestInputGradient(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, tc := range []struct{ c, h, w, o, k, pad int }{{16, 14, 14, 32, 5, 2}, {32, 13, 13, 64, 3, 0}, {16, 5, 9, 16, 3, 1}} {
+	for _, tc := range []struct{ c, h, w, o, k, pad int }{{16, 14, 14, 32, 5, 2}, {32, 13, 13, 64, 3, 0}, {16, 5, 9, 16, 3, 1}, {1, 28, 28, 16, 5, 2}, {3, 9, 10, 5, 3, 1}} {
 		oh, ow := tc.h+2*tc.pad-tc.k+1, tc.w+2*tc.pad-tc.k+1
 		w := randSlice(r, tc.o*tc.c*tc.k*tc.k)
 		dy := randSlice(r, tc.o*oh*ow)
@@ -214,7 +216,7 @@ func TestWeights(t *testing.T) {
 			xs := g.InLen() + 5
 			x := randSlice(r, (n-1)*xs+g.InLen())
 			dyT := randSlice(r, n*oh*ow*g.O)
-			ref := make([]float32, g.PackedLen())
+			ref := make([]float32, g.GradLen())
 			weightsGo(p, ref, x, xs, dyT, n)
 			for s, off := range p.tab {
 				for o := range g.O {
@@ -230,7 +232,7 @@ func TestWeights(t *testing.T) {
 				}
 			}
 			onPaths(t, func(t *testing.T, path string) {
-				dwT := make([]float32, g.PackedLen())
+				dwT := make([]float32, g.GradLen())
 				require.NoError(t, p.Weights(dwT, x, xs, dyT, n))
 				for i := range dwT {
 					if math.Float32bits(dwT[i]) != math.Float32bits(ref[i]) {
@@ -262,10 +264,13 @@ func TestPad(t *testing.T) {
 }
 
 func TestNewPlanErrors(t *testing.T) {
-	for _, g := range []Geom{{C: 1, Hp: 4, Wp: 4, KH: 3, KW: 3, O: 8}, {C: 1, Hp: 2, Wp: 4, KH: 3, KW: 3, O: 16}, {C: 0, Hp: 4, Wp: 4, KH: 3, KW: 3, O: 16}} {
+	for _, g := range []Geom{{C: 1, Hp: 4, Wp: 4, KH: 3, KW: 3, O: 0}, {C: 1, Hp: 2, Wp: 4, KH: 3, KW: 3, O: 16}, {C: 0, Hp: 4, Wp: 4, KH: 3, KW: 3, O: 16}} {
 		_, err := NewPlan(g)
 		require.ErrorIs(t, err, ErrShape)
 	}
+	p8, err := NewPlan(Geom{C: 1, Hp: 4, Wp: 4, KH: 3, KW: 3, O: 8})
+	require.NoError(t, err)
+	require.False(t, p8.WeightsOK())
 	p, err := NewPlan(Geom{C: 1, Hp: 4, Wp: 4, KH: 2, KW: 2, O: 16})
 	require.NoError(t, err)
 	require.ErrorIs(t, p.Weights(make([]float32, 64), make([]float32, 32), 32, make([]float32, 144), 1), ErrShape)

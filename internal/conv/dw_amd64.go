@@ -62,6 +62,62 @@ func dw256k3n3(x, dy, dw *float32, n, oh, ow, xrs, xns, ldo int)
 //go:noescape
 func dw256k3n4(x, dy, dw *float32, n, oh, ow, xrs, xns, ldo int)
 
+//go:noescape
+func fwd512c1v8(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16)
+
+//go:noescape
+func fwd256c1v8(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask *[8]int32)
+
+//go:noescape
+func fwd512c1v4(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16)
+
+//go:noescape
+func fwd256c1v4(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask *[8]int32)
+
+//go:noescape
+func fwd512c1v2(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16)
+
+//go:noescape
+func fwd256c1v2(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask *[8]int32)
+
+//go:noescape
+func fwd512c1v1(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16)
+
+//go:noescape
+func fwd256c1v1(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask *[8]int32)
+
+// fwd512c1 calls the AVX-512 one-channel forward kernel for v ∈ {1, 2, 4, 8} rows.
+func fwd512c1(v int, x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16) {
+	switch v {
+	case 8:
+		fwd512c1v8(x, w, y, tab, steps, xrs, yrs, mask)
+	case 4:
+		fwd512c1v4(x, w, y, tab, steps, xrs, yrs, mask)
+	case 2:
+		fwd512c1v2(x, w, y, tab, steps, xrs, yrs, mask)
+	case 1:
+		fwd512c1v1(x, w, y, tab, steps, xrs, yrs, mask)
+	default:
+		panic("conv: no one-channel kernel for this row count")
+	}
+}
+
+// fwd256c1 calls the AVX2 one-channel forward kernel for v ∈ {1, 2, 4, 8} rows.
+func fwd256c1(v int, x, w, y *float32, tab *int32, steps, xrs, yrs int, mask *[8]int32) {
+	switch v {
+	case 8:
+		fwd256c1v8(x, w, y, tab, steps, xrs, yrs, mask)
+	case 4:
+		fwd256c1v4(x, w, y, tab, steps, xrs, yrs, mask)
+	case 2:
+		fwd256c1v2(x, w, y, tab, steps, xrs, yrs, mask)
+	case 1:
+		fwd256c1v1(x, w, y, tab, steps, xrs, yrs, mask)
+	default:
+		panic("conv: no one-channel kernel for this row count")
+	}
+}
+
 // dw512 calls the AVX-512 weight-gradient kernel for kw × na taps and vo·16 channels.
 func dw512(kw, na, vo int, x, dy, dw *float32, n, oh, ow, xrs, xns, ldo int) {
 	switch kw<<8 | na<<4 | vo {
