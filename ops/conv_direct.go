@@ -129,7 +129,7 @@ func (j *convJob[T]) runDirect(part, lo, hi int) {
 				}
 			}
 			for n := n0; n < n1; n++ {
-				transpose(dyT[(n-n0)*ys:(n-n0+1)*ys], b[n*ys:(n+1)*ys], g.o, p)
+				conv.Transpose(dyT[(n-n0)*ys:(n-n0+1)*ys], b[n*ys:(n+1)*ys], g.o, p)
 			}
 			// The shapes were checked when the plan was built.
 			_ = d.plan.Weights(as32(j.partial[c*wn:(c+1)*wn]), xp, in, dyT, n1-n0)

@@ -400,3 +400,29 @@ func fma32(a, b, c float32) float32 {
 	}
 	return r
 }
+
+// Transpose writes the transpose of the row-major (rows, cols) matrix src
+// into dst (cols, rows): with AVX-512 in 16×16 tiles, the edges (and every
+// element on the other paths) one at a time. It only moves values, so every
+// path gives the same result.
+func Transpose(dst, src []float32, rows, cols int) {
+	src, dst = src[:rows*cols], dst[:rows*cols]
+	r0, c0 := 0, 0
+	if active == pathAVX512 {
+		r0, c0 = rows/16*16, cols/16*16
+		for i := 0; i < r0; i += 16 {
+			for j := 0; j < c0; j += 16 {
+				transpose512(&dst[j*rows+i], &src[i*cols+j], 4*rows, 4*cols)
+			}
+		}
+	}
+	for i := range rows {
+		j := 0
+		if i < r0 {
+			j = c0 // the tiles have the rest of row i
+		}
+		for ; j < cols; j++ {
+			dst[j*rows+i] = src[i*cols+j]
+		}
+	}
+}

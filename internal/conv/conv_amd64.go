@@ -31,3 +31,9 @@ func fwd512(x, w, y *float32, tab *int32, steps, rows, xrs, yrs, ycs int, mask u
 //
 //go:noescape
 func fwd256(x, w, y *float32, tab *int32, steps, rows, xrs, yrs, ycs int, mask *[8]int32)
+
+// transpose512 writes the transpose of the 16×16 tile at src (rows sstride
+// bytes apart) at dst (rows dstride bytes apart).
+//
+//go:noescape
+func transpose512(dst, src *float32, dstride, sstride int)

@@ -32,3 +32,7 @@ var (
 	dw512Rows map[int]map[int][]int
 	dw256Rows map[int][]int
 )
+
+func transpose512(dst, src *float32, dstride, sstride int) {
+	panic("conv: no AVX-512 kernel on this architecture")
+}

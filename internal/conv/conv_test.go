@@ -275,3 +275,26 @@ func TestNewPlanErrors(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, p.Weights(make([]float32, 64), make([]float32, 32), 32, make([]float32, 144), 1), ErrShape)
 }
+
+// TestTranspose checks Transpose on every path for shapes around its 16×16
+// tiles.
+func TestTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, rows := range []int{1, 15, 16, 17, 32, 48} {
+		for _, cols := range []int{1, 7, 16, 31, 196, 784} {
+			src := randSlice(r, rows*cols)
+			onPaths(t, func(t *testing.T, path string) {
+				dst := make([]float32, rows*cols+3)
+				Transpose(dst, src, rows, cols)
+				for i := range rows {
+					for j := range cols {
+						if dst[j*rows+i] != src[i*cols+j] {
+							t.Fatalf("%dx%d: (%d, %d) = %g, want %g", rows, cols, i, j, dst[j*rows+i], src[i*cols+j])
+						}
+					}
+				}
+				require.Equal(t, make([]float32, 3), dst[rows*cols:])
+			})
+		}
+	}
+}

@@ -30,6 +30,7 @@ func main() {
 		fwd1(v, true)
 		fwd1(v, false)
 	}
+	transpose512()
 	for _, s := range dwShapes {
 		dw512(s.kw, s.na, s.vo)
 	}
@@ -283,6 +284,59 @@ TEXT ·%s(SB), NOSPLIT, $0-%d
 		}
 		if k < v-1 {
 			p("ADDQ R9, DX")
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
+	out.WriteString("\n")
+}
+
+// transpose512 transposes one 16×16 tile: rows of src (sstride bytes
+// apart) into columns of dst (rows dstride bytes apart), in three rounds of
+// shuffles (pairs of floats, of 4-float lanes, of 128-bit lanes twice).
+func transpose512() {
+	out.WriteString(`// func transpose512(dst, src *float32, dstride, sstride int)
+TEXT ·transpose512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ dstride+16(FP), DX
+	MOVQ sstride+24(FP), CX
+`)
+	for k := range 16 {
+		p("VMOVUPS (SI), Z%d", k)
+		if k < 15 {
+			p("ADDQ CX, SI")
+		}
+	}
+	// Round 1: interleave pairs of rows.
+	for k := 0; k < 16; k += 2 {
+		p("VUNPCKLPS Z%d, Z%d, Z%d", k+1, k, 16+k)
+		p("VUNPCKHPS Z%d, Z%d, Z%d", k+1, k, 17+k)
+	}
+	// Round 2: pairs of floats from row pairs (k, k+2).
+	for q := 0; q < 16; q += 4 {
+		t := 16 + q
+		p("VSHUFPS $0x44, Z%d, Z%d, Z%d", t+2, t, q)
+		p("VSHUFPS $0xEE, Z%d, Z%d, Z%d", t+2, t, q+1)
+		p("VSHUFPS $0x44, Z%d, Z%d, Z%d", t+3, t+1, q+2)
+		p("VSHUFPS $0xEE, Z%d, Z%d, Z%d", t+3, t+1, q+3)
+	}
+	// Round 3: 128-bit lanes of rows k and k+4.
+	for h := 0; h < 16; h += 8 {
+		for k := range 4 {
+			p("VSHUFF32X4 $0x88, Z%d, Z%d, Z%d", h+k+4, h+k, 16+h+k)
+			p("VSHUFF32X4 $0xDD, Z%d, Z%d, Z%d", h+k+4, h+k, 16+h+k+4)
+		}
+	}
+	// Round 4: 128-bit lanes of rows k and k+8.
+	for k := range 8 {
+		p("VSHUFF32X4 $0x88, Z%d, Z%d, Z%d", 24+k, 16+k, k)
+		p("VSHUFF32X4 $0xDD, Z%d, Z%d, Z%d", 24+k, 16+k, k+8)
+	}
+	for k := range 16 {
+		p("VMOVUPS Z%d, (DI)", k)
+		if k < 15 {
+			p("ADDQ DX, DI")
 		}
 	}
 	p("VZEROUPPER")
