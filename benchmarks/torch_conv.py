@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """The convolution layers of BenchmarkConvLayer (conv_test.go) in PyTorch.
 
-Same layers (batch 128, float32, stride 1, "same" padding, no bias):
+Same layers (batch 128, float32, stride 1, no bias):
 
     c1-1to16-k5-28x28    x (128, 1, 28, 28),  w (16, 1, 5, 5),   padding 2
     c2-16to32-k5-14x14   x (128, 16, 14, 14), w (32, 16, 5, 5),  padding 2
+    k3-32to64-13x13      x (128, 32, 13, 13), w (64, 32, 3, 3),  padding 0
 
 and the same work per iteration: y = conv2d(x, w), then y.backward(dy) for a
 fixed dy, which computes dx and dw. FLOPs per iteration: 3 · 2·N·O·OH·OW·C·K·K.
@@ -37,6 +38,7 @@ import time
 LAYERS = {
     "c1-1to16-k5-28x28": dict(n=128, c=1, h=28, w=28, o=16, k=5, pad=2),
     "c2-16to32-k5-14x14": dict(n=128, c=16, h=14, w=14, o=32, k=5, pad=2),
+    "k3-32to64-13x13": dict(n=128, c=32, h=13, w=13, o=64, k=3, pad=0),
 }
 
 
