@@ -130,3 +130,18 @@ func TestConvDirectNoAllocs(t *testing.T) {
 		assert.Zero(t, allocs, "%s allocates", o.label)
 	}
 }
+
+// TestConvIm2colNoAllocs: on the im2col path too (stride 2), with the real
+// internal/sgemm (whose per-call state no longer escapes), a steady-state
+// run of each op allocates nothing.
+func TestConvIm2colNoAllocs(t *testing.T) {
+	defer parallel.SetParallelism(parallel.SetParallelism(2))
+	ops, inputs, jobs := convOps3(t, []int{16, 16, 14, 14}, []int{32, 16, 5, 5}, ConvOptions{Padding: [2]int{2, 2}, Stride: [2]int{2, 2}})
+	for k, o := range ops {
+		_, err := o.Do(inputs[k]...)
+		require.NoError(t, err)
+		require.False(t, jobs[k].useDirect)
+		allocs := testing.AllocsPerRun(10, func() { _, _ = o.Do(inputs[k]...) })
+		assert.Zero(t, allocs, "%s allocates", o.label)
+	}
+}
