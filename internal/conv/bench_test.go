@@ -2,6 +2,7 @@ package conv
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -16,8 +17,12 @@ func BenchmarkForward(b *testing.B) {
 		x, w := randSlice(r, g.InLen()), randSlice(r, g.PackedLen())
 		y := make([]float32, g.O*g.OH()*g.OW())
 		flops := 2 * float64(len(y)*g.C*g.KH*g.KW)
-		for _, path := range Paths() {
-			restore, _ := ForcePath(path)
+		for _, path := range append(Paths(), "avx512-16x1") {
+			restore, ok := ForcePath(strings.TrimSuffix(path, "-16x1"))
+			if !ok {
+				continue
+			}
+			r8x3 = !strings.HasSuffix(path, "-16x1")
 			b.Run(tc.String()+"/"+path, func(b *testing.B) {
 				b.ReportAllocs()
 				b.SetBytes(int64(4 * (len(x) + len(w) + len(y))))
@@ -26,6 +31,7 @@ func BenchmarkForward(b *testing.B) {
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+			r8x3 = true
 			restore()
 		}
 	}

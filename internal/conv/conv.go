@@ -191,6 +191,15 @@ func (p *Plan) Forward(y, x, w []float32) {
 	switch active {
 	case pathAVX512:
 		o := 0
+		for ; r8x3 && o+8 <= g.O; o += 8 {
+			wb := w[(o/Block)*steps*Block+o%Block:]
+			for j0 := 0; j0 < ow; j0 += 16 {
+				mask := uint16(1)<<min(16, ow-j0) - 1
+				for i := 0; i < oh; i += 3 {
+					fwd512r8(min(3, oh-i), &x[i*g.Wp+j0], &wb[0], &y[(o*oh+i)*ow+j0], &p.tab[0], steps, 4*g.Wp, 4*ow, 4*oh*ow, mask)
+				}
+			}
+		}
 		for ; o+Block <= g.O; o += Block {
 			wb := w[o*steps:]
 			for j0 := 0; j0 < ow; j0 += 16 {
@@ -231,6 +240,10 @@ func (p *Plan) Forward(y, x, w []float32) {
 		forwardGo(p, y, x, w)
 	}
 }
+
+// r8x3 selects the AVX-512 block of 8 channels × 3 rows (fwd512r8) over
+// 16 channels × 1 row (fwd512); tests run both.
+var r8x3 = true
 
 // rowBlock is the number of rows the one-channel kernels take when left
 // rows are left: 8, 4, 2 or 1.

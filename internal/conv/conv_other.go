@@ -12,6 +12,10 @@ func fwd256(x, w, y *float32, tab *int32, steps, rows, xrs, yrs, ycs int, mask *
 	panic("conv: no AVX2 kernel on this architecture")
 }
 
+func fwd512r8(v int, x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16) {
+	panic("conv: no AVX-512 kernel on this architecture")
+}
+
 func fwd512c1(v int, x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16) {
 	panic("conv: no AVX-512 kernel on this architecture")
 }

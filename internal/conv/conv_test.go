@@ -18,12 +18,18 @@ func randSlice(r *rand.Rand, n int) []float32 {
 	return v
 }
 
-// onPaths runs f on every path this CPU has.
+// onPaths runs f on every path this CPU has (AVX-512 with each forward
+// block: 8 channels × 3 rows and 16 channels × 1 row).
 func onPaths(t *testing.T, f func(t *testing.T, p string)) {
 	for _, p := range Paths() {
 		restore, ok := ForcePath(p)
 		require.True(t, ok)
 		t.Run(p, func(t *testing.T) { f(t, p) })
+		if p == "avx512" {
+			r8x3 = false
+			t.Run(p+"-16x1", func(t *testing.T) { f(t, p) })
+			r8x3 = true
+		}
 		restore()
 	}
 }

@@ -86,6 +86,29 @@ func fwd512c1v1(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16)
 //go:noescape
 func fwd256c1v1(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask *[8]int32)
 
+//go:noescape
+func fwd512r8v3(x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16)
+
+//go:noescape
+func fwd512r8v2(x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16)
+
+//go:noescape
+func fwd512r8v1(x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16)
+
+// fwd512r8 calls the AVX-512 8-channel forward kernel for v ∈ {1, 2, 3} rows.
+func fwd512r8(v int, x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16) {
+	switch v {
+	case 3:
+		fwd512r8v3(x, w, y, tab, steps, xrs, yrs, ycs, mask)
+	case 2:
+		fwd512r8v2(x, w, y, tab, steps, xrs, yrs, ycs, mask)
+	case 1:
+		fwd512r8v1(x, w, y, tab, steps, xrs, yrs, ycs, mask)
+	default:
+		panic("conv: no 8-channel kernel for this row count")
+	}
+}
+
 // fwd512c1 calls the AVX-512 one-channel forward kernel for v ∈ {1, 2, 4, 8} rows.
 func fwd512c1(v int, x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16) {
 	switch v {

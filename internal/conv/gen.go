@@ -30,6 +30,9 @@ func main() {
 		fwd1(v, true)
 		fwd1(v, false)
 	}
+	for _, v := range []int{3, 2, 1} {
+		fwd8(v)
+	}
 	transpose512()
 	for _, s := range dwShapes {
 		dw512(s.kw, s.na, s.vo)
@@ -65,6 +68,15 @@ func goDecls() string {
 		fmt.Fprintf(&b, "//go:noescape\nfunc fwd512c1v%d(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16)\n\n", v)
 		fmt.Fprintf(&b, "//go:noescape\nfunc fwd256c1v%d(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask *[8]int32)\n\n", v)
 	}
+	for _, v := range []int{3, 2, 1} {
+		fmt.Fprintf(&b, "//go:noescape\nfunc fwd512r8v%d(x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16)\n\n", v)
+	}
+	b.WriteString("// fwd512r8 calls the AVX-512 8-channel forward kernel for v ∈ {1, 2, 3} rows.\n")
+	b.WriteString("func fwd512r8(v int, x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16) {\n\tswitch v {\n")
+	for _, v := range []int{3, 2, 1} {
+		fmt.Fprintf(&b, "\tcase %d:\n\t\tfwd512r8v%d(x, w, y, tab, steps, xrs, yrs, ycs, mask)\n", v, v)
+	}
+	b.WriteString("\tdefault:\n\t\tpanic(\"conv: no 8-channel kernel for this row count\")\n\t}\n}\n\n")
 	b.WriteString("// fwd512c1 calls the AVX-512 one-channel forward kernel for v ∈ {1, 2, 4, 8} rows.\n")
 	b.WriteString("func fwd512c1(v int, x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16) {\n\tswitch v {\n")
 	for _, v := range []int{8, 4, 2, 1} {
@@ -337,6 +349,65 @@ TEXT ·transpose512(SB), NOSPLIT, $0-32
 		p("VMOVUPS Z%d, (DI)", k)
 		if k < 15 {
 			p("ADDQ DX, DI")
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
+	out.WriteString("\n")
+}
+
+// fwd8 is the AVX-512 forward kernel for 8 output channels (half a packed
+// block) × v output rows × the 16 pixels of a row: Z0..Z(8v−1) accumulate
+// (channel k, row r) in Z(8r+k); Z24..Z26 hold the rows' input vectors,
+// Z28..Z31 the broadcast weights, each used for the v rows (fewer loads per
+// FMA than fwd512's 16 embedded broadcasts per input vector).
+func fwd8(v int) {
+	name := fmt.Sprintf("fwd512r8v%d", v)
+	fmt.Fprintf(&out, `// func %s(x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16)
+TEXT ·%s(SB), NOSPLIT, $0-66
+	MOVQ x+0(FP), SI
+	MOVQ w+8(FP), DI
+	MOVQ tab+24(FP), BX
+	MOVQ steps+32(FP), CX
+	MOVQ xrs+40(FP), R11
+	MOVWLZX mask+64(FP), AX
+	KMOVW AX, K1
+	LEAQ (SI)(R11*1), R12
+	LEAQ (SI)(R11*2), R13
+`, name, name)
+	for k := range 8 * v {
+		p("VPXORD Z%d, Z%d, Z%d", k, k, k)
+	}
+	label("step")
+	p("MOVLQSX (BX), AX")
+	bases := []string{"SI", "R12", "R13"}
+	for r := range v {
+		p("VMOVUPS (%s)(AX*1), Z%d", bases[r], 24+r)
+	}
+	for k := range 8 {
+		b := 28 + k%4
+		p("VBROADCASTSS %d(DI), Z%d", 4*k, b)
+		for r := range v {
+			p("VFMADD231PS Z%d, Z%d, Z%d", 24+r, b, 8*r+k)
+		}
+	}
+	p("ADDQ $64, DI")
+	p("ADDQ $4, BX")
+	p("DECQ CX")
+	p("JNE step")
+	p("MOVQ y+16(FP), DX")
+	p("MOVQ yrs+48(FP), R8")
+	p("MOVQ ycs+56(FP), R9")
+	for r := range v {
+		p("MOVQ DX, R10")
+		for k := range 8 {
+			p("VMOVUPS Z%d, K1, (R10)", 8*r+k)
+			if k < 7 {
+				p("ADDQ R9, R10")
+			}
+		}
+		if r < v-1 {
+			p("ADDQ R8, DX")
 		}
 	}
 	p("VZEROUPPER")
