@@ -31,6 +31,7 @@ type directConv struct {
 	wp   []float32 // forward, dx: the packed filters
 	pad  []float32 // forward: N padded samples; dx: one padded dy per part; dw: dwChunk padded samples per part
 	dyT  []float32 // dw: dwChunk transposed output gradients per part
+	tmp  []float32 // forward, dx: the kernels' scratch, one per part
 	runs uint64    // forward: runs on this path so far
 }
 
@@ -81,10 +82,12 @@ func (d *directConv) prepare(g *convGeom, kind, parts int, w []float32) error {
 		d.wp = grow(d.wp, dg.PackedLen())
 		conv.PackForward(d.wp, w, g.o, g.c, g.kh, g.kw)
 		d.pad = grow(d.pad, g.n*dg.InLen())
+		d.tmp = grow(d.tmp, parts*dg.ScratchLen())
 	case convGradX:
 		d.wp = grow(d.wp, dg.PackedLen())
 		conv.PackTransposed(d.wp, w, g.o, g.c, g.kh, g.kw)
 		d.pad = grow(d.pad, parts*dg.InLen())
+		d.tmp = grow(d.tmp, parts*dg.ScratchLen())
 	default:
 		d.pad = grow(d.pad, parts*dwChunk*dg.InLen())
 		d.dyT = grow(d.dyT, parts*dwChunk*g.o*g.p())
@@ -100,19 +103,23 @@ func (j *convJob[T]) runDirect(part, lo, hi int) {
 	p := g.p()
 	xs, ys := g.c*g.h*g.w, g.o*p
 	a, b, out := as32(j.a), as32(j.b), as32(j.out)
+	var tmp []float32
+	if sl := dg.ScratchLen(); j.kind != convGradW {
+		tmp = d.tmp[part*sl : (part+1)*sl]
+	}
 	switch j.kind {
 	case convForward:
 		for n := lo; n < hi; n++ {
 			xp := d.pad[n*in : (n+1)*in]
 			conv.Pad(xp, a[n*xs:(n+1)*xs], g.c, g.h, g.w, g.ph, g.pw)
-			d.plan.Forward(out[n*ys:(n+1)*ys], xp, d.wp)
+			d.plan.Forward(out[n*ys:(n+1)*ys], xp, d.wp, tmp)
 		}
 	case convGradX:
 		dyp := d.pad[part*in : (part+1)*in]
 		qh, qw := g.kh-1-g.ph, g.kw-1-g.pw
 		for n := lo; n < hi; n++ {
 			conv.Pad(dyp, b[n*ys:(n+1)*ys], g.o, g.oh, g.ow, qh, qw)
-			d.plan.Forward(out[n*xs:(n+1)*xs], dyp, d.wp)
+			d.plan.Forward(out[n*xs:(n+1)*xs], dyp, d.wp, tmp)
 		}
 	default:
 		wn := g.o * g.ckk()

@@ -82,9 +82,16 @@ func (g Geom) OW() int { return g.Wp - g.KW + 1 }
 // InLen is the length of a padded input buffer: C·Hp·Wp plus Slack.
 func (g Geom) InLen() int { return g.C*g.Hp*g.Wp + Slack }
 
-// PackedLen is the length of the packed filters: O rounded up to a multiple
-// of Block, times C·KH·KW.
-func (g Geom) PackedLen() int { return (g.O + Block - 1) / Block * Block * g.C * g.KH * g.KW }
+// PackedLen is the length of the packed filters: the blocked layout (O
+// rounded up to a multiple of Block, times C·KH·KW) and, for the
+// channel-vectorized kernel, the transposed one (C·KH·KW, O).
+func (g Geom) PackedLen() int { return g.blockedLen() + g.GradLen() }
+
+func (g Geom) blockedLen() int { return (g.O + Block - 1) / Block * Block * g.C * g.KH * g.KW }
+
+// ScratchLen is the length of the scratch buffer Forward needs: the output
+// transposed, OH·OW·O.
+func (g Geom) ScratchLen() int { return g.OH() * g.OW() * g.O }
 
 // GradLen is the length of Weights' output, dwᵀ: C·KH·KW·O.
 func (g Geom) GradLen() int { return g.O * g.C * g.KH * g.KW }
@@ -154,6 +161,18 @@ func PackForward(dst, w []float32, o, c, kh, kw int) {
 			dst[(ob*steps+s)*Block+r] = w[oi*steps+s]
 		}
 	}
+	packT(dst, o, steps)
+}
+
+// packT writes the transposed layout (steps, o) after the blocked one.
+func packT(dst []float32, o, steps int) {
+	t := dst[(o+Block-1)/Block*Block*steps:]
+	for oi := range o {
+		b := dst[(oi/Block)*steps*Block+oi%Block:]
+		for s := range steps {
+			t[s*o+oi] = b[s*Block]
+		}
+	}
 }
 
 // PackTransposed packs filters w (O, C, KH, KW) for the input gradient: the
@@ -174,18 +193,24 @@ func PackTransposed(dst, w []float32, o, c, kh, kw int) {
 			}
 		}
 	}
+	packT(dst, c, steps)
 }
 
 // Forward writes y (O, OH, OW) = the correlation of the padded sample x
 // (InLen floats) with the packed filters w (PackForward's layout):
 // y[o, i, j] is the chain acc = fma(x[c, i+a, j+b], w[o, c, a, b], acc) over
-// (c, a, b) in order from acc = 0.
-func (p *Plan) Forward(y, x, w []float32) {
+// (c, a, b) in order from acc = 0. scratch (ScratchLen floats) is
+// overwritten.
+func (p *Plan) Forward(y, x, w, scratch []float32) {
 	g := &p.g
 	oh, ow, steps := g.OH(), g.OW(), len(p.tab)
 	_ = y[g.O*oh*ow-1]
 	_ = x[g.InLen()-1]
 	_ = w[g.PackedLen()-1]
+	if active == pathAVX512 && chanT && g.O%32 == 0 {
+		forwardT(p, y, x, w[g.blockedLen():], scratch[:g.ScratchLen()])
+		return
+	}
 	// Blocks of 16 (8) channels, then one channel at a time for the
 	// rest, 8, 4, 2 or 1 rows per call.
 	switch active {
@@ -240,6 +265,30 @@ func (p *Plan) Forward(y, x, w []float32) {
 		forwardGo(p, y, x, w)
 	}
 }
+
+// forwardT is Forward on the channel-vectorized AVX-512 kernels, for O a
+// multiple of 32: rows cut into chunks of at most 14 pixels, 32 channels at
+// a time, the output written transposed to yT and transposed back into y.
+// (16-channel blocks of up to 28 pixels, for O = 16, measured slower than
+// the pixel-vectorized kernels: one load per FMA for the broadcasts, and the
+// transposes.)
+func forwardT(p *Plan, y, x, wT, yT []float32) {
+	g := &p.g
+	oh, ow, steps := g.OH(), g.OW(), len(p.tab)
+	vo, most := 2, 14
+	chunks := (ow + most - 1) / most
+	for o := 0; o < g.O; o += 16 * vo {
+		for c := range chunks {
+			j0, j1 := c*ow/chunks, (c+1)*ow/chunks
+			fwdT(j1-j0, vo, &x[j0], &wT[o], &yT[j0*g.O+o], &p.tab[0], steps, oh, 4*g.Wp, 4*ow*g.O, 4*g.O, 4*g.O)
+		}
+	}
+	Transpose(y, yT, oh*ow, g.O)
+}
+
+// chanT selects the channel-vectorized AVX-512 forward kernels (forwardT)
+// when O is a multiple of 32; tests run both.
+var chanT = true
 
 // r8x3 selects the AVX-512 block of 8 channels × 3 rows (fwd512r8) over
 // 16 channels × 1 row (fwd512); tests run both.

@@ -12,6 +12,10 @@ func fwd256(x, w, y *float32, tab *int32, steps, rows, xrs, yrs, ycs int, mask *
 	panic("conv: no AVX2 kernel on this architecture")
 }
 
+func fwdT(np, vo int, x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int) {
+	panic("conv: no AVX-512 kernel on this architecture")
+}
+
 func fwd512r8(v int, x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16) {
 	panic("conv: no AVX-512 kernel on this architecture")
 }

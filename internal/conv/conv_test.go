@@ -19,16 +19,19 @@ func randSlice(r *rand.Rand, n int) []float32 {
 }
 
 // onPaths runs f on every path this CPU has (AVX-512 with each forward
-// block: 8 channels × 3 rows and 16 channels × 1 row).
+// kernel: vectorized along channels, and along pixels with blocks of 8
+// channels × 3 rows and 16 channels × 1 row).
 func onPaths(t *testing.T, f func(t *testing.T, p string)) {
 	for _, p := range Paths() {
 		restore, ok := ForcePath(p)
 		require.True(t, ok)
 		t.Run(p, func(t *testing.T) { f(t, p) })
 		if p == "avx512" {
+			chanT = false
+			t.Run(p+"-8x3", func(t *testing.T) { f(t, p) })
 			r8x3 = false
 			t.Run(p+"-16x1", func(t *testing.T) { f(t, p) })
-			r8x3 = true
+			r8x3, chanT = true, true
 		}
 		restore()
 	}
@@ -98,6 +101,7 @@ var fwdCases = []fwdCase{
 	{4, 6, 20, 2, 4, 32}, {7, 9, 31, 5, 3, 16}, {1, 1, 1, 1, 1, 16},
 	{16, 32, 32, 5, 5, 1}, // the first layer's dx
 	{3, 20, 12, 3, 3, 21}, {2, 6, 9, 2, 2, 9}, {1, 14, 7, 1, 3, 3},
+	{3, 6, 32, 3, 3, 64}, {2, 5, 3, 3, 3, 32}, // rows of 30 pixels (3 chunks), of 1
 }
 
 // naive is the correlation in float64: y[o, i, j] = Σ x[c, i+a, j+b]·w[o, c, a, b].
@@ -150,7 +154,7 @@ func TestForward(t *testing.T) {
 			for i := range y {
 				y[i] = -7
 			}
-			p.Forward(y, x, wp)
+			p.Forward(y, x, wp, make([]float32, g.ScratchLen()))
 			for i := range n {
 				if math.Float32bits(y[i]) != math.Float32bits(ref[i]) {
 					t.Fatalf("%v: element %d = %g, Go loops %g", tc, i, y[i], ref[i])
@@ -183,7 +187,7 @@ func TestInputGradient(t *testing.T) {
 		PackTransposed(wp, w, tc.o, tc.c, tc.k, tc.k)
 		onPaths(t, func(t *testing.T, path string) {
 			dx := make([]float32, tc.c*tc.h*tc.w)
-			p.Forward(dx, dyp, wp)
+			p.Forward(dx, dyp, wp, make([]float32, g.ScratchLen()))
 			for c := range tc.c {
 				for h := range tc.h {
 					for x := range tc.w {

@@ -87,6 +87,84 @@ func fwd512c1v1(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16)
 func fwd256c1v1(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask *[8]int32)
 
 //go:noescape
+func fwdTp1v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp2v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp3v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp4v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp5v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp6v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp7v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp8v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp9v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp10v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp11v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp12v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp13v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+//go:noescape
+func fwdTp14v2(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+
+// fwdT calls the AVX-512 channel-vectorized forward kernel for np pixels and vo vectors.
+func fwdT(np, vo int, x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int) {
+	switch np<<4 | vo {
+	case 1<<4 | 2:
+		fwdTp1v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 2<<4 | 2:
+		fwdTp2v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 3<<4 | 2:
+		fwdTp3v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 4<<4 | 2:
+		fwdTp4v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 5<<4 | 2:
+		fwdTp5v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 6<<4 | 2:
+		fwdTp6v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 7<<4 | 2:
+		fwdTp7v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 8<<4 | 2:
+		fwdTp8v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 9<<4 | 2:
+		fwdTp9v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 10<<4 | 2:
+		fwdTp10v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 11<<4 | 2:
+		fwdTp11v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 12<<4 | 2:
+		fwdTp12v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 13<<4 | 2:
+		fwdTp13v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	case 14<<4 | 2:
+		fwdTp14v2(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)
+	default:
+		panic("conv: no channel-vectorized kernel for this block")
+	}
+}
+
+//go:noescape
 func fwd512r8v3(x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16)
 
 //go:noescape

@@ -33,6 +33,9 @@ func main() {
 	for _, v := range []int{3, 2, 1} {
 		fwd8(v)
 	}
+	for _, s := range fwdTShapes() {
+		fwdT(s[0], s[1])
+	}
 	transpose512()
 	for _, s := range dwShapes {
 		dw512(s.kw, s.na, s.vo)
@@ -68,6 +71,15 @@ func goDecls() string {
 		fmt.Fprintf(&b, "//go:noescape\nfunc fwd512c1v%d(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask uint16)\n\n", v)
 		fmt.Fprintf(&b, "//go:noescape\nfunc fwd256c1v%d(x, w, y *float32, tab *int32, steps, xrs, yrs int, mask *[8]int32)\n\n", v)
 	}
+	for _, s := range fwdTShapes() {
+		fmt.Fprintf(&b, "//go:noescape\nfunc fwdTp%dv%d(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)\n\n", s[0], s[1])
+	}
+	b.WriteString("// fwdT calls the AVX-512 channel-vectorized forward kernel for np pixels and vo vectors.\n")
+	b.WriteString("func fwdT(np, vo int, x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int) {\n\tswitch np<<4 | vo {\n")
+	for _, s := range fwdTShapes() {
+		fmt.Fprintf(&b, "\tcase %d<<4 | %d:\n\t\tfwdTp%dv%d(x, w, yT, tab, steps, rows, xrs, yrs, ldw, ldy)\n", s[0], s[1], s[0], s[1])
+	}
+	b.WriteString("\tdefault:\n\t\tpanic(\"conv: no channel-vectorized kernel for this block\")\n\t}\n}\n\n")
 	for _, v := range []int{3, 2, 1} {
 		fmt.Fprintf(&b, "//go:noescape\nfunc fwd512r8v%d(x, w, y *float32, tab *int32, steps, xrs, yrs, ycs int, mask uint16)\n\n", v)
 	}
@@ -410,6 +422,80 @@ TEXT ·%s(SB), NOSPLIT, $0-66
 			p("ADDQ R8, DX")
 		}
 	}
+	p("VZEROUPPER")
+	p("RET")
+	out.WriteString("\n")
+}
+
+// fwdTShapes are the (pixels, vectors) blocks of fwdT: up to 14 pixels
+// for 32 channels. (Blocks of 16 channels, vo = 1, up to 28 pixels, measured
+// slower than the pixel-vectorized kernels for O = 16 and are not made.)
+func fwdTShapes() (s [][2]int) {
+	for np := 1; np <= 14; np++ {
+		s = append(s, [2]int{np, 2})
+	}
+	return s
+}
+
+// fwdT is the AVX-512 forward kernel vectorized along output channels:
+// np consecutive output pixels of a row × vo·16 channels, for rows rows.
+// Z(p·vo + v) accumulates pixel p, channels 16v..16v+15; Z28/Z29 hold the
+// step's filter vectors (transposed filters, (C·KH·KW, O), ldw bytes per
+// step), Z30/Z31 the broadcast input pixel (vo = 2; with vo = 1 the FMAs
+// broadcast it from memory). No lane is wasted whatever the row width; the
+// output is written transposed, pixel by pixel (ldy bytes apart), for the
+// caller to transpose back.
+func fwdT(np, vo int) {
+	name := fmt.Sprintf("fwdTp%dv%d", np, vo)
+	fmt.Fprintf(&out, `// func %s(x, w, yT *float32, tab *int32, steps, rows, xrs, yrs, ldw, ldy int)
+TEXT ·%s(SB), NOSPLIT, $0-80
+	MOVQ x+0(FP), SI
+	MOVQ yT+16(FP), DX
+	MOVQ rows+40(FP), R8
+	MOVQ ldw+64(FP), R11
+`, name, name)
+	label("row")
+	for k := range np * vo {
+		p("VPXORD Z%d, Z%d, Z%d", k, k, k)
+	}
+	p("MOVQ w+8(FP), DI")
+	p("MOVQ tab+24(FP), BX")
+	p("MOVQ steps+32(FP), CX")
+	label("step")
+	p("MOVLQSX (BX), AX")
+	p("LEAQ (SI)(AX*1), R10")
+	for v := range vo {
+		p("VMOVUPS %d(DI), Z%d", 64*v, 28+v)
+	}
+	for px := range np {
+		if vo == 1 {
+			p("VFMADD231PS.BCST %d(R10), Z28, Z%d", 4*px, px)
+			continue
+		}
+		b := 30 + px%2
+		p("VBROADCASTSS %d(R10), Z%d", 4*px, b)
+		for v := range vo {
+			p("VFMADD231PS Z%d, Z%d, Z%d", 28+v, b, px*vo+v)
+		}
+	}
+	p("ADDQ R11, DI")
+	p("ADDQ $4, BX")
+	p("DECQ CX")
+	p("JNE step")
+	p("MOVQ DX, R10")
+	p("MOVQ ldy+72(FP), R9")
+	for px := range np {
+		for v := range vo {
+			p("VMOVUPS Z%d, %d(R10)", px*vo+v, 64*v)
+		}
+		if px < np-1 {
+			p("ADDQ R9, R10")
+		}
+	}
+	p("ADDQ xrs+48(FP), SI")
+	p("ADDQ yrs+56(FP), DX")
+	p("DECQ R8")
+	p("JNE row")
 	p("VZEROUPPER")
 	p("RET")
 	out.WriteString("\n")
