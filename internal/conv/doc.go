@@ -4,10 +4,15 @@
 // gradient of a stride-1 convolution is the same forward kernel on the
 // padded output gradient with the filters flipped and transposed.
 //
-// The forward kernel vectorizes along a row of output pixels (16 on AVX-512,
-// 8 on AVX2) and keeps 16 (8) output channels in registers: each step
-// (c, a, b) of the filters loads one vector of inputs and does one fused
-// multiply-add per channel with the weight broadcast from the packed filters.
+// The forward kernels come in two kinds. Vectorized along a row of output
+// pixels (16 on AVX-512, 8 on AVX2), with 8 or 16 output channels in
+// registers: each step (c, a, b) of the filters loads one vector of inputs
+// per row and does one fused multiply-add per channel with the weight
+// broadcast from the packed filters (lanes past the row's end are masked).
+// Vectorized along output channels (AVX-512, 32 at a time, up to 14 pixels
+// of a row in registers): each step loads two vectors of the transposed
+// filters and broadcasts each input pixel once; no lane is wasted, and the
+// output, computed as (pixel, channel), is transposed back.
 // The weight-gradient kernel vectorizes along output channels: for a block
 // of filter taps it sums, over every output pixel of a chunk of samples,
 // the input value broadcast times the vector of that pixel's output
