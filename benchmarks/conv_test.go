@@ -16,7 +16,8 @@ import (
 
 // The convolution-layer benchmark: one forward pass y = conv(x, w) and both
 // backward passes dx and dw from a fixed output gradient dy, batch 128,
-// float32, for the two convolution layers of the MNIST CNN, built with
+// float32, for the two convolution layers of the MNIST CNN and the second of
+// Keras's MNIST convnet (3×3, no padding), built with
 // ops.Conv2D and with Gorgonia's Conv2d. Both run on a Gorgonia tape machine
 // over the same graph shape (no loss: the gradients come from
 // gorgonia.Backpropagate with dy as the output gradient), so both pay the
@@ -24,7 +25,7 @@ import (
 // PyTorch's same layers.
 
 // convLayer is one benchmarked convolution: x (n, c, h, w) with o filters of
-// k×k, stride 1, padding pad ("same" output size).
+// k×k, stride 1, padding pad.
 type convLayer struct {
 	name             string
 	n, c, h, w, o, k int
@@ -34,6 +35,7 @@ type convLayer struct {
 var convLayers = []convLayer{
 	{"c1-1to16-k5-28x28", 128, 1, 28, 28, 16, 5, 2},
 	{"c2-16to32-k5-14x14", 128, 16, 14, 14, 32, 5, 2},
+	{"k3-32to64-13x13", 128, 32, 13, 13, 64, 3, 0}, // Keras's MNIST convnet's second layer
 }
 
 func (l convLayer) outHW() (int, int) { return l.h + 2*l.pad - l.k + 1, l.w + 2*l.pad - l.k + 1 }

@@ -19,8 +19,10 @@
 # another benchmark that takes the lock; the time spent waiting for the lock
 # is not timed. GRADLAB_ARGS adds flags to both gradlab train runs (e.g.
 # GRADLAB_ARGS="-epochs 1 -train-limit 6400" for a smoke test of this script;
-# the twin follows the run's config.json). Needs Go, libopenblas-dev and
-# /usr/bin/python3 with torch.
+# the twin follows the run's config.json; GRADLAB_ARGS="-model cnn" is the
+# CNN's end-to-end run, CNN.md). E2E_OPENBLAS=0 skips the -tags openblas run
+# (the twin is then written from the pure-Go run alone). Needs Go,
+# libopenblas-dev and /usr/bin/python3 with torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/e2e}
@@ -47,9 +49,11 @@ timed() {
 echo "== gradlab train, pure Go ($(go version | cut -d' ' -f3), GOMAXPROCS=${GOMAXPROCS:-$(nproc)})"
 timed "$OUT/purego" "$OUT/gradlab" train -out "$OUT/purego" "${EXTRA[@]}"
 
-echo "== gradlab train -tags openblas (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$CORE}, OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-(unset)})"
-timed "$OUT/openblas" env OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-$CORE}" "$OUT/gradlab-openblas" train -out "$OUT/openblas" "${EXTRA[@]}"
-cmp "$OUT/purego/config.json" "$OUT/openblas/config.json"
+if [ "${E2E_OPENBLAS:-1}" != 0 ]; then
+	echo "== gradlab train -tags openblas (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$CORE}, OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-(unset)})"
+	timed "$OUT/openblas" env OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-$CORE}" "$OUT/gradlab-openblas" train -out "$OUT/openblas" "${EXTRA[@]}"
+	cmp "$OUT/purego/config.json" "$OUT/openblas/config.json"
+fi
 
 "$OUT/twin" -config "$OUT/purego/config.json" -o "$OUT/twin.safetensors"
 for t in 1 2; do

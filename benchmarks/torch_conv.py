@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """The convolution layers of BenchmarkConvLayer (conv_test.go) in PyTorch.
 
-Same layers (batch 128, float32, stride 1, "same" padding, no bias):
+Same layers (batch 128, float32, stride 1, no bias):
 
     c1-1to16-k5-28x28    x (128, 1, 28, 28),  w (16, 1, 5, 5),   padding 2
     c2-16to32-k5-14x14   x (128, 16, 14, 14), w (32, 16, 5, 5),  padding 2
+    k3-32to64-13x13      x (128, 32, 13, 13), w (64, 32, 3, 3),  padding 0
 
 and the same work per iteration: y = conv2d(x, w), then y.backward(dy) for a
 fixed dy, which computes dx and dw. FLOPs per iteration: 3 · 2·N·O·OH·OW·C·K·K.
@@ -34,9 +35,12 @@ import subprocess
 import sys
 import time
 
+import torch_env
+
 LAYERS = {
     "c1-1to16-k5-28x28": dict(n=128, c=1, h=28, w=28, o=16, k=5, pad=2),
     "c2-16to32-k5-14x14": dict(n=128, c=16, h=14, w=14, o=32, k=5, pad=2),
+    "k3-32to64-13x13": dict(n=128, c=32, h=13, w=13, o=64, k=3, pad=0),
 }
 
 
@@ -88,8 +92,7 @@ def child(threads, seconds):
 
 
 def run_torch(threads, seconds):
-    env = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX",
-               OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    env = torch_env.child_env(threads)
     res = subprocess.run([sys.executable, __file__, "--child", str(threads), "--seconds", str(seconds)],
                          env=env, check=True, capture_output=True, text=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -98,9 +101,9 @@ def run_torch(threads, seconds):
 BENCH = re.compile(r"^BenchmarkConvLayer/(\S+?)/(gradlab|gorgonia)(?:-\d+)?\s+\d+\s+(\d+(?:\.\d+)?) ns/op.*?([\d.]+) GFLOP/s")
 
 
-def run_go(binary, benchtime):
-    res = subprocess.run([binary, "-test.run", "^$", "-test.bench", "ConvLayer", "-test.benchtime", benchtime],
-                         check=True, capture_output=True, text=True)
+def run_go(binary, benchtime, impls):
+    res = subprocess.run([binary, "-test.run", "^$", "-test.bench", f"ConvLayer/.*/({impls})$", "-test.benchtime", benchtime],
+                         check=True, capture_output=True, text=True, cwd=os.path.dirname(os.path.abspath(__file__)))
     got = {}
     for line in res.stdout.splitlines():
         m = BENCH.match(line)
@@ -118,6 +121,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--vs-go", action="store_true", help="alternate with the Go benchmark")
     ap.add_argument("--benchtime", default="3s", help="Go -test.benchtime per round")
+    ap.add_argument("--impls", default="gradlab|gorgonia", help="Go implementations, a regexp (e.g. gradlab)")
     args = ap.parse_args()
     if args.child is not None:
         child(args.child, args.seconds)
@@ -131,7 +135,7 @@ def main():
     for r in range(args.rounds):
         print(f"round {r + 1}/{args.rounds}", flush=True)
         if binary:
-            for key, v in run_go(binary, args.benchtime).items():
+            for key, v in run_go(binary, args.benchtime, args.impls).items():
                 samples.setdefault(key, []).append(v["ms"])
         for t in (1, 2):
             res = run_torch(t, args.seconds)
@@ -142,10 +146,10 @@ def main():
     print()
     for t, m in sorted(meta.items()):
         print(f"PyTorch {m['torch']}, torch.get_num_threads()={m['threads']}, OpenBLAS core {m['openblas_core']}, "
-              f"mkldnn available {m['mkldnn']}; env OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS={t} OMP_NUM_THREADS={t}")
+              f"mkldnn available {m['mkldnn']}; env {torch_env.describe(torch_env.child_env(t))}")
     print()
-    print("| layer | impl | median ms | GFLOP/s | gradlab speed-up |")
-    print("|---|---|---:|---:|---:|")
+    print("| layer | impl | median ms | range ms | GFLOP/s | gradlab speed-up |")
+    print("|---|---|---:|---:|---:|---:|")
     for name, l in LAYERS.items():
         ours = samples.get((name, "gradlab"))
         for impl in ("gradlab", "gorgonia", "pytorch-1t", "pytorch-2t"):
@@ -154,7 +158,7 @@ def main():
                 continue
             ms = statistics.median(s)
             ratio = f"{ms / statistics.median(ours):.2f}×" if ours and impl != "gradlab" else ""
-            print(f"| {name} | {impl} | {ms:.2f} | {flops(l) / ms / 1e6:.1f} | {ratio} |")
+            print(f"| {name} | {impl} | {ms:.2f} | {min(s):.2f}–{max(s):.2f} | {flops(l) / ms / 1e6:.1f} | {ratio} |")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,11 @@ gradlab run's config.json (benchmarks.WriteTwin):
 What is the same as in gradlab:
   - the network (mlp: Linear without bias -> BatchNorm1d (momentum 0.1,
     eps 1e-5) -> activation -> Dropout per hidden layer, then Linear with
-    bias), float32, and its initial weights and batch-norm statistics: read
-    from the twin file, where gradlab's (in, out) weights are transposed to
-    PyTorch's (out, in);
+    bias; cnn: Conv2d without bias -> BatchNorm2d -> ReLU -> MaxPool2d(2)
+    per block, Flatten, Linear -> ReLU -> Dropout per hidden layer, Linear),
+    float32, and its initial weights and batch-norm statistics: read from
+    the twin file, where gradlab's (in, out) dense weights are transposed to
+    PyTorch's (out, in) (convolution filters have PyTorch's layout already);
   - the data: the same MNIST IDX files (the twin names the directory), the
     same scaling (computed in float64, rounded to float32, as gradlab does;
     checked against the twin's check/x), the same limits;
@@ -141,10 +143,12 @@ def check_config(cfg):
     m, sol = cfg["model"], cfg["solver"]
     mc = m.get("config", {})
     problems = []
-    if m["name"] != "mlp":
-        problems.append(f"model {m['name']!r} (only mlp)")
-    if mc.get("activation") not in ("relu", "tanh", "sigmoid"):
+    if m["name"] not in ("mlp", "cnn"):
+        problems.append(f"model {m['name']!r} (only mlp and cnn)")
+    if m["name"] == "mlp" and mc.get("activation") not in ("relu", "tanh", "sigmoid"):
         problems.append(f"activation {mc.get('activation')!r}")
+    if m["name"] == "cnn" and mc.get("shift"):
+        problems.append(f"cnn shift {mc['shift']} (random shifts are not repeated)")
     if mc.get("dtype") not in ("float32", "float64"):
         problems.append(f"dtype {mc.get('dtype')!r}")
     if cfg["optimizer"] not in ("adamw", "adam"):
@@ -169,27 +173,10 @@ def build(cfg, tensors):
     import torch
     from torch import nn
     mc = cfg["model"]["config"]
-    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[mc["activation"]]
-    layers, fan_in, load = [], mc["inputs"], []
-    for i, units in enumerate(mc["hidden"], 1):
-        fc = nn.Linear(fan_in, units, bias=not mc["batch_norm"])
-        layers.append(fc)
-        load.append((fc.weight, f"param/fc{i}/w", True))
-        if fc.bias is not None:
-            load.append((fc.bias, f"param/fc{i}/b", False))
-        if mc["batch_norm"]:
-            bn = nn.BatchNorm1d(units, eps=1e-5, momentum=0.1)
-            layers.append(bn)
-            load += [(bn.weight, f"param/bn{i}/gamma", False), (bn.bias, f"param/bn{i}/beta", False),
-                     (bn.running_mean, f"state/bn{i}/running_mean", False),
-                     (bn.running_var, f"state/bn{i}/running_var", False)]
-        layers.append(act())
-        if mc["dropout"] > 0:
-            layers.append(nn.Dropout(mc["dropout"]))
-        fan_in = units
-    out = nn.Linear(fan_in, mc["classes"])
-    layers.append(out)
-    load += [(out.weight, "param/out/w", True), (out.bias, "param/out/b", False)]
+    if cfg["model"]["name"] == "cnn":
+        layers, load = build_cnn(mc)
+    else:
+        layers, load = build_mlp(mc)
     net = nn.Sequential(*layers)
     used = set()
     with torch.no_grad():
@@ -209,7 +196,77 @@ def build(cfg, tensors):
         raise SystemExit(f"twin tensors not used by the PyTorch network: {left}")
     if mc["dtype"] == "float64":
         net = net.double()
+    net.twin_tensors = load  # (tensor, twin name, transposed) of every loaded tensor
     return net
+
+
+def batch_norm(bn, name):
+    """The twin tensors of a batch norm named name."""
+    return [(bn.weight, f"param/{name}/gamma", False), (bn.bias, f"param/{name}/beta", False),
+            (bn.running_mean, f"state/{name}/running_mean", False),
+            (bn.running_var, f"state/{name}/running_var", False)]
+
+
+def build_cnn(mc):
+    """models/cnn.Layers: per block Conv2d (K×K, padding K/2, no bias with
+    batch norm) -> BatchNorm2d (momentum 0.1, eps 1e-5) -> ReLU -> MaxPool2d(2);
+    Flatten (NCHW order, as gradlab's); per hidden dense layer Linear -> ReLU
+    -> Dropout; Linear. The input rows (784 floats) are viewed as (1, 28, 28)."""
+    from torch import nn
+    c, h, w = mc["input"]
+    k = mc["kernel"]
+    layers, load = [nn.Unflatten(1, (c, h, w))], []
+    for i, ch in enumerate(mc["conv"], 1):
+        conv = nn.Conv2d(c, ch, k, padding=k // 2, bias=not mc["batch_norm"])
+        layers.append(conv)
+        load.append((conv.weight, f"param/conv{i}/w", False))
+        if conv.bias is not None:
+            load.append((conv.bias, f"param/conv{i}/b", False))
+        if mc["batch_norm"]:
+            bn = nn.BatchNorm2d(ch, eps=1e-5, momentum=0.1)
+            layers.append(bn)
+            load += batch_norm(bn, f"bn{i}")
+        layers += [nn.ReLU(), nn.MaxPool2d(2)]
+        c, h, w = ch, h // 2, w // 2
+    layers.append(nn.Flatten())
+    fan_in = c * h * w
+    for i, units in enumerate(mc["dense"], 1):
+        fc = nn.Linear(fan_in, units)
+        layers += [fc, nn.ReLU()]
+        load += [(fc.weight, f"param/fc{i}/w", True), (fc.bias, f"param/fc{i}/b", False)]
+        if mc["dropout"] > 0:
+            layers.append(nn.Dropout(mc["dropout"]))
+        fan_in = units
+    out = nn.Linear(fan_in, mc["classes"])
+    layers.append(out)
+    load += [(out.weight, "param/out/w", True), (out.bias, "param/out/b", False)]
+    return layers, load
+
+
+def build_mlp(mc):
+    """models/mlp: per hidden layer Linear (no bias with batch norm) ->
+    BatchNorm1d -> activation -> Dropout; Linear."""
+    from torch import nn
+    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[mc["activation"]]
+    layers, fan_in, load = [], mc["inputs"], []
+    for i, units in enumerate(mc["hidden"], 1):
+        fc = nn.Linear(fan_in, units, bias=not mc["batch_norm"])
+        layers.append(fc)
+        load.append((fc.weight, f"param/fc{i}/w", True))
+        if fc.bias is not None:
+            load.append((fc.bias, f"param/fc{i}/b", False))
+        if mc["batch_norm"]:
+            bn = nn.BatchNorm1d(units, eps=1e-5, momentum=0.1)
+            layers.append(bn)
+            load += batch_norm(bn, f"bn{i}")
+        layers.append(act())
+        if mc["dropout"] > 0:
+            layers.append(nn.Dropout(mc["dropout"]))
+        fan_in = units
+    out = nn.Linear(fan_in, mc["classes"])
+    layers.append(out)
+    load += [(out.weight, "param/out/w", True), (out.bias, "param/out/b", False)]
+    return layers, load
 
 
 def train(twin, threads, eval_batch, max_epochs, out_json, foreach):

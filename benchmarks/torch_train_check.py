@@ -58,24 +58,8 @@ def main(twin_path, ckpt_path):
     hist = json.loads(ck_meta["progress"])["history"][0]
     print(f"step loss: PyTorch {loss.item()!r}, gradlab {hist[1]!r}")
 
-    names = []
-    for i, m in enumerate(net):
-        if isinstance(m, torch.nn.Linear):
-            names.append(("fc" if i < len(net) - 1 else "out", m))
-        elif isinstance(m, torch.nn.BatchNorm1d):
-            names.append(("bn", m))
-    fc = bn = 0
-    for kind, m in names:
-        if kind == "fc":
-            fc += 1
-            pairs = [(m.weight, f"param/fc{fc}/w", True)]
-        elif kind == "out":
-            pairs = [(m.weight, "param/out/w", True), (m.bias, "param/out/b", False)]
-        else:
-            bn += 1
-            pairs = [(m.weight, f"param/bn{bn}/gamma", False), (m.bias, f"param/bn{bn}/beta", False),
-                     (m.running_mean, f"state/bn{bn}/running_mean", False),
-                     (m.running_var, f"state/bn{bn}/running_var", False)]
+    # Every tensor the twin loaded (mlp and cnn), in the network's order.
+    for pairs in [net.twin_tensors]:
         for t, name, transpose in pairs:
             got = t.detach().numpy()
             want = ck[name].T if transpose else ck[name]

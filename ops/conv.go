@@ -25,14 +25,18 @@ type ConvOptions struct{ Stride, Padding, Dilation [2]int }
 // dx = the transposed convolution of dy with w and dw[o, c, a, b] =
 // Σ_n Σ_i Σ_j dy[n, o, i, j] · x[n, c, i·sh − ph + a·dh, j·sw − pw + b·dw].
 //
-// All three are computed by im2col and a matrix product (internal/sgemm for
-// float32, gonum's Dgemm for float64), one generic kernel for both dtypes,
-// split across cores by sample; dw sums per-chunk partial products in a
-// fixed order, so every result is the same whatever the number of cores.
-// Buffers are kept in the op between runs: the forward op keeps the column
-// matrices of the whole batch, N·C·KH·KW·OH·OW elements (40 MB for a
-// 16→32-channel 5×5 layer on 14×14 maps at batch 128 in float32), which dw
-// reuses in the same run instead of computing them again.
+// For float32 on CPUs with AVX-512F or AVX2+FMA, stride 1 and dilation 1,
+// the three run on internal/conv's direct kernels (conv_direct.go: no
+// im2col, no packing; the forward op keeps the N zero-padded samples,
+// C·(H+2ph)·(W+2pw) floats each, which dw reuses in the same run); each
+// element is then one chain of fused multiply-adds in a fixed order, the
+// same on every path. Otherwise (and for float64) all three are computed by
+// im2col and a matrix product (internal/sgemm for float32, gonum's Dgemm
+// for float64), one generic kernel for both dtypes; the forward op then
+// keeps the column matrices of the whole batch, N·C·KH·KW·OH·OW elements,
+// for dw. Either way the work is split across cores by sample, and dw sums
+// per-chunk partial products in a fixed order, so every result is the same
+// whatever the number of cores.
 //
 // Bad shapes and options (non-4-D inputs, a channel mismatch, a zero or
 // negative stride or dilation, negative padding, a kernel larger than the
@@ -224,6 +228,9 @@ type convJob[T float] struct {
 	reuse   bool // this run reads fwd's column matrices
 	partial []T  // dw: one partial dwᵀ (C·KH·KW, O) per chunk
 	dwT     []T  // dw: the sum of the partials, transposed into out at the end
+
+	direct    *directConv // float32 on internal/conv's kernels (conv_direct.go), nil until used
+	useDirect bool        // this run is on them
 }
 
 // do is the def kernel: it checks the sizes and runs the job across cores.
@@ -250,6 +257,10 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 			j.dwT = make([]T, wn)
 		}
 	}
+	j.useDirect = directOK[T](g, j.kind)
+	if j.useDirect {
+		return j.doDirect(out, in[0], b, items)
+	}
 	need := parallel.Workers(items) // column buffers: one per part…
 	if j.kind == convForward {
 		need = g.n // …or, for the forward pass, one per sample, kept for dw
@@ -257,7 +268,7 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 	for len(j.cols) < need {
 		j.cols = append(j.cols, make([]T, g.ckk()*g.p()))
 	}
-	reuse := j.kind == convGradW && j.fwd != nil && j.fwd.runs != j.seen && len(j.fwd.cols) == g.n
+	reuse := j.kind == convGradW && j.fwd != nil && j.fwd.runs != j.seen && !j.fwd.useDirect && len(j.fwd.cols) == g.n
 	if reuse {
 		j.seen = j.fwd.runs
 	}
@@ -272,6 +283,40 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 		transpose(j.wT, j.b, g.o, g.ckk())
 	}
 	j.r.Run(j, items)
+	j.finish(out, items)
+	return nil
+}
+
+// doDirect is do on the direct kernels.
+func (j *convJob[T]) doDirect(out, a, b []T, items int) error {
+	g := &j.g
+	if j.direct == nil {
+		j.direct = new(directConv)
+	}
+	w := a // forward: (x, w); dx: (w, dy)
+	if j.kind == convForward {
+		w = b
+	}
+	if err := j.direct.prepare(g, j.kind, parallel.Workers(items), as32(w)); err != nil {
+		return err
+	}
+	// dw reuses the forward op's padded inputs when it ran on this path
+	// since dw last ran.
+	f := j.fwd
+	j.reuse = j.kind == convGradW && f != nil && f.runs != j.seen && f.useDirect && f.direct != nil && len(f.direct.pad) >= g.n*f.direct.plan.Geom().InLen()
+	if j.reuse {
+		j.seen = f.runs
+	}
+	j.a, j.b, j.out = a, b, out
+	j.r.Run(j, items)
+	j.finish(out, items)
+	return nil
+}
+
+// finish ends a run: counts the forward op's runs, sums dw's partials.
+func (j *convJob[T]) finish(out []T, items int) {
+	g := &j.g
+	wn := g.o * g.ckk()
 	if j.kind == convForward {
 		j.runs++
 	}
@@ -285,10 +330,13 @@ func (j *convJob[T]) do(out []T, in [][]T) error {
 		transpose(out, j.dwT, g.ckk(), g.o)
 	}
 	j.a, j.b, j.out = nil, nil, nil
-	return nil
 }
 
 func (j *convJob[T]) Run(part, lo, hi int) {
+	if j.useDirect {
+		j.runDirect(part, lo, hi)
+		return
+	}
 	g := &j.g
 	ckk, p := g.ckk(), g.p()
 	xs, ys := g.c*g.h*g.w, g.o*p

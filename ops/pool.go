@@ -116,8 +116,10 @@ func (g *poolGeom) poolString() string {
 // poolDef is the forward op (x → y) or, with grad set, the gradient op
 // (x, y, dy → dx) of a pooling kind (the average pool's ignores y).
 func poolDef(g poolGeom, kind int, grad bool) *def {
-	k32 := &poolJob[float32]{g: g, kind: kind, grad: grad}
-	k64 := &poolJob[float64]{g: g, kind: kind, grad: grad}
+	return poolDefOf(g, kind, grad, &poolJob[float32]{g: g, kind: kind, grad: grad}, &poolJob[float64]{g: g, kind: kind, grad: grad})
+}
+
+func poolDefOf(g poolGeom, kind int, grad bool, k32 *poolJob[float32], k64 *poolJob[float64]) *def {
 	label := [2]string{"MaxPool2D", "AvgPool2D"}[kind]
 	d := &def{typ: sig(4, 4), run32: k32.do, run64: k64.do, shape: tensor.Shape{g.n, g.c, g.oh, g.ow}}
 	if grad {
@@ -125,7 +127,10 @@ func poolDef(g poolGeom, kind int, grad bool) *def {
 		d.typ, d.shape = sig(4, 4, 4, 4), tensor.Shape{g.n, g.c, g.h, g.w}
 	} else {
 		d.grad = func(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
-			dx, err := applyDef(poolDef(g, kind, true), in[0], y, dy)
+			// The max pool's gradient reads the forward op's argmax.
+			dx, err := applyDef(poolDefOf(g, kind, true,
+				&poolJob[float32]{g: g, kind: kind, grad: true, fwd: k32},
+				&poolJob[float64]{g: g, kind: kind, grad: true, fwd: k64}), in[0], y, dy)
 			return gorgonia.Nodes{dx}, err
 		}
 	}
@@ -134,6 +139,13 @@ func poolDef(g poolGeom, kind int, grad bool) *def {
 }
 
 // poolJob runs a pooling op for element type T over the N·C planes of x.
+//
+// Each window is read once. The max pool's forward op also records, per
+// output, where in its (clipped) window the gradient goes — one byte,
+// r·width + c, for windows of at most 256 elements — and its gradient op
+// scatters dy through those bytes when the forward op has run since it last
+// ran (in a training step, always) instead of searching the windows of x
+// again for y (which it still does otherwise).
 type poolJob[T float] struct {
 	g    poolGeom
 	kind int
@@ -143,7 +155,16 @@ type poolJob[T float] struct {
 	y    []T // output (grad ops)
 	dy   []T // output gradient (grad ops)
 	out  []T
+
+	arg  []uint8     // max forward: the argmax of each output in its window
+	runs uint64      // max forward: runs so far
+	fwd  *poolJob[T] // max grad: the forward op's job
+	seen uint64      // max grad: fwd.runs when this op last used fwd.arg
+	use  bool        // max grad: this run scatters through fwd.arg
 }
+
+// argOK reports whether windows are small enough for a one-byte argmax.
+func (g *poolGeom) argOK() bool { return g.kh*g.kw <= 256 }
 
 func (j *poolJob[T]) do(out []T, in [][]T) error {
 	g := &j.g
@@ -158,32 +179,75 @@ func (j *poolJob[T]) do(out []T, in [][]T) error {
 		return fmt.Errorf("%w: %s: input or output size does not match the geometry", ErrShape, g.poolString())
 	}
 	j.out = out
+	if j.kind == poolMax && !j.grad && g.argOK() && len(j.arg) != yn {
+		j.arg = make([]uint8, yn)
+	}
+	f := j.fwd
+	j.use = j.kind == poolMax && j.grad && f != nil && f.runs != j.seen && len(f.arg) == yn
+	if j.use {
+		j.seen = f.runs
+	}
 	j.r.Run(j, g.n*g.c)
+	if !j.grad {
+		j.runs++
+	}
 	j.x, j.y, j.dy, j.out = nil, nil, nil, nil
 	return nil
 }
 
 func (j *poolJob[T]) Run(_, lo, hi int) {
 	g := &j.g
+	if pool2x2 && g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && (!j.grad || j.kind == poolAvg || j.use) {
+		j.run2x2(lo, hi)
+		return
+	}
 	hw, p := g.h*g.w, g.p()
 	for pl := lo; pl < hi; pl++ {
 		x := j.x[pl*hw : (pl+1)*hw]
 		switch {
 		case !j.grad && j.kind == poolMax:
 			y := j.out[pl*p : (pl+1)*p]
+			var arg []uint8
+			if len(j.arg) > 0 {
+				arg = j.arg[pl*p : (pl+1)*p]
+			}
 			for i := range g.oh {
 				y0, y1 := window(i, g.sh, g.ph, g.kh, g.h)
 				for k := range g.ow {
 					x0, x1 := window(k, g.sw, g.pw, g.kw, g.w)
 					// The builtin max has no branch to mispredict and
 					// returns NaN if any value is NaN, as PyTorch does.
+					// The argmax: the first element above all before it,
+					// or the last NaN (PyTorch's `v > m || isnan(v)`),
+					// which is firstMax's choice for the maximum m.
 					m := x[y0*g.w+x0]
+					best, at, t := m, 0, 0
 					for r := y0; r < y1; r++ {
 						for _, v := range x[r*g.w+x0 : r*g.w+x1] {
 							m = max(m, v)
+							if v > best || v != v {
+								best, at = v, t
+							}
+							t++
 						}
 					}
 					y[i*g.ow+k] = m
+					if arg != nil {
+						arg[i*g.ow+k] = uint8(at)
+					}
+				}
+			}
+		case j.grad && j.kind == poolMax && j.use:
+			dx, dy := j.out[pl*hw:(pl+1)*hw], j.dy[pl*p:(pl+1)*p]
+			arg := j.fwd.arg[pl*p : (pl+1)*p]
+			clear(dx)
+			for i := range g.oh {
+				y0, _ := window(i, g.sh, g.ph, g.kh, g.h)
+				for k := range g.ow {
+					x0, x1 := window(k, g.sw, g.pw, g.kw, g.w)
+					a := int(arg[i*g.ow+k])
+					wd := x1 - x0
+					dx[(y0+a/wd)*g.w+x0+a%wd] += dy[i*g.ow+k]
 				}
 			}
 		case j.grad && j.kind == poolMax:
@@ -265,4 +329,112 @@ func firstMax[T float](g *poolGeom, x []T, i, k int, m T) int {
 		}
 	}
 	return at // not reached when m is the window's maximum
+}
+
+// pool2x2 enables run2x2 (tests turn it off to compare).
+var pool2x2 = true
+
+// run2x2 is Run for 2×2 windows with stride 2 and no padding (the common
+// case): two rows of x per output row, every element of dx written once
+// (no clearing pass). Same results as the general loops, bit for bit: the
+// same maximum, argmax and sums in the same order.
+func (j *poolJob[T]) run2x2(lo, hi int) {
+	g := &j.g
+	hw, p, w, ow := g.h*g.w, g.p(), g.w, g.ow
+	for pl := lo; pl < hi; pl++ {
+		x := j.x[pl*hw : (pl+1)*hw]
+		switch {
+		case !j.grad && j.kind == poolMax:
+			y := j.out[pl*p : (pl+1)*p]
+			var arg []uint8
+			if len(j.arg) > 0 {
+				arg = j.arg[pl*p : (pl+1)*p]
+			}
+			for i := range g.oh {
+				r0, r1 := x[2*i*w:2*i*w+2*ow], x[(2*i+1)*w:(2*i+1)*w+2*ow]
+				yr := y[i*ow : (i+1)*ow]
+				for k := range yr {
+					a, b, c, d := r0[2*k], r0[2*k+1], r1[2*k], r1[2*k+1]
+					m := max(max(max(a, b), c), d)
+					yr[k] = m
+					if arg == nil {
+						continue
+					}
+					// The first element equal to m (m is not NaN), as a sum
+					// of comparisons: no branch to mispredict.
+					na, nb, nc := b2i(a != m), b2i(b != m), b2i(c != m)
+					at := na + na*nb + na*nb*nc
+					if m != m { // the last NaN
+						at = 0
+						switch {
+						case d != d:
+							at = 3
+						case c != c:
+							at = 2
+						case b != b:
+							at = 1
+						}
+					}
+					arg[i*ow+k] = uint8(at)
+				}
+			}
+		case j.grad && j.kind == poolMax:
+			dx, dy := j.out[pl*hw:(pl+1)*hw], j.dy[pl*p:(pl+1)*p]
+			arg := j.fwd.arg[pl*p : (pl+1)*p]
+			for i := range g.oh {
+				r0, r1 := dx[2*i*w:2*i*w+2*ow], dx[(2*i+1)*w:(2*i+1)*w+2*ow]
+				for k, v := range dy[i*ow : (i+1)*ow] {
+					v += 0     // as 0 + v in the general loop: −0 becomes +0
+					var q [4]T // no branch on the argmax: a store through it
+					q[arg[i*ow+k]&3] = v
+					r0[2*k], r0[2*k+1], r1[2*k], r1[2*k+1] = q[0], q[1], q[2], q[3]
+				}
+				pad2x2(dx, g, i)
+			}
+			clear(dx[2*g.oh*w:])
+		case !j.grad:
+			y := j.out[pl*p : (pl+1)*p]
+			inv := 1 / T(4)
+			for i := range g.oh {
+				r0, r1 := x[2*i*w:2*i*w+2*ow], x[(2*i+1)*w:(2*i+1)*w+2*ow]
+				yr := y[i*ow : (i+1)*ow]
+				for k := range yr {
+					var s T
+					s += r0[2*k]
+					s += r0[2*k+1]
+					s += r1[2*k]
+					s += r1[2*k+1]
+					yr[k] = s * inv
+				}
+			}
+		default:
+			dx, dy := j.out[pl*hw:(pl+1)*hw], j.dy[pl*p:(pl+1)*p]
+			inv := 1 / T(4)
+			for i := range g.oh {
+				r0, r1 := dx[2*i*w:2*i*w+2*ow], dx[(2*i+1)*w:(2*i+1)*w+2*ow]
+				for k, v := range dy[i*ow : (i+1)*ow] {
+					d := v*inv + 0 // as the general loop's 0 + d
+					r0[2*k], r0[2*k+1], r1[2*k], r1[2*k+1] = d, d, d, d
+				}
+				pad2x2(dx, g, i)
+			}
+			clear(dx[2*g.oh*w:])
+		}
+	}
+}
+
+// pad2x2 clears the last column of rows 2i and 2i+1 of the plane dx when
+// the width is odd (no window covers it).
+func pad2x2[T float](dx []T, g *poolGeom, i int) {
+	if g.w > 2*g.ow {
+		dx[2*i*g.w+g.w-1], dx[(2*i+1)*g.w+g.w-1] = 0, 0
+	}
+}
+
+// b2i is 1 for true, 0 for false (compiled to a SETcc, no branch).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
