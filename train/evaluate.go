@@ -34,8 +34,8 @@ func Evaluate(m Model, d datasets.Dataset, batch int, ms ...metrics.Metric) (*Ev
 		return nil, fmt.Errorf("%w: batch = %d, want > 0", ErrConfig, batch)
 	}
 	var kind nn.TargetKind
-	if l, ok := m.(interface{ Loss() nn.Loss }); ok && l.Loss() != nil {
-		kind = l.Loss().Kind()
+	if l := lossOf(m); l != nil {
+		kind = l.Kind()
 	}
 	if ms == nil {
 		ms = metrics.For(kind)
@@ -281,4 +281,12 @@ func (e *Evaluation) ConfusionTable() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// lossOf returns the loss a model declares (nn.Model's Loss), or nil.
+func lossOf(m Model) nn.Loss {
+	if l, ok := m.(interface{ Loss() nn.Loss }); ok {
+		return l.Loss()
+	}
+	return nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/gradlab/gradlab/internal/atomicfile"
 	"github.com/gradlab/gradlab/internal/plots"
 	"github.com/gradlab/gradlab/metrics"
-	"github.com/gradlab/gradlab/nn"
 )
 
 // MetricsHeader is the first line of metrics.csv of a classifier's run
@@ -131,8 +130,8 @@ func (r *Run) writeOutputs(dir string) error {
 		return err
 	}
 	lossName := "loss"
-	if l, ok := r.model.(interface{ Loss() nn.Loss }); ok && l.Loss() != nil {
-		lossName = strings.ReplaceAll(l.Loss().Name(), "_", "-")
+	if l := lossOf(r.model); l != nil {
+		lossName = strings.ReplaceAll(l.Name(), "_", "-")
 	}
 	return writeCurves(filepath.Join(dir, "curves.png"), r.history, r.metrics, lossName)
 }

@@ -377,8 +377,8 @@ func newRun(cfg Config, m Model, data Data, opt Options) (*Run, error) {
 	if opt.Schedule != nil && (cfg.Schedule != Schedule{} && cfg.Schedule != Schedule{Kind: "constant"}) {
 		return nil, fmt.Errorf("%w: Options.Schedule is given and Config.Schedule is %+v: set one", ErrConfig, cfg.Schedule)
 	}
-	if l, ok := m.(interface{ Loss() nn.Loss }); ok && l.Loss() != nil {
-		r.kind = l.Loss().Kind()
+	if l := lossOf(m); l != nil {
+		r.kind = l.Kind()
 	}
 	r.metrics = append([]metrics.Metric{metrics.Loss()}, opt.Metrics...)
 	if opt.Metrics == nil {
