@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/gradcheck"
@@ -154,4 +155,64 @@ func TestSeqLayerErrors(t *testing.T) {
 			require.ErrorContains(t, err, c.says)
 		})
 	}
+}
+
+// ApplyState runs a recurrence from given states, whose gradients pass the
+// finite-difference check; an LSTM returns cT, a GRU none.
+func TestRNNApplyState(t *testing.T) {
+	for _, cell := range []string{"lstm", "gru"} {
+		t.Run(cell, func(t *testing.T) {
+			b := graph.NewBuilder(4)
+			x, err := b.Param("x", tensor.Float64, values(randValues(2, 2*3*4)), 2, 3, 4)
+			require.NoError(t, err)
+			l := nn.LSTM(5)
+			if cell == "gru" {
+				l = nn.GRU(5)
+			}
+			h0, err := b.Param("h0", tensor.Float64, values(randValues(3, 10)), 2, 5)
+			require.NoError(t, err)
+			var c0 *gorgonia.Node
+			if cell == "lstm" {
+				c0, err = b.Param("c0", tensor.Float64, values(randValues(4, 10)), 2, 5)
+				require.NoError(t, err)
+			}
+			y, hT, cT, err := l.ApplyState(b, "rnn", x, h0, c0)
+			require.NoError(t, err)
+			require.Equal(t, []int{2, 3, 5}, []int(y.Shape()))
+			require.Equal(t, []int{2, 5}, []int(hT.Shape()))
+			require.Equal(t, cell == "lstm", cT != nil)
+			loss, err := gorgonia.Sum(hT)
+			require.NoError(t, err)
+			p, err := b.Compile(loss, hT)
+			require.NoError(t, err)
+			defer p.Close()
+			require.NoError(t, p.Run(graph.Feeds{}))
+			got := f64(p.Output(0).Data())
+			require.Len(t, got, 10)
+			res, err := gradcheck.Check(p, graph.Feeds{}, gradcheck.Options{})
+			require.NoError(t, err)
+			require.NotEmpty(t, res)
+			for _, r := range res {
+				assert.LessOrEqual(t, r.RelErr, 1e-6, "%v", r)
+			}
+		})
+	}
+}
+
+// A LayerNorm over a dimension of size 1 returns β whatever x (x̂ is 0),
+// as PyTorch does.
+func TestLayerNormSizeOne(t *testing.T) {
+	b := graph.NewBuilder(1)
+	x, err := b.Input("x", tensor.Float64, 2, 3, 1)
+	require.NoError(t, err)
+	y, err := nn.LayerNorm().Apply(b, "ln", x)
+	require.NoError(t, err)
+	copy(b.Params()[1].Value().Data().([]float64), []float64{0.75}) // ln/bias
+	loss, err := gorgonia.Sum(y)
+	require.NoError(t, err)
+	p, err := b.Compile(loss, y)
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, p.Forward(graph.Feeds{"x": tensor.New(tensor.WithShape(2, 3, 1), tensor.WithBacking([]float64{1, -2, 3e6, 0, 5, -7}))}))
+	assert.Equal(t, []float64{0.75, 0.75, 0.75, 0.75, 0.75, 0.75}, f64(p.Output(0).Data()))
 }
