@@ -191,11 +191,14 @@ func (k *lnJob[T]) Run(_, lo, hi int) {
 }
 
 // lnRow normalizes one row into y and returns its mean and 1/√(σ² + ε):
-// the statistics in float64 (vec.Sum, vec.SqDev), y by vec.LayerNormRow.
+// the statistics in float64 in one pass (vec.Moments, about the row's first
+// element), y by vec.LayerNormRow.
 func lnRow[T float](y, x, gamma, beta []T, eps float64) (mean, inv float64) {
 	n := float64(len(x))
-	mean = vec.Sum(x) / n
-	inv = 1 / math.Sqrt(vec.SqDev(x, mean)/n+eps)
+	s, s1, s2 := vec.Moments(x)
+	m1 := s1 / n
+	mean = s + m1
+	inv = 1 / math.Sqrt(max(s2/n-m1*m1, 0)+eps)
 	vec.LayerNormRow(y, x, gamma, beta, T(mean), T(inv))
 	return mean, inv
 }

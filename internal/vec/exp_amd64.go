@@ -24,3 +24,6 @@ func lnGradRow512(dx, x, gr, gamma *float32, pg, pb *float64, n int, c *[4]float
 
 //go:noescape
 func maxLanes512(x *float32, n int, lanes *[16]float32)
+
+//go:noescape
+func momentsLanes512(x *float32, n int, s float64, l1, l2 *[16]float64)

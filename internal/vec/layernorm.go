@@ -72,3 +72,31 @@ func LayerNormGradRow[T Float](dx, x, g, gamma []T, pg, pb []float64, m, inv, s1
 		pb[i] += float64(g[i])
 	}
 }
+
+// Moments returns Σ (x[i] − s) and Σ (x[i] − s)² with s = float64(x[0]),
+// in float64, in one pass, in Sum's order (16 lanes, then the rest): the
+// mean is s + S1/n and the variance S2/n − (S1/n)², accurate in float64
+// since s is an element of x. x must not be empty.
+func Moments[T Float](x []T) (s, s1, s2 float64) {
+	s = float64(x[0])
+	var l1, l2 [16]float64
+	n := len(x) &^ 15
+	if asm[T](n) > 0 {
+		momentsLanes512(f32(x), n, s, &l1, &l2)
+	} else {
+		for i := 0; i < n; i += 16 {
+			for j, v := range x[i : i+16] {
+				d := float64(v) - s
+				l1[j] += d
+				l2[j] += float64(d * d)
+			}
+		}
+	}
+	s1, s2 = addLanes(&l1), addLanes(&l2)
+	for _, v := range x[n:] {
+		d := float64(v) - s
+		s1 += d
+		s2 += float64(d * d)
+	}
+	return s, s1, s2
+}

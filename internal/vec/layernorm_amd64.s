@@ -120,3 +120,38 @@ lnGradLoop:
 	JLT lnGradLoop
 	VZEROUPPER
 	RET
+
+// func momentsLanes512(x *float32, n int, s float64, l1, l2 *[16]float64)
+// d = x - s: l1 += d, l2 += d*d (float64 lanes).
+TEXT ·momentsLanes512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSD s+16(FP), Z8
+	MOVQ l1+24(FP), DI
+	MOVQ l2+32(FP), R8
+	VMOVUPD (DI), Z2
+	VMOVUPD 64(DI), Z3
+	VMOVUPD (R8), Z6
+	VMOVUPD 64(R8), Z7
+	XORQ BX, BX
+
+momLoop:
+	VCVTPS2PD (SI)(BX*4), Z0
+	VCVTPS2PD 32(SI)(BX*4), Z1
+	VSUBPD Z8, Z0, Z0 // d
+	VSUBPD Z8, Z1, Z1
+	VADDPD Z0, Z2, Z2 // l1 += d
+	VADDPD Z1, Z3, Z3
+	VMULPD Z0, Z0, Z0 // d*d
+	VMULPD Z1, Z1, Z1
+	VADDPD Z0, Z6, Z6 // l2 += d*d
+	VADDPD Z1, Z7, Z7
+	ADDQ $16, BX
+	CMPQ BX, CX
+	JLT momLoop
+	VMOVUPD Z2, (DI)
+	VMOVUPD Z3, 64(DI)
+	VMOVUPD Z6, (R8)
+	VMOVUPD Z7, 64(R8)
+	VZEROUPPER
+	RET

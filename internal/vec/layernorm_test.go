@@ -53,3 +53,21 @@ func TestLayerNormKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestMoments checks Moments on every path against its documented order.
+func TestMoments(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, asm := range paths() {
+		for _, n := range []int{1, 15, 16, 17, 33, 512, 1000} {
+			x := vec32(r, n)
+			s := float64(x[0])
+			w1 := laneSum(n, func(i int) float64 { return float64(x[i]) - s })
+			w2 := laneSum(n, func(i int) float64 { d := float64(x[i]) - s; return float64(d * d) })
+			var g0, g1, g2 float64
+			run(asm, func() { g0, g1, g2 = Moments(x) })
+			if g0 != s || math.Float64bits(g1) != math.Float64bits(w1) || math.Float64bits(g2) != math.Float64bits(w2) {
+				t.Fatalf("Moments asm=%v n=%d: %v %v %v, want %v %v %v", asm, n, g0, g1, g2, s, w1, w2)
+			}
+		}
+	}
+}
