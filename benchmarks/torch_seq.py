@@ -21,9 +21,11 @@ OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = t, set before torch is imported) plus
 torch.set_num_threads(t), for t = 1 and 2; it reports the OpenBLAS core it
 loaded, whether oneDNN (mkldnn) is available and ATen's CPU capability.
 
-With --vs-go the script also runs the Go benchmark, alternating with the
-PyTorch measurements round by round so that both see the same machine load,
-and prints medians and ratios. Run from the repository root, under the
+With --vs-go the script also runs the Go benchmark (at GOMAXPROCS 1 and 2,
+-test.cpu 1,2), alternating with the PyTorch measurements round by round so
+that both see the same machine load, and prints medians and the ratio of
+PyTorch's best (the faster of its 1- and 2-thread medians) to each gradlab
+setting. Run from the repository root, under the
 benchmark lock, e.g.
 
     flock /tmp/gradlab-bench.lock /usr/bin/python3 benchmarks/torch_seq.py --vs-go --rounds 3
@@ -142,17 +144,19 @@ def run_torch(threads, seconds):
     return out
 
 
-BENCH = re.compile(r"^BenchmarkSeqLayer/(\S+?)/gradlab(?:-\d+)?\s+\d+\s+(\d+(?:\.\d+)?) ns/op")
+BENCH = re.compile(r"^BenchmarkSeqLayer/(\S+?)/gradlab(?:-(\d+))?\s+\d+\s+(\d+(?:\.\d+)?) ns/op")
 
 
-def run_go(binary, benchtime):
-    res = subprocess.run([binary, "-test.run", "^$", "-test.bench", "SeqLayer", "-test.benchtime", benchtime],
-                         check=True, capture_output=True, text=True)
+def run_go(binary, benchtime, cpus):
+    """Runs the Go benchmark at each GOMAXPROCS in cpus (-test.cpu); returns
+    {(layer, "gradlab-Nt"): ms}."""
+    res = subprocess.run([binary, "-test.run", "^$", "-test.bench", "SeqLayer", "-test.benchtime", benchtime,
+                          "-test.cpu", cpus], check=True, capture_output=True, text=True)
     got = {}
     for line in res.stdout.splitlines():
         m = BENCH.match(line)
         if m:
-            got[m.group(1)] = float(m.group(2)) / 1e6
+            got[(m.group(1), f"gradlab-{m.group(2) or 1}t")] = float(m.group(3)) / 1e6
         if line.startswith("Benchmark"):
             print("   ", line, flush=True)
     return got
@@ -165,6 +169,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--vs-go", action="store_true", help="alternate with the Go benchmark")
     ap.add_argument("--benchtime", default="2s", help="Go -test.benchtime per round")
+    ap.add_argument("--go-cpu", default="1,2", help="Go -test.cpu (GOMAXPROCS values) per round")
     args = ap.parse_args()
     if args.child is not None:
         child(args.child, args.seconds)
@@ -178,8 +183,8 @@ def main():
     for r in range(args.rounds):
         print(f"round {r + 1}/{args.rounds}", flush=True)
         if binary:
-            for name, ms in run_go(binary, args.benchtime).items():
-                samples.setdefault((name, "gradlab"), []).append(ms)
+            for key, ms in run_go(binary, args.benchtime, args.go_cpu).items():
+                samples.setdefault(key, []).append(ms)
         for t in (1, 2):
             res = run_torch(t, args.seconds)
             meta[t] = {k: res[k] for k in ("threads", "openblas_core", "capability", "mkldnn", "torch", "env")}
@@ -191,21 +196,19 @@ def main():
         print(f"PyTorch {m['torch']}, torch.get_num_threads()={m['threads']}, OpenBLAS core {m['openblas_core']}, "
               f"ATen CPU capability {m['capability']}, mkldnn available {m['mkldnn']}; env {m['env']}")
     print()
-    print("| layer | impl | median ms | GFLOP/s | PyTorch's best ÷ gradlab (≥ 1 = as fast or faster) |")
+    print("| layer | impl | median ms | GFLOP/s | PyTorch's best ÷ this (≥ 1: as fast or faster) |")
     print("|---|---|---:|---:|---:|")
     for name, l in LAYERS.items():
-        ours = samples.get((name, "gradlab"))
         best = min((statistics.median(samples[(name, i)]) for i in ("pytorch-1t", "pytorch-2t") if (name, i) in samples),
                    default=None)
-        for impl in ("gradlab", "pytorch-1t", "pytorch-2t"):
+        for impl in ("gradlab-1t", "gradlab-2t", "pytorch-1t", "pytorch-2t"):
             s = samples.get((name, impl))
             if not s:
                 continue
             ms = statistics.median(s)
             gf = f"{flops(l) / ms / 1e6:.1f}" if flops(l) else "–"
-            ratio = f"{best / ms:.2f}×" if impl == "gradlab" and best else ""
+            ratio = f"{best / ms:.2f}×" if impl.startswith("gradlab") and best else ""
             print(f"| {name} | {impl} | {ms:.2f} | {gf} | {ratio} |")
-
 
 if __name__ == "__main__":
     main()
