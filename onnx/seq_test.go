@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -74,49 +73,67 @@ func seqInput(n, t, features int) []float32 {
 // file's T being dynamic, at a shorter one (against the same model built for
 // that length: the parameters are seeded by name, so they are the same).
 func TestORTSequenceLayers(t *testing.T) {
-	layers := func() *nn.Sequential {
-		return nn.NewSequential(
-			nn.LSTM(7),
-			nn.Dense(8),
-			nn.PositionalEmbedding(10),
-			nn.TransformerBlock(2, 12, 0.1, nn.Causal()),
-			nn.LayerNorm(),
-			nn.MultiHeadAttention(4),
-			nn.Residual(nn.LayerNormWith(opsLN(1e-3)), nn.Dense(8), nn.GELU()),
-			nn.GRU(6, nn.LastStep()),
-			nn.Dense(3),
-		)
+	stacks := []struct {
+		name   string
+		layers func() *nn.Sequential
+		ops    []string
+	}{
+		{"lstm-transformer-gru", func() *nn.Sequential {
+			return nn.NewSequential(
+				nn.LSTM(7),
+				nn.Dense(8),
+				nn.PositionalEmbedding(10),
+				nn.TransformerBlock(2, 12, 0.1, nn.Causal()),
+				nn.LayerNorm(),
+				nn.MultiHeadAttention(4),
+				nn.Residual(nn.LayerNormWith(opsLN(1e-3)), nn.Dense(8), nn.GELU()),
+				nn.GRU(6, nn.LastStep()),
+				nn.Dense(3),
+			)
+		}, []string{"LSTM", "GRU", "Erf", "ReduceMean", "Softmax", "Where", "Range", "Gather", "MatMul"}},
+		{"gru-causal-lstm-softmax", func() *nn.Sequential {
+			return nn.NewSequential(
+				nn.GRU(5),
+				nn.MultiHeadAttention(1, nn.Causal()),
+				nn.LSTM(4, nn.LastStep()),
+				nn.Dense(3),
+				nn.Softmax(),
+			)
+		}, []string{"GRU", "LSTM", "Where", "Squeeze", "Softmax"}},
 	}
 	const steps, features, n = 6, 5, 4
-	build := func(tlen int) *nn.Model {
-		m, err := nn.NewClassifier(11, tensor.Float32, []int{tlen, features}, layers())
-		require.NoError(t, err)
-		_, err = m.Program(n)
-		require.NoError(t, err)
-		return m
-	}
-	m := build(steps)
-	defer m.Close()
-	path := filepath.Join(t.TempDir(), "seq.onnx")
-	require.NoError(t, onnx.WriteFile(path, m, onnx.Options{}))
-	info := checkONNX(t, path)
-	require.Equal(t, []int{onnx.Opset}, info.Opset)
-	ops := joined(info.Ops)
-	for _, op := range []string{"LSTM", "GRU", "Erf", "ReduceMean", "Softmax", "Where", "Range", "Gather", "MatMul"} {
-		require.Contains(t, strings.Fields(ops), op)
-	}
-	for _, tlen := range []int{steps, 3} {
-		mt := m
-		if tlen != steps {
-			mt = build(tlen)
-			defer mt.Close()
-		}
-		x := seqInput(n, tlen, features)
-		want, err := mt.Predict(tensor.New(tensor.WithShape(n, tlen, features), tensor.WithBacking(x)))
-		require.NoError(t, err)
-		got, dims := runORTSeq(t, path, f32bytes(x), "float32", []int{n, tlen, features})
-		require.Equal(t, []int{n, 3}, dims)
-		assertClose(t, want.Data().([]float32), got, 1e-5)
+	for _, c := range stacks {
+		t.Run(c.name, func(t *testing.T) {
+			build := func(tlen int) *nn.Model {
+				m, err := nn.NewClassifier(11, tensor.Float32, []int{tlen, features}, c.layers())
+				require.NoError(t, err)
+				_, err = m.Program(n)
+				require.NoError(t, err)
+				return m
+			}
+			m := build(steps)
+			defer m.Close()
+			path := filepath.Join(t.TempDir(), "seq.onnx")
+			require.NoError(t, onnx.WriteFile(path, m, onnx.Options{}))
+			info := checkONNX(t, path)
+			require.Equal(t, []int{onnx.Opset}, info.Opset)
+			for _, op := range c.ops {
+				require.Contains(t, info.Ops, op)
+			}
+			for _, tlen := range []int{steps, 3} {
+				mt := m
+				if tlen != steps {
+					mt = build(tlen)
+					defer mt.Close()
+				}
+				x := seqInput(n, tlen, features)
+				want, err := mt.Predict(tensor.New(tensor.WithShape(n, tlen, features), tensor.WithBacking(x)))
+				require.NoError(t, err)
+				got, dims := runORTSeq(t, path, f32bytes(x), "float32", []int{n, tlen, features})
+				require.Equal(t, []int{n, 3}, dims)
+				assertClose(t, want.Data().([]float32), got, 1e-5)
+			}
+		})
 	}
 }
 
