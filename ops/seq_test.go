@@ -288,3 +288,30 @@ func TestShapeOpsGradients(t *testing.T) {
 	require.ErrorIs(t, err, ops.ErrShape)
 	require.ErrorContains(t, err, "4 heads do not divide the model dimension E = 6")
 }
+
+// Token ids go through graph's checked feeds: float ids, or ids of the
+// wrong shape, are feed errors naming the input before anything runs.
+func TestEmbeddingFeeds(t *testing.T) {
+	b := graph.NewBuilder(1)
+	ids, err := b.Input("ids", tensor.Int, 2, 3)
+	require.NoError(t, err)
+	table, err := b.Param("table", tensor.Float64, randn(1, 0), 5, 2)
+	require.NoError(t, err)
+	y, err := ops.Embedding(ids, table)
+	require.NoError(t, err)
+	loss, err := gorgonia.Sum(y)
+	require.NoError(t, err)
+	p, err := b.Compile(loss)
+	require.NoError(t, err)
+	defer p.Close()
+	err = p.Run(graph.Feeds{"ids": dense(tensor.Float64, make([]float64, 6), 2, 3)})
+	require.ErrorIs(t, err, graph.ErrDtype)
+	require.ErrorContains(t, err, `"ids"`)
+	err = p.Run(graph.Feeds{"ids": tensor.New(tensor.WithShape(3, 2), tensor.WithBacking(make([]int, 6)))})
+	require.ErrorIs(t, err, graph.ErrShape)
+	require.NoError(t, p.Run(graph.Feeds{"ids": tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]int{0, 1, 2, 3, 4, 0}))}))
+	g, err := table.Grad()
+	require.NoError(t, err)
+	// every id once, id 0 twice: its row's gradient is 2, the others' 1
+	require.Equal(t, []float64{2, 2, 1, 1, 1, 1, 1, 1, 1, 1}, g.Data())
+}
