@@ -1,46 +1,11 @@
 package ops
 
-import (
-	"math"
-	"unsafe"
-
-	"github.com/gradlab/gradlab/internal/vec"
-)
-
-// The transcendental functions of the sequence kernels. float64 uses the
-// math package; float32 uses vec.Expf, a float32 exponential accurate to
-// 1e−7 relative, and the AVX-512F kernels built on it (vec.ExpShift,
-// vec.Sigmoid, vec.Tanh) where the CPU has them — the recurrences and
-// attention apply an exponential to every gate and score, so it sets their
-// speed.
-
-// expT is e^x in T's precision.
-func expT[T float](x T) T {
-	if unsafe.Sizeof(x) == 4 {
-		return T(vec.Expf(float32(x)))
-	}
-	return T(math.Exp(float64(x)))
-}
-
-// sigmoid is 1/(1 + e^−v), without overflow for large |v|.
-func sigmoid[T float](v T) T {
-	if unsafe.Sizeof(v) == 4 {
-		return T(1 / (1 + vec.Expf(-float32(v))))
-	}
-	if v >= 0 {
-		return T(1 / (1 + math.Exp(-float64(v))))
-	}
-	e := math.Exp(float64(v))
-	return T(e / (1 + e))
-}
-
-// tanhT is tanh(v): for float32 2·σ(2v) − 1 (absolute error about 1e−7).
-func tanhT[T float](v T) T {
-	if unsafe.Sizeof(v) == 4 {
-		return T(2/(1+vec.Expf(float32(-2*float32(v)))) - 1)
-	}
-	return T(math.Tanh(float64(v)))
-}
+// The sequence kernels' transcendental functions are internal/vec's: for
+// float32 vec.Expf, a float32 exponential accurate to 1e−7 relative, and the
+// AVX-512F kernels built on it (vec.ExpShift, vec.Sigmoid, vec.Tanh) where
+// the CPU has them; for float64 the math package. The recurrences and
+// attention apply an exponential to every gate and score, so these set
+// their speed.
 
 // addTo adds b into a elementwise.
 func addTo[T float](a, b []T) {
