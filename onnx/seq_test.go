@@ -191,3 +191,47 @@ func assertClose(t *testing.T, want, got []float32, tol float64) {
 }
 
 func opsLN(eps float64) ops.LayerNormOptions { return ops.LayerNormOptions{Eps: eps} }
+
+// TestORTTokenLM exports a causal language model of token ids with logits
+// for every position (batch, T, V) and checks ONNX Runtime against gradlab
+// at the exported length and a shorter one (the file's T is dynamic).
+func TestORTTokenLM(t *testing.T) {
+	const vocab, steps, n = 13, 5, 2
+	build := func(tlen int) (*nn.Model, *graph.Program) {
+		m, err := nn.NewClassifier(21, tensor.Int, []int{tlen}, nn.NewSequential(
+			nn.Embedding(vocab, 8),
+			nn.PositionalEmbedding(8),
+			nn.TransformerBlock(2, 0, 0.1, nn.Causal()),
+			nn.LayerNorm(),
+			nn.Dense(vocab),
+		))
+		if err != nil {
+			t.Skipf("NewClassifier does not take int token ids in this tree: %v", err)
+		}
+		p, err := m.Program(n)
+		require.NoError(t, err)
+		m.SetMode(graph.Eval)
+		return m, p
+	}
+	m, _ := build(steps)
+	defer m.Close()
+	path := filepath.Join(t.TempDir(), "lm.onnx")
+	require.NoError(t, onnx.WriteFile(path, m, onnx.Options{}))
+	checkONNX(t, path)
+	for _, tlen := range []int{steps, 3} {
+		mt, p := build(tlen)
+		defer mt.Close()
+		ids := make([]int, n*tlen)
+		for i := range ids {
+			ids[i] = (i*5 + 2) % vocab
+		}
+		require.NoError(t, p.Forward(graph.Feeds{
+			nn.InputName: tensor.New(tensor.WithShape(n, tlen), tensor.WithBacking(append([]int(nil), ids...))),
+			nn.LabelName: tensor.New(tensor.WithShape(n, tlen), tensor.WithBacking(make([]int, n*tlen))),
+		}))
+		want := append([]float32(nil), p.Output(0).Data().([]float32)...)
+		got, dims := runORTSeq(t, path, i64bytes(ids), "int64", []int{n, tlen})
+		require.Equal(t, []int{n, tlen, vocab}, dims)
+		assertClose(t, want, got, 1e-5)
+	}
+}
