@@ -28,7 +28,8 @@ type LayerNormOptions struct{ Eps float64 }
 // Over a dimension of size 1, x̂ is 0: y is β whatever x, and dx is 0 (as in
 // PyTorch). Rows are normalized on all cores; dγ and dβ sum per-block
 // partials in block order, so results do not depend on the number of cores.
-// Statistics are accumulated in float64 for both dtypes.
+// A row's sums run in 16 lanes of x's dtype (float32 rows as PyTorch sums
+// them), the lanes and the blocks of rows then added in float64.
 func LayerNorm(x, gamma, beta *gorgonia.Node, opt LayerNormOptions) (*gorgonia.Node, error) {
 	const op = "LayerNorm"
 	for i, n := range []*gorgonia.Node{x, gamma, beta} {
@@ -116,8 +117,8 @@ const lnBlock = 64
 type lnJob[T float] struct {
 	g            lnGeom
 	mean, inv    []float64
-	part         []float64 // per block: dγ (d) then dβ (d)
-	partsOf      int       // rows of the backward pass that filled part
+	part         []T // per block: its rows' terms of dγ (d) then dβ (d)
+	partsOf      int // rows of the backward pass that filled part
 	r            rows
 	backwardPass bool
 	x, gm, bt    []T
@@ -160,8 +161,8 @@ func (k *lnJob[T]) paramGrads(out []T, _ [][]T) error {
 	for j := range g.d {
 		var sg, sb float64
 		for b := range nb {
-			sg += k.part[b*2*g.d+j]
-			sb += k.part[b*2*g.d+g.d+j]
+			sg += float64(k.part[b*2*g.d+j])
+			sb += float64(k.part[b*2*g.d+g.d+j])
 		}
 		dgamma[j], dbeta[j] = T(sg), T(sb)
 	}
@@ -191,8 +192,8 @@ func (k *lnJob[T]) Run(_, lo, hi int) {
 }
 
 // lnRow normalizes one row into y and returns its mean and 1/√(σ² + ε):
-// the statistics in float64 in one pass (vec.Moments, about the row's first
-// element), y by vec.LayerNormRow.
+// the statistics in one pass (vec.Moments, about the row's first element),
+// y by vec.LayerNormRow.
 func lnRow[T float](y, x, gamma, beta []T, eps float64) (mean, inv float64) {
 	n := float64(len(x))
 	s, s1, s2 := vec.Moments(x)
@@ -204,10 +205,10 @@ func lnRow[T float](y, x, gamma, beta []T, eps float64) (mean, inv float64) {
 }
 
 // lnRowGrad writes one row's dx and adds its terms of dγ and dβ to pg and
-// pb: mean(g·γ) and mean(g·γ ⊙ x̂) in float64 (vec.GammaGradSums), then
+// pb: mean(g·γ) and mean(g·γ ⊙ x̂) (vec.GammaGradSums), then
 // vec.LayerNormGradRow.
-func lnRowGrad[T float](dx, x, gy, gamma []T, mean, inv float64, pg, pb []float64) {
+func lnRowGrad[T float](dx, x, gy, gamma []T, mean, inv float64, pg, pb []T) {
 	n := float64(len(x))
-	s1, s2 := vec.GammaGradSums(x, gy, gamma, mean)
+	s1, s2 := vec.GammaGradSums(x, gy, gamma, T(mean))
 	vec.LayerNormGradRow(dx, x, gy, gamma, pg, pb, T(mean), T(inv), T(s1/n), T(s2*inv/n))
 }

@@ -17,13 +17,13 @@ func tanh512(dst, x *float32, n int)
 func lnRow512(y, x, gamma, beta *float32, n int, c *[2]float32)
 
 //go:noescape
-func gammaGradSumsLanes512(x, gr, gamma *float32, n int, mu float64, l1, l2 *[16]float64)
+func gammaGradSumsLanes512(x, gr, gamma *float32, n int, mu float32, l1, l2 *[16]float32)
 
 //go:noescape
-func lnGradRow512(dx, x, gr, gamma *float32, pg, pb *float64, n int, c *[4]float32)
+func lnGradRow512(dx, x, gr, gamma, pg, pb *float32, n int, c *[4]float32)
 
 //go:noescape
 func maxLanes512(x *float32, n int, lanes *[16]float32)
 
 //go:noescape
-func momentsLanes512(x *float32, n int, s float64, l1, l2 *[16]float64)
+func momentsLanes512(x *float32, n int, s float32, l1, l2 *[16]float32)

@@ -1,8 +1,53 @@
 package vec
 
+import "unsafe"
+
 // The row kernels of layer normalization (ops.LayerNorm), generic over
 // float32 and float64, each with one Go loop and, for float32, an AVX-512F
-// version performing the same operations in the same order.
+// version performing the same operations in the same order. Sums run in 16
+// lanes of T (lane i mod 16 over the leading multiple of 16), the lanes then
+// added in order in float64, then the rest in float64: float32 rows are
+// summed in float32 lanes, as PyTorch does, and the lanes combined in
+// float64.
+
+// lanes32 reinterprets lanes of float32 for the assembly.
+func lanes32[T Float](l *[16]T) *[16]float32 { return (*[16]float32)(unsafe.Pointer(l)) }
+
+// addLanesT adds lanes in order in float64.
+func addLanesT[T Float](l *[16]T) float64 {
+	var s float64
+	for _, v := range l {
+		s += float64(v)
+	}
+	return s
+}
+
+// Moments returns s = x[0] and the sums Σ (x[i] − s) and Σ (x[i] − s)², in
+// one pass: the mean is s + S1/n and the variance S2/n − (S1/n)² (accurate
+// because s is an element of x). x must not be empty.
+func Moments[T Float](x []T) (s, s1, s2 float64) {
+	x0 := x[0]
+	var l1, l2 [16]T
+	n := len(x) &^ 15
+	if asm[T](n) > 0 {
+		momentsLanes512(f32(x), n, float32(x0), lanes32(&l1), lanes32(&l2))
+	} else {
+		for i := 0; i < n; i += 16 {
+			for j, v := range x[i : i+16] {
+				d := v - x0
+				l1[j] += d
+				l2[j] += T(d * d)
+			}
+		}
+	}
+	s1, s2 = addLanesT(&l1), addLanesT(&l2)
+	for _, v := range x[n:] {
+		d := v - x0
+		s1 += float64(d)
+		s2 += float64(T(d * d))
+	}
+	return float64(x0), s1, s2
+}
 
 // LayerNormRow writes y[j] = ((x[j] − m)·inv)·gamma[j] + beta[j], rounded
 // after each operation in that order. y, gamma and beta must be at least
@@ -20,29 +65,28 @@ func LayerNormRow[T Float](y, x, gamma, beta []T, m, inv T) {
 	}
 }
 
-// GammaGradSums returns Σ g[j]·gamma[j] and Σ g[j]·gamma[j]·(x[j] − mu) in
-// float64, each product g·gamma rounded to T first, in Sum's order (16
-// lanes, then the rest). g and gamma must be at least as long as x.
-func GammaGradSums[T Float](x, g, gamma []T, mu float64) (s1, s2 float64) {
+// GammaGradSums returns Σ g[j]·gamma[j] and Σ g[j]·gamma[j]·(x[j] − mu), in
+// lanes of T as Moments. g and gamma must be at least as long as x.
+func GammaGradSums[T Float](x, g, gamma []T, mu T) (s1, s2 float64) {
 	g, gamma = g[:len(x)], gamma[:len(x)]
-	var l1, l2 [16]float64
+	var l1, l2 [16]T
 	n := len(x) &^ 15
 	if asm[T](n) > 0 {
-		gammaGradSumsLanes512(f32(x), f32(g), f32(gamma), n, mu, &l1, &l2)
+		gammaGradSumsLanes512(f32(x), f32(g), f32(gamma), n, float32(mu), lanes32(&l1), lanes32(&l2))
 	} else {
 		for i := 0; i < n; i += 16 {
 			for j, v := range x[i : i+16] {
-				gg := float64(T(g[i+j] * gamma[i+j]))
+				gg := T(g[i+j] * gamma[i+j])
 				l1[j] += gg
-				l2[j] += float64(gg * (float64(v) - mu))
+				l2[j] += T(gg * (v - mu))
 			}
 		}
 	}
-	s1, s2 = addLanes(&l1), addLanes(&l2)
+	s1, s2 = addLanesT(&l1), addLanesT(&l2)
 	for i := n; i < len(x); i++ {
-		gg := float64(T(g[i] * gamma[i]))
-		s1 += gg
-		s2 += float64(gg * (float64(x[i]) - mu))
+		gg := T(g[i] * gamma[i])
+		s1 += float64(gg)
+		s2 += float64(T(gg * (x[i] - mu)))
 	}
 	return s1, s2
 }
@@ -52,51 +96,23 @@ func GammaGradSums[T Float](x, g, gamma []T, mu float64) (s1, s2 float64) {
 // xh = (x[j] − m)·inv,
 //
 //	dx[j] = inv·((g[j]·gamma[j] − s1) − xh·s2)
-//	pg[j] += float64(g[j]·xh),  pb[j] += float64(g[j])
+//	pg[j] += g[j]·xh,  pb[j] += g[j]
 //
 // rounded to T after each operation in that order. Every slice must be at
 // least as long as x.
-func LayerNormGradRow[T Float](dx, x, g, gamma []T, pg, pb []float64, m, inv, s1, s2 T) {
+func LayerNormGradRow[T Float](dx, x, g, gamma, pg, pb []T, m, inv, s1, s2 T) {
 	n := len(x)
 	dx, g, gamma, pg, pb = dx[:n], g[:n], gamma[:n], pg[:n], pb[:n]
 	i := asm[T](n)
 	if i > 0 {
 		c := [4]float32{float32(m), float32(inv), float32(s1), float32(s2)}
-		lnGradRow512(f32(dx), f32(x), f32(g), f32(gamma), &pg[0], &pb[0], i, &c)
+		lnGradRow512(f32(dx), f32(x), f32(g), f32(gamma), f32(pg), f32(pb), i, &c)
 	}
 	for ; i < n; i++ {
 		xh := T((x[i] - m) * inv)
 		d := T(g[i]*gamma[i]) - s1 - T(xh*s2)
 		dx[i] = T(inv * d)
-		pg[i] += float64(T(g[i] * xh))
-		pb[i] += float64(g[i])
+		pg[i] += T(g[i] * xh)
+		pb[i] += g[i]
 	}
-}
-
-// Moments returns Σ (x[i] − s) and Σ (x[i] − s)² with s = float64(x[0]),
-// in float64, in one pass, in Sum's order (16 lanes, then the rest): the
-// mean is s + S1/n and the variance S2/n − (S1/n)², accurate in float64
-// since s is an element of x. x must not be empty.
-func Moments[T Float](x []T) (s, s1, s2 float64) {
-	s = float64(x[0])
-	var l1, l2 [16]float64
-	n := len(x) &^ 15
-	if asm[T](n) > 0 {
-		momentsLanes512(f32(x), n, s, &l1, &l2)
-	} else {
-		for i := 0; i < n; i += 16 {
-			for j, v := range x[i : i+16] {
-				d := float64(v) - s
-				l1[j] += d
-				l2[j] += float64(d * d)
-			}
-		}
-	}
-	s1, s2 = addLanes(&l1), addLanes(&l2)
-	for _, v := range x[n:] {
-		d := float64(v) - s
-		s1 += d
-		s2 += float64(d * d)
-	}
-	return s, s1, s2
 }
