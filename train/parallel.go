@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/metrics"
 )
 
 // World is the group of processes a data-parallel run spans: internal/mpi's
@@ -67,6 +68,10 @@ func reduceAs[T float32 | float64](r *reducer, buf *[]T, params []*gorgonia.Node
 			return 0, fmt.Errorf("train: gradient of %s holds %T, want the first parameter's dtype", p.Name(), g.Data())
 		}
 		grads[i] = d
+		if share == 0 { // a rank without examples adds zeros, whatever its buffers hold
+			b = append(b, make([]T, len(d))...)
+			continue
+		}
 		for _, v := range d {
 			b = append(b, v*T(share))
 		}
@@ -81,4 +86,88 @@ func reduceAs[T float32 | float64](r *reducer, buf *[]T, params []*gorgonia.Node
 		at += copy(d, b[at:at+len(d)])
 	}
 	return float64(b[at]), nil
+}
+
+// gather returns every rank's part, in rank order, on every rank: one
+// all-reduce of the lengths and one of the parts, each rank writing its own
+// slots of a zeroed buffer (adding zeros copies a value exactly).
+func gather(w World, part []float64) ([][]float64, error) {
+	k := w.Size()
+	lens := make([]float64, k)
+	lens[w.Rank()] = float64(len(part))
+	if err := w.AllReduceSum64(lens); err != nil {
+		return nil, fmt.Errorf("train: gathering the lengths of %d parts: %w", k, err)
+	}
+	at, total := 0, 0
+	for r, n := range lens {
+		if r < w.Rank() {
+			at += int(n)
+		}
+		total += int(n)
+	}
+	buf := make([]float64, total)
+	copy(buf[at:], part)
+	if err := w.AllReduceSum64(buf); err != nil {
+		return nil, fmt.Errorf("train: gathering %d values of %d parts: %w", total, k, err)
+	}
+	parts := make([][]float64, k)
+	for r, n := range lens {
+		parts[r], buf = buf[:int(n)], buf[int(n):]
+	}
+	return parts, nil
+}
+
+// mergeMetrics makes the metrics of every rank those of the union of the
+// ranks' batches: each metric's state is gathered and merged in rank order
+// (newRun checked that every metric is a metrics.Mergeable).
+func (r *Run) mergeMetrics(ms []metrics.Metric) error {
+	if r.red == nil {
+		return nil
+	}
+	for _, m := range ms {
+		mm := m.(metrics.Mergeable)
+		parts, err := gather(r.world, mm.State())
+		if err != nil {
+			return fmt.Errorf("train: metric %s: %w", m.Name(), err)
+		}
+		mm.Reset()
+		for _, p := range parts {
+			if err := mm.Merge(p); err != nil {
+				return fmt.Errorf("train: metric %s: %w", m.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// shareStates gives every rank rank 0's state tensors (batch norm's running
+// statistics, dropout's counters), as PyTorch DDP's broadcast_buffers does:
+// the statistics evaluation uses and the checkpoint saves are then the same
+// on every rank. It is one all-reduce per tensor, rank 0's values plus
+// zeros.
+func (r *Run) shareStates() error {
+	if r.red == nil {
+		return nil
+	}
+	for _, s := range r.model.States() {
+		var err error
+		switch d := s.Value.Data().(type) {
+		case []float32:
+			if r.world.Rank() != 0 {
+				clear(d)
+			}
+			err = r.world.AllReduceSum32(d)
+		case []float64:
+			if r.world.Rank() != 0 {
+				clear(d)
+			}
+			err = r.world.AllReduceSum64(d)
+		default:
+			err = fmt.Errorf("holds %T, want float32 or float64", d)
+		}
+		if err != nil {
+			return fmt.Errorf("train: sharing rank 0's state %s: %w", s.Name, err)
+		}
+	}
+	return nil
 }
