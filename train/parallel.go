@@ -143,31 +143,67 @@ func (r *Run) mergeMetrics(ms []metrics.Metric) error {
 // shareStates gives every rank rank 0's state tensors (batch norm's running
 // statistics, dropout's counters), as PyTorch DDP's broadcast_buffers does:
 // the statistics evaluation uses and the checkpoint saves are then the same
-// on every rank. It is one all-reduce per tensor, rank 0's values plus
-// zeros.
+// on every rank.
 func (r *Run) shareStates() error {
 	if r.red == nil {
 		return nil
 	}
 	for _, s := range r.model.States() {
-		var err error
-		switch d := s.Value.Data().(type) {
-		case []float32:
-			if r.world.Rank() != 0 {
-				clear(d)
-			}
-			err = r.world.AllReduceSum32(d)
-		case []float64:
-			if r.world.Rank() != 0 {
-				clear(d)
-			}
-			err = r.world.AllReduceSum64(d)
-		default:
-			err = fmt.Errorf("holds %T, want float32 or float64", d)
-		}
-		if err != nil {
+		if err := r.fromRank0(s.Value); err != nil {
 			return fmt.Errorf("train: sharing rank 0's state %s: %w", s.Name, err)
 		}
 	}
 	return nil
+}
+
+// shareParams gives every rank rank 0's parameters, as PyTorch DDP does when
+// it wraps a model: the ranks start alike whatever seeds built their models
+// (RankSeed).
+func (r *Run) shareParams() error {
+	if r.red == nil {
+		return nil
+	}
+	for _, p := range r.model.Params() {
+		err := fmt.Errorf("holds a %T, want a dense tensor", p.Value())
+		if d, ok := p.Value().(*tensor.Dense); ok {
+			err = r.fromRank0(d)
+		}
+		if err != nil {
+			return fmt.Errorf("train: sharing rank 0's parameter %s: %w", p.Name(), err)
+		}
+	}
+	return nil
+}
+
+// fromRank0 overwrites t with rank 0's values: one all-reduce of rank 0's
+// values and the other ranks' zeros.
+func (r *Run) fromRank0(t *tensor.Dense) error {
+	switch d := t.Data().(type) {
+	case []float32:
+		if r.world.Rank() != 0 {
+			clear(d)
+		}
+		return r.world.AllReduceSum32(d)
+	case []float64:
+		if r.world.Rank() != 0 {
+			clear(d)
+		}
+		return r.world.AllReduceSum64(d)
+	}
+	return fmt.Errorf("holds %v, want float32 or float64", t.Dtype())
+}
+
+// RankSeed is the model seed of rank r of a data-parallel run of the given
+// seed: the seed itself for rank 0 (so rank 0, and a run of one process,
+// draw what a run without a World draws), and for r > 0 one derived from
+// both (graph.Builder's SeedFor of "rank#r"), so that every rank's dropout
+// draws its own masks. Train gives every rank rank 0's parameters before the
+// first step, so the ranks start alike whatever seeds built their models;
+// the shuffling is Config.Seed's on every rank (each takes its shard of the
+// same global batches).
+func RankSeed(seed uint64, r int) uint64 {
+	if r == 0 {
+		return seed
+	}
+	return graph.NewBuilder(seed).SeedFor(fmt.Sprintf("rank#%d", r))
 }

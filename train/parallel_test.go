@@ -341,3 +341,39 @@ func TestSyncBatchNorm(t *testing.T) {
 	require.ErrorIs(t, err, train.ErrConfig)
 	assert.Contains(t, err.Error(), "has 2, want at least one per process")
 }
+
+// TestDataParallelDropout: ranks built with RankSeed draw their own dropout
+// masks and start from rank 0's weights; a 2-rank run repeats exactly, and
+// is not the 1-process run (other masks; only their distribution is the
+// same) nor a 2-rank run whose ranks share one seed (correlated masks).
+func TestDataParallelDropout(t *testing.T) {
+	tr, te := curve(250)
+	cfg := quick()
+	cfg.Batch, cfg.Epochs = 50, 2
+	build := func(seed func(r int) uint64) func(int) *nn.Model {
+		return func(r int) *nn.Model {
+			m, err := nn.NewRegressor(seed(r), tensor.Float64, []int{2}, nn.NewSequential(nn.Dense(16), nn.Tanh(), nn.Dropout(0.3), nn.Dense(1), nn.Reshape()))
+			require.NoError(t, err)
+			t.Cleanup(func() { m.Close() })
+			return m
+		}
+	}
+	perRank := build(func(r int) uint64 { return train.RankSeed(9, r) })
+	data := func(int) train.Data { return train.Data{Train: tr, Test: te} }
+	_, m1, a := parallel(t, 2, cfg, perRank, data, nil)
+	_, m2, b := parallel(t, 2, cfg, perRank, data, nil)
+	assert.Equal(t, a, b, "a 2-rank run with dropout repeats exactly")
+	assert.Equal(t, 0.0, worstWeight(m1[0], m2[0]))
+	assert.Equal(t, 0.0, worstWeight(m1[0], m1[1]), "the ranks keep identical weights")
+	assert.Equal(t, uint64(9), train.RankSeed(9, 0), "rank 0 keeps the seed")
+	assert.NotEqual(t, train.RankSeed(9, 1), train.RankSeed(9, 2))
+
+	_, _, same := parallel(t, 2, cfg, build(func(int) uint64 { return 9 }), data, nil)
+	assert.NotEqual(t, a, same, "ranks that share a seed draw the same masks for their shards")
+	var one []float64
+	_, err := train.Train(context.Background(), cfg, perRank(0), data(0), train.Options{
+		OnStep: func(s train.Step) error { one = append(one, s.Loss); return nil }})
+	require.NoError(t, err)
+	assert.NotEqual(t, one, a[0], "one process draws other masks")
+	assert.InDelta(t, one[0], a[0][0], 0.5*one[0], "…of the same distribution: the first losses are alike")
+}

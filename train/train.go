@@ -283,6 +283,12 @@ func Train(ctx context.Context, cfg Config, m Model, data Data, opt Options) (*R
 			return nil, err
 		}
 	}
+	if err := r.shareParams(); err != nil {
+		return nil, err
+	}
+	if err := r.shareStates(); err != nil {
+		return nil, err
+	}
 	cbs := append(DefaultCallbacks(cfg, opt), opt.Callbacks...)
 	if cfg.Patience > 0 {
 		cbs = append(cbs, &EarlyStopping{Monitor: cfg.monitor(), Patience: cfg.Patience})
