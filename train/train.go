@@ -91,16 +91,22 @@ type Options struct {
 	// (see World): each takes its shard of every global batch of
 	// Config.Batch, the gradients are all-reduced before each step, and
 	// only rank 0 runs the default callbacks that write (Out, Log,
-	// Progress). A global batch smaller than the world (a last partial
-	// batch) is skipped on every rank. Evaluation runs whole on every rank;
-	// batch norm keeps per-rank statistics (PyTorch DDP's default), rank
-	// 0's are logged and saved. The training set's running metrics are each
-	// rank's own shard's (rank 0's are logged); the losses the step
-	// callbacks see are the global batch's. At the end of an epoch the
-	// ranks agree: an ErrStop or a failure of a callback on any rank ends
-	// the run on all. A failure inside a step (a bad batch) is one rank's:
-	// the caller must then abort the world (gradlab train calls MPI_Abort),
-	// or the others wait in the next all-reduce.
+	// Progress). Rank 0's parameters and states are given to every rank
+	// before the first step (models built with RankSeed draw their own
+	// dropout masks). A last partial batch smaller than the world is a step
+	// too: the ranks without examples add zero gradients, so the steps and
+	// the learning rates are one process's. Evaluation is sharded: each
+	// rank evaluates a contiguous part of each set, and the metrics (each
+	// a metrics.Mergeable) are merged, so every rank gets one process's
+	// values; the training set's metrics are merged at the end of the epoch
+	// in the same way (the progress bar shows rank 0's shard). Batch norm
+	// keeps per-rank statistics (PyTorch DDP's default; see SyncBatchNorm);
+	// rank 0's running statistics are given to every rank at the end of
+	// each epoch, before evaluation, as DDP's broadcast_buffers does. At the
+	// end of an epoch the ranks agree: an ErrStop or a failure of a callback
+	// on any rank ends the run on all. A failure inside a step (a bad
+	// batch) is one rank's: the caller must then abort the world (gradlab
+	// train calls MPI_Abort), or the others wait in the next all-reduce.
 	World World
 	// SyncBatchNorm makes the batch norm of a data-parallel run
 	// synchronized (PyTorch's SyncBatchNorm; see ops.BatchNorm's op and
