@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gradlab/gradlab/datasets"
 	"github.com/gradlab/gradlab/nn"
+	"github.com/gradlab/gradlab/ops"
 	"github.com/gradlab/gradlab/solvers"
 	"github.com/gradlab/gradlab/train"
 )
@@ -289,57 +291,92 @@ func TestDataParallelFailureOnOneRank(t *testing.T) {
 	assert.ErrorContains(t, errs[1], "1 of 2 processes failed at the end of the epoch")
 }
 
+// images returns n random (1, 4, 4) images, the first 4/5 for training,
+// with a smooth target of their pixels.
+func images(n int) (tr, te datasets.Dataset) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, y := make([]float64, 16*n), make([]float64, n)
+	for i := range n {
+		for j := range 16 {
+			x[16*i+j] = rng.NormFloat64() + 0.5
+			y[i] += math.Sin(x[16*i+j]) * float64(j%3)
+		}
+	}
+	cut := n * 4 / 5
+	tr, _ = datasets.FromValues(x[:16*cut], []int{1, 4, 4}, y[:cut], nil)
+	te, _ = datasets.FromValues(x[16*cut:], []int{1, 4, 4}, y[cut:], nil)
+	return tr, te
+}
+
 // TestSyncBatchNorm: with synchronized batch norm, K goroutine ranks with a
 // global batch B (K = 3: shards of 16, 17 and 17) make one process's steps
 // with batch B: losses, weights and running statistics to 1e-12 relative
-// (float64; the sums are taken in another order). With per-rank
-// statistics (the default) they do not.
+// (float64; the sums are taken in another order), for batch norm of dense
+// features and of convolution channels. With per-rank statistics (the
+// default) they do not.
 func TestSyncBatchNorm(t *testing.T) {
-	tr, te := curve(250) // 200 training examples: batches of 50
 	cfg := quick()
 	cfg.Batch, cfg.Epochs = 50, 2
-	// SGD, not Adam: the Dense bias before batch norm has a zero gradient
-	// up to rounding, which Adam would scale up to steps of 1e-11.
+	// SGD, not Adam: the bias before batch norm has a zero gradient up to
+	// rounding, which Adam would scale up to steps of 1e-11.
 	cfg.Optimizer, cfg.Solver = "sgd", solvers.Config{LR: 0.1}
-	build := func(int) *nn.Model {
-		m, err := nn.NewRegressor(5, tensor.Float64, []int{2}, nn.NewSequential(nn.Dense(8), nn.BatchNorm(), nn.Tanh(), nn.Dense(1), nn.Reshape()))
-		require.NoError(t, err)
-		t.Cleanup(func() { m.Close() })
-		return m
-	}
-	one := build(0)
-	var want []float64
-	res, err := train.Train(context.Background(), cfg, one, train.Data{Train: tr, Test: te}, train.Options{
-		OnStep: func(s train.Step) error { want = append(want, s.Loss); return nil }})
-	require.NoError(t, err)
-	data := func(int) train.Data { return train.Data{Train: tr, Test: te} }
-	states := func(m *nn.Model) (v []float64) {
-		for _, s := range m.States() {
-			v = append(v, s.Value.Float64s()...)
-		}
-		return v
-	}
-	for _, k := range []int{2, 3} {
-		results, models, got := parallel(t, k, cfg, build, data, func(int) train.Options { return train.Options{SyncBatchNorm: true} })
-		for i := range want {
-			assert.InDelta(t, want[i], got[0][i], 1e-12*want[i], "k=%d step %d", k, i)
-		}
-		sameScores(t, res, results[k-1], 1e-12)
-		worst := worstWeight(one, models[k-1])
-		assert.Less(t, worst, 1e-12, "k=%d", k)
-		t.Logf("k=%d: largest relative weight difference %.3g", k, worst)
-		assert.InDeltaSlice(t, states(one), states(models[k-1]), 1e-12, "k=%d: running statistics", k)
-	}
-	_, models, got := parallel(t, 2, cfg, build, data, nil)
-	assert.NotEqual(t, want, got[0], "per-rank statistics: not one process's losses")
-	assert.Greater(t, worstWeight(one, models[0]), 1e-6)
+	for _, tc := range []struct {
+		name   string
+		data   func(int) (datasets.Dataset, datasets.Dataset)
+		in     []int
+		layers func() *nn.Sequential
+	}{
+		{"dense", curve, []int{2}, func() *nn.Sequential {
+			return nn.NewSequential(nn.Dense(8), nn.BatchNorm(), nn.Tanh(), nn.Dense(1), nn.Reshape())
+		}},
+		{"conv", images, []int{1, 4, 4}, func() *nn.Sequential {
+			return nn.NewSequential(nn.Conv2D(3, [2]int{3, 3}, ops.ConvOptions{Padding: [2]int{1, 1}}), nn.BatchNorm(), nn.Tanh(),
+				nn.Flatten(), nn.Dense(1), nn.Reshape())
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, te := tc.data(250) // 200 training examples: batches of 50
+			build := func(int) *nn.Model {
+				m, err := nn.NewRegressor(5, tensor.Float64, tc.in, tc.layers())
+				require.NoError(t, err)
+				t.Cleanup(func() { m.Close() })
+				return m
+			}
+			one := build(0)
+			var want []float64
+			res, err := train.Train(context.Background(), cfg, one, train.Data{Train: tr, Test: te}, train.Options{
+				OnStep: func(s train.Step) error { want = append(want, s.Loss); return nil }})
+			require.NoError(t, err)
+			data := func(int) train.Data { return train.Data{Train: tr, Test: te} }
+			states := func(m *nn.Model) (v []float64) {
+				for _, s := range m.States() {
+					v = append(v, s.Value.Float64s()...)
+				}
+				return v
+			}
+			for _, k := range []int{2, 3} {
+				results, models, got := parallel(t, k, cfg, build, data, func(int) train.Options { return train.Options{SyncBatchNorm: true} })
+				for i := range want {
+					assert.InDelta(t, want[i], got[0][i], 1e-12*want[i], "k=%d step %d", k, i)
+				}
+				sameScores(t, res, results[k-1], 1e-12)
+				worst := worstWeight(one, models[k-1])
+				assert.Less(t, worst, 1e-12, "k=%d", k)
+				assert.InDeltaSlice(t, states(one), states(models[k-1]), 1e-12, "k=%d: running statistics", k)
+				t.Logf("k=%d: largest relative weight difference %.3g", k, worst)
+			}
+			_, models, got := parallel(t, 2, cfg, build, data, nil)
+			assert.NotEqual(t, want, got[0], "per-rank statistics: not one process's losses")
+			assert.Greater(t, worstWeight(one, models[0]), 1e-6)
 
-	// A last batch of fewer examples than ranks cannot synchronize.
-	odd := cfg
-	odd.Batch = 66 // 200 = 3·66 + 2
-	_, err = train.Train(context.Background(), odd, build(0), train.Data{Train: tr}, train.Options{World: rank{newHub(3), 0}, SyncBatchNorm: true})
-	require.ErrorIs(t, err, train.ErrConfig)
-	assert.Contains(t, err.Error(), "has 2, want at least one per process")
+			// A last batch of fewer examples than ranks cannot synchronize.
+			odd := cfg
+			odd.Batch = 66 // 200 = 3·66 + 2
+			_, err = train.Train(context.Background(), odd, build(0), train.Data{Train: tr}, train.Options{World: rank{newHub(3), 0}, SyncBatchNorm: true})
+			require.ErrorIs(t, err, train.ErrConfig)
+			assert.Contains(t, err.Error(), "has 2, want at least one per process")
+		})
+	}
 }
 
 // TestDataParallelDropout: ranks built with RankSeed draw their own dropout
