@@ -56,7 +56,10 @@ type BatchNormOptions struct {
 // compiling more programs never resets them. The op follows the mode the
 // Program pushes to it (gorgonia.TrainModeOp). A Train-mode run needs m ≥ 2
 // (it returns an ErrShape error otherwise, as PyTorch does); Eval mode takes
-// any batch, a single example included.
+// any batch, a single example included. Under data parallelism the op can
+// synchronize its statistics across processes (it is a graph.SyncOp: see
+// Program.SetSync, and train.Options.SyncBatchNorm); m then counts the
+// values of every process.
 func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOptions) (*gorgonia.Node, error) {
 	label := fmt.Sprintf("BatchNorm %q", name)
 	if b == nil {
