@@ -78,6 +78,7 @@ type Program struct {
 	train      gorgonia.VM // nil when there is no loss
 	forward    gorgonia.VM
 	modeOps    []gorgonia.TrainModeOp
+	syncOps    []SyncOp
 	mode       Mode
 	b          *Builder
 	hasGrads   bool
@@ -144,8 +145,28 @@ func (b *Builder) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Pr
 		if op, ok := n.Op().(gorgonia.TrainModeOp); ok {
 			p.modeOps = append(p.modeOps, op)
 		}
+		if op, ok := n.Op().(SyncOp); ok {
+			p.syncOps = append(p.syncOps, op)
+		}
 	}
 	return p, nil
+}
+
+// SyncOp is an op whose Train-mode passes can combine per-feature sums
+// across the processes of a data-parallel run (ops.BatchNorm: synchronized
+// batch norm). SetSync hands it the all-reduce (a sum over the processes,
+// in place, the same result on every one); nil makes it local again.
+type SyncOp interface {
+	SetSync(sum func(buf []float64) error)
+}
+
+// SetSync gives sum to every SyncOp of the program (see SyncOp) and
+// returns how many there are.
+func (p *Program) SetSync(sum func(buf []float64) error) int {
+	for _, op := range p.syncOps {
+		op.SetSync(sum)
+	}
+	return len(p.syncOps)
 }
 
 // SetMode sets the mode of later runs. It may be called any number of times.

@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"gorgonia.org/tensor"
@@ -40,6 +41,21 @@ type Metric interface {
 	Update(b Batch) error
 	// Value is the metric over the batches since Reset; NaN before any.
 	Value() float64
+}
+
+// Mergeable is a metric whose state can be carried to another process and
+// added there, as torchmetrics' sum-reduced states are: the processes of a
+// data-parallel run (train.World) each measure their shard of a data set,
+// then merge every process's state in rank order, so that all end with the
+// metric of the whole set. Every metric of this package is one; a
+// data-parallel run refuses a metric that is not.
+type Mergeable interface {
+	Metric
+	// State returns the metric's state since Reset as numbers (its sums).
+	State() []float64
+	// Merge adds a state that State returned for the same kind of metric,
+	// updated on other batches, to this one.
+	Merge(state []float64) error
 }
 
 // For returns the default metrics of a target kind: Accuracy for class
@@ -90,6 +106,14 @@ type mean struct{ sum, n float64 }
 
 func (m *mean) Reset()           { *m = mean{} }
 func (m *mean) add(v, n float64) { m.sum += v; m.n += n }
+func (m *mean) State() []float64 { return []float64{m.sum, m.n} }
+func (m *mean) Merge(s []float64) error {
+	if len(s) != 2 {
+		return fmt.Errorf("%w: a mean's state has 2 values (sum, count), got %d", ErrState, len(s))
+	}
+	m.add(s[0], s[1])
+	return nil
+}
 func (m *mean) Value() float64 {
 	if m.n == 0 {
 		return math.NaN()
@@ -318,6 +342,44 @@ func (r *r2) Update(b Batch) error {
 		r.sres[j] += e * e
 	}
 	r.n += float64(b.N)
+	return nil
+}
+
+// State is (n, k, shift, Σ(t − shift), Σ(t − shift)², Σ(t − y)²) for the
+// k values per example; (0, 0) before any batch.
+func (r *r2) State() []float64 {
+	s := []float64{r.n, float64(len(r.shift))}
+	for _, v := range [][]float64{r.shift, r.st, r.stt, r.sres} {
+		s = append(s, v...)
+	}
+	return s
+}
+
+// Merge adds another r2's state, moving its sums to this one's shift:
+// with d = shift′ − shift, Σ(t − shift) = Σ(t − shift′) + n′·d and
+// Σ(t − shift)² = Σ(t − shift′)² + 2d·Σ(t − shift′) + n′·d².
+func (r *r2) Merge(s []float64) error {
+	if len(s) < 2 || len(s) != 2+4*int(s[1]) {
+		return fmt.Errorf("%w: r2: a state of %d values, want 2 + 4·k for k values per example", ErrState, len(s))
+	}
+	n, k := s[0], int(s[1])
+	if n == 0 {
+		return nil
+	}
+	shift, st, stt, sres := s[2:2+k], s[2+k:2+2*k], s[2+2*k:2+3*k], s[2+3*k:]
+	if r.shift == nil {
+		r.shift, r.st, r.stt, r.sres = slices.Clone(shift), make([]float64, k), make([]float64, k), make([]float64, k)
+	}
+	if len(r.shift) != k {
+		return fmt.Errorf("%w: r2: a state of %d values per example, this one has %d", ErrState, k, len(r.shift))
+	}
+	for j := range k {
+		d := shift[j] - r.shift[j]
+		r.st[j] += st[j] + n*d
+		r.stt[j] += stt[j] + 2*d*st[j] + n*d*d
+		r.sres[j] += sres[j]
+	}
+	r.n += n
 	return nil
 }
 

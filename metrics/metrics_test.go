@@ -89,3 +89,39 @@ func TestFitsAndDefaults(t *testing.T) {
 	assert.Equal(t, "92.45%", metrics.Format("acc", 0.92451))
 	assert.Equal(t, "0.2429", metrics.Format("loss", 0.24291))
 }
+
+// TestMerge: every metric's state, measured on two halves of a data set and
+// merged, gives the metric of the whole set (R² with the halves' different
+// shifts moved onto one).
+func TestMerge(t *testing.T) {
+	cls := []metrics.Batch{
+		{Output: dense([]int{2, 3}, 0.1, 0.2, 0.7, 0.5, 0.4, 0.1), Target: dense([]int{2}, 2, 1), Loss: 0.6, N: 2},
+		{Output: dense([]int{3, 3}, 0.3, 0.2, 0.5, 9, 0, 0, 1, 2, 3), Target: dense([]int{3}, 0, 0, 2), Loss: 1.1, N: 3},
+	}
+	val := []metrics.Batch{
+		{Output: dense([]int{2, 2}, 1.0, 0, 2, 1), Target: dense([]int{2, 2}, 1.5, 7, 2, 2), Loss: 0.3, N: 2},
+		{Output: dense([]int{3, 2}, 3.0, 0, 4, 2, 5, 5), Target: dense([]int{3, 2}, 2, 0, 4, 4, 4.5, 6), Loss: 0.9, N: 3},
+	}
+	for _, tc := range []struct {
+		m  func() metrics.Metric
+		bs []metrics.Batch
+	}{
+		{metrics.Loss, cls}, {metrics.Accuracy, cls}, {func() metrics.Metric { return metrics.TopK(2) }, cls},
+		{metrics.RMSE, val}, {metrics.MAE, val}, {metrics.R2, val}, {metrics.BinaryAccuracy, val},
+	} {
+		whole := run(t, tc.m(), tc.bs...)
+		a, b := tc.m().(metrics.Mergeable), tc.m().(metrics.Mergeable)
+		run(t, a, tc.bs[0])
+		run(t, b, tc.bs[1])
+		merged := tc.m().(metrics.Mergeable)
+		merged.Reset()
+		require.NoError(t, merged.Merge(a.State()))
+		require.NoError(t, merged.Merge(b.State()))
+		assert.InDelta(t, whole, merged.Value(), 1e-14, "%s", a.Name())
+		empty := tc.m().(metrics.Mergeable)
+		empty.Reset()
+		require.NoError(t, merged.Merge(empty.State()), "%s: an empty state adds nothing", a.Name())
+		assert.InDelta(t, whole, merged.Value(), 1e-14, "%s", a.Name())
+		assert.ErrorIs(t, merged.Merge([]float64{1, 2, 3}), metrics.ErrState, "%s", a.Name())
+	}
+}

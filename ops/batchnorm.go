@@ -56,7 +56,10 @@ type BatchNormOptions struct {
 // compiling more programs never resets them. The op follows the mode the
 // Program pushes to it (gorgonia.TrainModeOp). A Train-mode run needs m ≥ 2
 // (it returns an ErrShape error otherwise, as PyTorch does); Eval mode takes
-// any batch, a single example included.
+// any batch, a single example included. Under data parallelism the op can
+// synchronize its statistics across processes (it is a graph.SyncOp: see
+// Program.SetSync, and train.Options.SyncBatchNorm); m then counts the
+// values of every process.
 func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOptions) (*gorgonia.Node, error) {
 	label := fmt.Sprintf("BatchNorm %q", name)
 	if b == nil {
@@ -186,6 +189,16 @@ type bnOp struct {
 	sumsAt  uint64
 	sumsOf  uintptr
 
+	// Synchronized statistics (SetSync): the all-reduce, the last forward
+	// pass's values per feature over every process (m) and this process's
+	// share of them, the sums dx uses (sg, sgx again when local), and the
+	// all-reduce's buffer.
+	sync      func([]float64) error
+	m, share  float64
+	gsg, gsgx []float64
+	ssg, ssgx []float64
+	syncBuf   []float64
+
 	j32 bnJob[float32]
 	j64 bnJob[float64]
 }
@@ -211,7 +224,21 @@ var (
 	_ gorgonia.SDOp            = (*bnOp)(nil)
 	_ gorgonia.UsePreallocDoer = (*bnOp)(nil)
 	_ gorgonia.TrainModeOp     = (*bnOp)(nil)
+	_ graph.SyncOp             = (*bnOp)(nil)
 )
+
+// SetSync makes the op synchronized batch norm (PyTorch's SyncBatchNorm)
+// when sum is not nil: in Train mode the statistics are those of the
+// batches of every process together. The forward pass all-reduces Σx
+// (and the count m) per feature, then Σ(x − μ)² with the global μ: the
+// same two-pass formula as one process, not Σx² − m·μ², which cancels.
+// The backward pass all-reduces Σg and Σg·x̂, each process's weighted by its
+// share m_r/m of the values (its loss is the mean over its own batch) and
+// scaled back by m/m_r, so that dx is this process's part of the gradient
+// of the global batch's mean loss; dγ and dβ stay this process's sums, as
+// the other parameters' gradients do. Every process must run the same
+// program in step: the all-reduces are collective.
+func (o *bnOp) SetSync(sum func([]float64) error) { o.sync = sum }
 
 // SetTraining selects batch statistics (true) or running statistics (false).
 // It only sets the flag: the running statistics are never reset.
@@ -238,7 +265,7 @@ func (o *bnOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	defer guard(o.label, &err)
 	n, c, s := bnDims(in[0].Shape())
-	if o.training && n*s < 2 {
+	if o.training && n*s < 2 && o.sync == nil {
 		return nil, fmt.Errorf("%w: %s: x %v has %d value per feature in Train mode, batch statistics need at least 2", ErrShape, o.label, in[0].Shape(), n*s)
 	}
 	o.batchStats = o.training
@@ -246,11 +273,14 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 	var bad string
 	switch in[0].Dtype() {
 	case tensor.Float32:
-		bad = bnRun[float32](o, prealloc, in, n, c, s)
+		bad, err = bnRun[float32](o, prealloc, in, n, c, s)
 	case tensor.Float64:
-		bad = bnRun[float64](o, prealloc, in, n, c, s)
+		bad, err = bnRun[float64](o, prealloc, in, n, c, s)
 	default:
 		bad = "x"
+	}
+	if err != nil {
+		return nil, err
 	}
 	if bad != "" {
 		return nil, fmt.Errorf("%w: %s: want plain row-major tensors of x's dtype %v; %s is not", ErrDtype, o.label, in[0].Dtype(), bad)
@@ -260,7 +290,7 @@ func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ g
 
 // bnRun runs the forward pass for element type T; it returns the name of
 // the first tensor that is not a plain one of T, or "" when it ran.
-func bnRun[T float](o *bnOp, prealloc gorgonia.Value, in []gorgonia.Value, n, c, s int) string {
+func bnRun[T float](o *bnOp, prealloc gorgonia.Value, in []gorgonia.Value, n, c, s int) (string, error) {
 	vals := [...]struct {
 		name string
 		v    gorgonia.Value
@@ -268,11 +298,10 @@ func bnRun[T float](o *bnOp, prealloc gorgonia.Value, in []gorgonia.Value, n, c,
 	var d [len(vals)][]T
 	for i, t := range vals {
 		if d[i] = data[T](t.v); d[i] == nil {
-			return t.name + " (" + notPlain(t.v) + ")"
+			return t.name + " (" + notPlain(t.v) + ")", nil
 		}
 	}
-	bnForward(o, d[0], d[1], d[2], d[3], d[4], d[5], n, c, s)
-	return ""
+	return "", bnForward(o, d[0], d[1], d[2], d[3], d[4], d[5], n, c, s)
 }
 
 // bnSerial is the size below which a BatchNorm pass runs on the calling
@@ -304,6 +333,14 @@ const (
 	bnElems        // the element-wise kernel: y or dx
 )
 
+// The parts of the bnStats pass: both (μ, then Σ(x − μ)²), or for
+// synchronized statistics Σx alone and Σ(x − μ)² with a given μ.
+const (
+	statsBoth = iota
+	statsSum
+	statsDev
+)
+
 // bnJob runs one pass of BatchNorm for element type T on the cores. It is a
 // worker, kept in the op so that running it allocates nothing. The tensor
 // is (n, c, s): n samples of c channels of s values each (s = 1 for dense
@@ -321,6 +358,7 @@ type bnJob[T float] struct {
 	r          parallel.Runner
 	pass       int
 	n, c, s    int
+	stats      int // which part of the bnStats pass runs: statsBoth, statsSum or statsDev
 	x, g       []T // input, output gradient (x again in the forward pass)
 	out        []T
 	a, b, m, k []T // per channel: A, B, M, C of the element-wise kernel
@@ -351,20 +389,24 @@ func (j *bnJob[T]) Run(_, lo, hi int) {
 	switch j.pass {
 	case bnStats:
 		mean, ss := o.mean[lo:hi], o.invStd[lo:hi] // ss becomes 1/√(σ² + ε) later
-		clear(mean)
 		clear(ss)
-		for b := range n {
-			if s == 1 {
-				vec.SumTo(mean, j.x[b*c+lo:b*c+hi])
-				continue
+		if j.stats != statsDev { // μ, unless it is given
+			clear(mean)
+			for b := range n {
+				if s == 1 {
+					vec.SumTo(mean, j.x[b*c+lo:b*c+hi])
+					continue
+				}
+				for k := range mean {
+					mean[k] += vec.Sum(j.x[(b*c+lo+k)*s : (b*c+lo+k+1)*s])
+				}
+			}
+			if j.stats == statsSum { // Σx alone
+				return
 			}
 			for k := range mean {
-				mean[k] += vec.Sum(j.x[(b*c+lo+k)*s : (b*c+lo+k+1)*s])
+				mean[k] /= float64(n * s)
 			}
-		}
-		m := float64(n * s)
-		for k := range mean {
-			mean[k] /= m
 		}
 		for b := range n {
 			if s == 1 {
@@ -422,15 +464,22 @@ func (j *bnJob[T]) constants(c int, f func(ch int) (a, b, m, k float64)) {
 	}
 }
 
-func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
+func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) error {
 	o.alloc(c)
 	j := jobFor[T](o)
 	j.o, j.n, j.c, j.s = o, n, c, s
 	j.x, j.g, j.out = x, x, y
+	defer func() { j.x, j.g, j.out = nil, nil, nil }()
 	m := float64(n * s)
+	o.m, o.share, o.gsg, o.gsgx = m, 1, o.sg, o.sgx
 	mean, invStd := o.mean, o.invStd
 	if o.batchStats {
-		j.do(bnStats)
+		if o.sync == nil {
+			j.do(bnStats)
+		} else if err := bnSyncStats(o, j, m); err != nil {
+			return err
+		}
+		m = o.m
 		ss := invStd
 		for ch := range mean {
 			rm[ch] = T((1-o.momentum)*float64(rm[ch]) + o.momentum*mean[ch])
@@ -447,7 +496,38 @@ func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) {
 		return 0, invStd[ch] * float64(gamma[ch]), mean[ch], float64(beta[ch])
 	})
 	j.do(bnElems)
-	j.x, j.g, j.out = nil, nil, nil
+	return nil
+}
+
+// bnSyncStats sets o.mean to the mean of every process's values per
+// feature, o.invStd to their Σ(x − μ)², and o.m and o.share to their count
+// and this process's share of it (see SetSync).
+func bnSyncStats[T float](o *bnOp, j *bnJob[T], m float64) error {
+	c := len(o.mean)
+	defer func() { j.stats = statsBoth }()
+	j.stats = statsSum
+	j.do(bnStats)
+	buf := append(append(o.syncBuf[:0], o.mean...), m)
+	if err := o.sync(buf); err != nil {
+		return fmt.Errorf("%s: all-reduce of the batch sums Σx: %w", o.label, err)
+	}
+	o.m = buf[c]
+	if o.m < 2 {
+		return fmt.Errorf("%w: %s: %v values per feature over every process in Train mode, batch statistics need at least 2", ErrShape, o.label, o.m)
+	}
+	o.share = m / o.m
+	for ch := range c {
+		o.mean[ch] = buf[ch] / o.m
+	}
+	j.stats = statsDev
+	j.do(bnStats)
+	buf = append(buf[:0], o.invStd...)
+	if err := o.sync(buf); err != nil {
+		return fmt.Errorf("%s: all-reduce of the sums Σ(x − μ)²: %w", o.label, err)
+	}
+	copy(o.invStd, buf)
+	o.syncBuf = buf
+	return nil
 }
 
 func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -486,11 +566,10 @@ func bnGrad[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) error 
 	if len(x) != n*c*s || len(g) != len(x) || len(gamma) != c {
 		return fmt.Errorf("%w: %s gradient: input sizes do not match x %d×%d×%d", ErrShape, o.label, n, c, s)
 	}
-	bnBackward(o, wrt, out, x, gamma, g, n, c, s)
-	return nil
+	return bnBackward(o, wrt, out, x, gamma, g, n, c, s)
 }
 
-func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
+func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) error {
 	o.alloc(c)
 	j := jobFor[T](o)
 	j.o, j.n, j.c, j.s = o, n, c, s
@@ -501,6 +580,11 @@ func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
 	if id := uintptr(unsafe.Pointer(unsafe.SliceData(g))); o.sumsAt != o.runs || o.sumsOf != id {
 		j.do(bnSums)
 		o.sumsAt, o.sumsOf = o.runs, id
+		if o.sync != nil && o.batchStats {
+			if err := bnSyncSums(o); err != nil {
+				return err
+			}
+		}
 	}
 	switch wrt {
 	case 1:
@@ -512,14 +596,39 @@ func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) {
 			out[ch] = T(o.sg[ch])
 		}
 	default:
-		m := float64(n * s)
+		m := o.m // n·s, or every process's count
 		j.constants(c, func(ch int) (a, b, mu, k float64) {
 			kk := float64(gamma[ch]) * o.invStd[ch]
 			if !o.batchStats { // Eval mode: the statistics are constants
 				return kk, 0, 0, 0
 			}
-			return kk, -kk * o.invStd[ch] * o.sgx[ch] / m, o.mean[ch], -kk * o.sg[ch] / m
+			return kk, -kk * o.invStd[ch] * o.gsgx[ch] / m, o.mean[ch], -kk * o.gsg[ch] / m
 		})
 		j.do(bnElems)
 	}
+	return nil
+}
+
+// bnSyncSums sets o.gsg and o.gsgx to Σg and Σg·x̂ over every process, on
+// this process's scale (see SetSync).
+func bnSyncSums(o *bnOp) error {
+	c := len(o.sg)
+	buf := o.syncBuf[:0]
+	for _, v := range [][]float64{o.sg, o.sgx} {
+		for _, x := range v {
+			buf = append(buf, x*o.share)
+		}
+	}
+	if err := o.sync(buf); err != nil {
+		return fmt.Errorf("%s gradient: all-reduce of the sums Σg and Σg·x̂: %w", o.label, err)
+	}
+	if len(o.ssg) != c {
+		o.ssg, o.ssgx = make([]float64, c), make([]float64, c)
+	}
+	for ch := range c {
+		o.ssg[ch], o.ssgx[ch] = buf[ch]/o.share, buf[c+ch]/o.share
+	}
+	o.gsg, o.gsgx = o.ssg, o.ssgx
+	o.syncBuf = buf
+	return nil
 }

@@ -46,23 +46,45 @@ func Evaluate(m Model, d datasets.Dataset, batch int, ms ...metrics.Metric) (*Ev
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	f := newFeeder()
 	if d.Len() > 0 {
 		p, err := m.Program(min(batch, d.Len()))
 		if err != nil {
 			return nil, err
 		}
-		if err := fits(p, "evaluation", d); err != nil {
-			return nil, err
-		}
-		if err := checkTargets("evaluation", d, min(batch, d.Len())); err != nil {
+		if err := checkData(p, min(batch, d.Len()), namedSet{"evaluation", d}); err != nil {
 			return nil, err
 		}
 	}
-	return evaluate(m, f, d, batch, ms)
+	return evaluate(m, newFeeder(), d, 0, d.Len(), batch, ms)
 }
 
-func evaluate(m Model, f *feeder, d datasets.Dataset, batch int, ms []metrics.Metric) (*Evaluation, error) {
+// namedSet is a data set and the name its errors give it.
+type namedSet struct {
+	name string
+	d    datasets.Dataset
+}
+
+// checkData checks, before any work, that each set (nil ones skipped) fits
+// the program's inputs (fits) and that its float targets are finite
+// (checkTargets, read in batches of the given size).
+func checkData(p *graph.Program, batch int, sets ...namedSet) error {
+	for _, s := range sets {
+		if s.d == nil {
+			continue
+		}
+		if err := fits(p, s.name, s.d); err != nil {
+			return err
+		}
+		if err := checkTargets(s.name, s.d, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evaluate runs the examples [from, to) of d through m in Eval mode, in
+// batches of the given size, into the metrics ms (reset first).
+func evaluate(m Model, f *feeder, d datasets.Dataset, from, to, batch int, ms []metrics.Metric) (*Evaluation, error) {
 	m.SetMode(graph.Eval)
 	defer m.SetMode(graph.Train)
 	for _, mt := range ms {
@@ -70,8 +92,8 @@ func evaluate(m Model, f *feeder, d datasets.Dataset, batch int, ms []metrics.Me
 	}
 	ev := &Evaluation{N: d.Len()}
 	idx := make([]int, batch)
-	for lo := 0; lo < d.Len(); lo += batch {
-		n := min(batch, d.Len()-lo)
+	for lo := from; lo < to; lo += batch {
+		n := min(batch, to-lo)
 		for i := range n {
 			idx[i] = lo + i
 		}

@@ -91,17 +91,33 @@ type Options struct {
 	// (see World): each takes its shard of every global batch of
 	// Config.Batch, the gradients are all-reduced before each step, and
 	// only rank 0 runs the default callbacks that write (Out, Log,
-	// Progress). A global batch smaller than the world (a last partial
-	// batch) is skipped on every rank. Evaluation runs whole on every rank;
-	// batch norm keeps per-rank statistics (PyTorch DDP's default), rank
-	// 0's are logged and saved. The training set's running metrics are each
-	// rank's own shard's (rank 0's are logged); the losses the step
-	// callbacks see are the global batch's. At the end of an epoch the
-	// ranks agree: an ErrStop or a failure of a callback on any rank ends
-	// the run on all. A failure inside a step (a bad batch) is one rank's:
-	// the caller must then abort the world (gradlab train calls MPI_Abort),
-	// or the others wait in the next all-reduce.
+	// Progress). Rank 0's parameters and states are given to every rank
+	// before the first step (models built with RankSeed draw their own
+	// dropout masks). A last partial batch smaller than the world is a step
+	// too: the ranks without examples add zero gradients, so the steps and
+	// the learning rates are one process's. Evaluation is sharded: each
+	// rank evaluates a contiguous part of each set, and the metrics (each
+	// a metrics.Mergeable) are merged, so every rank gets one process's
+	// values; the training set's metrics are merged at the end of the epoch
+	// in the same way (the progress bar shows rank 0's shard). Batch norm
+	// keeps per-rank statistics (PyTorch DDP's default; see SyncBatchNorm);
+	// rank 0's running statistics are given to every rank at the end of
+	// each epoch, before evaluation, as DDP's broadcast_buffers does. At the
+	// end of an epoch the ranks agree: an ErrStop or a failure of a callback
+	// on any rank ends the run on all. A failure inside a step (a bad
+	// batch) is one rank's: the caller must then abort the world (gradlab
+	// train calls MPI_Abort), or the others wait in the next all-reduce.
 	World World
+	// SyncBatchNorm makes the batch norm of a data-parallel run
+	// synchronized (PyTorch's SyncBatchNorm; see ops.BatchNorm's op and
+	// graph.SyncOp): in Train mode the batch statistics are those of the
+	// global batch, as one process with batch Config.Batch computes them,
+	// at the cost of three small all-reduces per batch-norm layer and step.
+	// The default (false) is per-rank statistics, PyTorch DDP's default:
+	// each rank normalizes by its own shard's statistics. It needs a last
+	// partial batch of at least one example per rank (or DropLast), and
+	// changes nothing without a World of several processes.
+	SyncBatchNorm bool
 }
 
 // Score is one metric's value.
@@ -195,7 +211,9 @@ type Run struct {
 	step      int // global step
 	spe       int // steps per epoch
 	world     World
-	red       *reducer // nil unless the world has several processes
+	red       *reducer              // nil unless the world has several processes
+	last      *graph.Program        // of the last training step
+	sync      func([]float64) error // the all-reduce of synchronized batch norm, or nil
 }
 
 // Config returns the run's configuration.
@@ -271,6 +289,12 @@ func Train(ctx context.Context, cfg Config, m Model, data Data, opt Options) (*R
 			return nil, err
 		}
 	}
+	if err := r.shareParams(); err != nil {
+		return nil, err
+	}
+	if err := r.shareStates(); err != nil {
+		return nil, err
+	}
 	cbs := append(DefaultCallbacks(cfg, opt), opt.Callbacks...)
 	if cfg.Patience > 0 {
 		cbs = append(cbs, &EarlyStopping{Monitor: cfg.monitor(), Patience: cfg.Patience})
@@ -338,7 +362,13 @@ func newRun(cfg Config, m Model, data Data, opt Options) (*Run, error) {
 		if cfg.Batch < w.Size() {
 			return nil, fmt.Errorf("%w: batch %d is the global batch, split across %d processes: want at least one example each", ErrConfig, cfg.Batch, w.Size())
 		}
+		if n := data.Train.Len(); n < w.Size() {
+			return nil, fmt.Errorf("%w: %d training examples, split across %d processes: want at least one each", ErrConfig, n, w.Size())
+		}
 		r.red = &reducer{w: w}
+		if opt.SyncBatchNorm {
+			r.sync = w.AllReduceSum64
+		}
 	}
 	var err error
 	if cfg.TrainLimit > 0 {
@@ -396,6 +426,9 @@ func newRun(cfg Config, m Model, data Data, opt Options) (*Run, error) {
 		if err := mt.Fits(r.kind); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
+		if _, ok := mt.(metrics.Mergeable); !ok && r.red != nil {
+			return nil, fmt.Errorf("%w: metric %s is a %T, which a data-parallel run cannot merge across processes: want a metrics.Mergeable", ErrConfig, mt.Name(), mt)
+		}
 	}
 	// Build the full-batch program now: it creates the parameters, and its
 	// inputs say what the data must look like.
@@ -403,26 +436,13 @@ func newRun(cfg Config, m Model, data Data, opt Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range []struct {
-		name string
-		d    datasets.Dataset
-	}{{"training", r.train}, {"test", r.test}, {"validation", r.val}} {
-		if d.d != nil {
-			if err := fits(p, d.name, d.d); err != nil {
-				return nil, err
-			}
-		}
+	if err := checkData(p, min(cfg.Batch, r.train.Len()), namedSet{"training", r.train}, namedSet{"test", r.test}, namedSet{"validation", r.val}); err != nil {
+		return nil, err
 	}
 	r.feed = newFeeder()
-	for _, d := range []struct {
-		name string
-		d    datasets.Dataset
-	}{{"training", r.train}, {"test", r.test}, {"validation", r.val}} {
-		if d.d != nil {
-			if err := checkTargets(d.name, d.d, min(cfg.Batch, r.train.Len())); err != nil {
-				return nil, err
-			}
-		}
+	if last := r.train.Len() % cfg.Batch; r.sync != nil && !cfg.DropLast && last > 0 && last < r.world.Size() {
+		return nil, fmt.Errorf("%w: synchronized batch norm across %d processes: the last batch of %d training examples in batches of %d has %d, want at least one per process (or drop_last)",
+			ErrConfig, r.world.Size(), r.train.Len(), cfg.Batch, last)
 	}
 	if r.cfg.DropLast {
 		r.spe = r.train.Len() / r.cfg.Batch
@@ -455,7 +475,7 @@ func (r *Run) pickSolver(opt Options) error {
 	return nil
 }
 
-// localBatch is the largest batch this process runs for a global batch of n.
+// localBatch is rank 0's share of a global batch of n (the smallest share).
 func (r *Run) localBatch(n int) int {
 	if r.red == nil {
 		return n
@@ -537,25 +557,37 @@ func (r *Run) epoch(ctx context.Context, epoch int, cbs []Callback) (Epoch, erro
 		global := perm[s*r.cfg.Batch : min((s+1)*r.cfg.Batch, n)]
 		idx := global
 		if r.red != nil {
-			if len(global) < r.world.Size() {
-				continue // a last partial batch too small to shard: skipped on every rank
-			}
 			idx = shard(global, r.world.Rank(), r.world.Size())
 		}
-		prog, err := r.model.Program(len(idx))
-		if err != nil {
-			return e, err
+		// A rank whose shard is empty (a last partial batch smaller than
+		// the world) runs nothing and adds zero gradients, through the
+		// program of its previous step, so that it still takes the step
+		// (the first batch of an epoch is never one: Batch ≥ Size).
+		prog := r.last
+		var err error
+		if len(idx) > 0 || prog == nil {
+			if prog, err = r.model.Program(len(idx)); err != nil {
+				return e, err
+			}
+			r.last = prog
 		}
-		b, err := r.feed.fill(prog, r.train, idx)
-		if err != nil {
-			return e, err
+		if r.red != nil {
+			prog.SetSync(r.sync)
 		}
 		e.LR = r.lr()
 		r.solver.SetLR(e.LR)
-		if err := prog.Run(b.feeds); err != nil {
-			return e, fmt.Errorf("train: epoch %d step %d: %w", epoch, r.step, err)
+		var b *batchBuf
+		local := 0.0
+		if len(idx) > 0 {
+			if b, err = r.feed.fill(prog, r.train, idx); err != nil {
+				return e, err
+			}
+			if err := prog.Run(b.feeds); err != nil {
+				return e, fmt.Errorf("train: epoch %d step %d: %w", epoch, r.step, err)
+			}
+			local = prog.Loss()
 		}
-		loss, local := prog.Loss(), prog.Loss()
+		loss := local
 		if r.red != nil {
 			if loss, err = r.red.reduce(prog, local, len(idx), len(global)); err != nil {
 				return e, fmt.Errorf("train: epoch %d step %d: %w", epoch, r.step, err)
@@ -569,8 +601,10 @@ func (r *Run) epoch(ctx context.Context, epoch int, cbs []Callback) (Epoch, erro
 			return e, fmt.Errorf("%w: loss is %v at epoch %d, step %d (learning rate %g); the checkpoint of epoch %d is kept",
 				ErrDiverged, loss, epoch, r.step, e.LR, epoch-1)
 		}
-		if err := r.update(prog, b, local, len(idx)); err != nil {
-			return e, err
+		if b != nil {
+			if err := r.update(prog, b, local, len(idx)); err != nil {
+				return e, err
+			}
 		}
 		if err := r.solver.Step(prog.Learnables()); err != nil {
 			return e, fmt.Errorf("train: epoch %d step %d: %w", epoch, r.step, err)
@@ -582,7 +616,13 @@ func (r *Run) epoch(ctx context.Context, epoch int, cbs []Callback) (Epoch, erro
 			}
 		}
 	}
+	if err := r.mergeMetrics(r.metrics); err != nil {
+		return e, err
+	}
 	e.Train = r.scores()
+	if err := r.shareStates(); err != nil {
+		return e, err
+	}
 	evals := []struct {
 		d   datasets.Dataset
 		dst *Scores
@@ -597,14 +637,32 @@ func (r *Run) epoch(ctx context.Context, epoch int, cbs []Callback) (Epoch, erro
 		if ev.d == nil {
 			continue
 		}
-		res, err := evaluate(r.model, r.feed, ev.d, r.cfg.Batch, r.metrics)
-		if err != nil {
+		if err := r.evaluate(ev.d, ev.dst); err != nil {
 			return e, err
 		}
-		*ev.dst = res.Scores
 	}
 	e.Seconds = time.Since(start).Seconds()
 	return e, nil
+}
+
+// evaluate scores d into *dst. In a data-parallel run each rank evaluates
+// its shard of d (a contiguous run, in batches of its share of
+// Config.Batch) and the metrics are merged, so every rank gets the
+// metrics of the whole set.
+func (r *Run) evaluate(d datasets.Dataset, dst *Scores) error {
+	from, to, batch := 0, d.Len(), r.cfg.Batch
+	if r.red != nil {
+		k, rank := r.world.Size(), r.world.Rank()
+		from, to, batch = rank*to/k, (rank+1)*to/k, r.localBatch(batch)
+	}
+	if _, err := evaluate(r.model, r.feed, d, from, to, batch, r.metrics); err != nil {
+		return err
+	}
+	if err := r.mergeMetrics(r.metrics); err != nil {
+		return err
+	}
+	*dst = r.scores()
+	return nil
 }
 
 // update feeds the batch just run to every metric.

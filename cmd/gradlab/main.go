@@ -175,6 +175,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		data     = fs.String("data", "", "MNIST directory (IDX files, gzip or raw; default $"+mnist.EnvDir+" or the GoMNIST module's data), or a table: a CSV file (with -target)")
 		out      = fs.String("out", "runs/mnist", "output directory: metrics.csv, curves.png, config.json, "+train.CheckpointFile)
 		resume   = fs.Bool("resume", false, "continue the run in -out from its checkpoint (its saved configuration; -epochs may extend it)")
+		syncBN   = fs.Bool("sync-bn", false, "under mpirun: synchronized batch norm (statistics of the global batch, PyTorch's SyncBatchNorm); default per-rank statistics (PyTorch DDP's default)")
 		model    = fs.String("model", "mlp", "model: "+modelList())
 		momentum = fs.Float64("momentum", 0, "momentum (momentum, nesterov, rmsprop); 0 = the solver's default")
 		wd       = fs.Float64("wd", cfg.Solver.DecoupledDecay, "weight decay: decoupled for adamw and lion, coupled L2 for the others (default 0.05 with the default adamw, else 0)")
@@ -292,7 +293,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "gradlab train: resuming %s with -epochs %d (the run was started for %d)\n", *out, cfg.Epochs, saved.Epochs)
 		}
 	}
-	return trainRun(ctx, cfg, *data, *out, *resume, stdout)
+	return trainRun(ctx, cfg, *data, *out, runOpts{Resume: *resume, SyncBN: *syncBN}, stdout)
 }
 
 // resumeFields maps the flags of gradlab train to the fields of the run's
@@ -370,7 +371,7 @@ func lookup(m map[string]any, path string) any {
 // build with -tags mpi; the default build refuses with a named error) and
 // checks that every rank has the same configuration; it returns nil when
 // gradlab runs alone.
-func joinWorld(cfg train.Config) (*mpi.World, error) {
+func joinWorld(cfg train.Config, how runOpts) (*mpi.World, error) {
 	if !mpi.Launched() {
 		return nil, nil
 	}
@@ -378,7 +379,10 @@ func joinWorld(cfg train.Config) (*mpi.World, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: under mpirun: %w", err)
 	}
-	b, _ := json.Marshal(cfg)
+	b, _ := json.Marshal(struct {
+		train.Config
+		Resume, SyncBN bool
+	}{cfg, how.Resume, how.SyncBN})
 	n, err := w.Differing(b)
 	if err == nil && n > 0 {
 		err = fmt.Errorf("train: %d of %d ranks were started with another configuration than rank 0's: start every rank with the same flags", n, w.Size())
@@ -407,7 +411,7 @@ func runFolds(ctx context.Context, cfg train.Config, spec csvData, folds int, ou
 			return err
 		}
 		fmt.Fprintf(stdout, "fold %d of %d\n", k, folds)
-		res, err := trainResult(ctx, c, "", filepath.Join(out, fmt.Sprintf("fold%d", k)), false, stdout)
+		res, err := trainResult(ctx, c, "", filepath.Join(out, fmt.Sprintf("fold%d", k)), runOpts{}, stdout)
 		if err != nil {
 			return fmt.Errorf("fold %d: %w", k, err)
 		}
@@ -421,13 +425,20 @@ func runFolds(ctx context.Context, cfg train.Config, spec csvData, folds int, ou
 
 // trainRun trains the run cfg describes (data from dir for MNIST, or the
 // table its spec names), writing into out.
-func trainRun(ctx context.Context, cfg train.Config, dir, out string, resume bool, stdout io.Writer) error {
-	_, err := trainResult(ctx, cfg, dir, out, resume, stdout)
+// runOpts are the flags of a run that are not in its configuration.
+type runOpts struct {
+	Resume bool // continue from the checkpoint in out
+	SyncBN bool // synchronized batch norm under mpirun (train.Options.SyncBatchNorm)
+}
+
+func trainRun(ctx context.Context, cfg train.Config, dir, out string, how runOpts, stdout io.Writer) error {
+	_, err := trainResult(ctx, cfg, dir, out, how, stdout)
 	return err
 }
 
-func trainResult(ctx context.Context, cfg train.Config, dir, out string, resume bool, stdout io.Writer) (res *train.Result, err error) {
-	world, err := joinWorld(cfg)
+func trainResult(ctx context.Context, cfg train.Config, dir, out string, how runOpts, stdout io.Writer) (res *train.Result, err error) {
+	resume := how.Resume
+	world, err := joinWorld(cfg, how)
 	if err != nil {
 		return nil, err
 	}
@@ -465,14 +476,18 @@ func trainResult(ctx context.Context, cfg train.Config, dir, out string, resume 
 	if err != nil {
 		return nil, err
 	}
-	m, err := models.Build(cfg.Model.Name, cfg.Model.Config, cfg.Seed)
+	seed := cfg.Seed
+	if world != nil {
+		seed = train.RankSeed(cfg.Seed, world.Rank()) // each rank's own dropout masks
+	}
+	m, err := models.Build(cfg.Model.Name, cfg.Model.Config, seed)
 	if err != nil {
 		return nil, err
 	}
 	defer m.Close()
 	opt := train.Options{Out: out, Resume: resume, Log: stdout}
 	if world != nil && world.Size() > 1 {
-		opt.World = world
+		opt.World, opt.SyncBatchNorm = world, how.SyncBN
 	}
 	if isTerminal(stdout) {
 		opt.Progress = stdout

@@ -77,6 +77,10 @@ func smallRun(out string, epochs int) []string {
 		"-train-limit", "512", "-test-limit", "200", "-opt", "adam", "-lr", "0.01", "-schedule", "constant", "-batch", "64"}
 }
 
+// TestMPIMatchesOneProcess: 2 ranks log one process's training and test
+// metrics (the test set sharded, the training metrics merged). The
+// one-process run is this test binary, built with -tags mpi and started
+// without mpirun: it runs alone, as one rank, without calling MPI.
 func TestMPIMatchesOneProcess(t *testing.T) {
 	one, two := t.TempDir(), t.TempDir()
 	_, errb, err := runCmd(smallRun(one, 2)...)
@@ -84,13 +88,59 @@ func TestMPIMatchesOneProcess(t *testing.T) {
 	out, err := mpirunGradlab(t, nil, smallRun(two, 2)).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, 1, strings.Count(string(out), "final test accuracy"), "rank 0 alone reports:\n%s", out)
+	sameCSV(t, one, two, "train_loss", "train_acc", "test_loss", "test_acc")
+}
+
+// sameCSV asserts that the last rows of two runs' metrics.csv agree in the
+// columns to 1e-9 relative.
+func sameCSV(t *testing.T, one, two string, cols ...string) {
+	t.Helper()
 	a, b := lastCSV(t, one), lastCSV(t, two)
-	for _, col := range []string{"test_loss", "test_acc"} {
+	for _, col := range cols {
 		var x, y float64
-		fmt.Sscan(a[col], &x)
-		fmt.Sscan(b[col], &y)
+		_, err := fmt.Sscan(a[col], &x)
+		require.NoError(t, err, "%s: %q", col, a[col])
+		_, err = fmt.Sscan(b[col], &y)
+		require.NoError(t, err, "%s: %q", col, b[col])
 		assert.InDelta(t, x, y, 1e-9*max(1, x), "%s: 1 process %s, 2 ranks %s", col, a[col], b[col])
 	}
+}
+
+// TestMPISyncBatchNorm: with -sync-bn, 2 ranks of a float64 MLP with batch
+// norm (SGD) log one process's metrics; -np 3 with a global batch of 2 is
+// the named error of a batch smaller than the world.
+func TestMPISyncBatchNorm(t *testing.T) {
+	one, two := t.TempDir(), t.TempDir()
+	args := func(dir string) []string {
+		a := smallRun(dir, 2)
+		a[slices.Index(a, "-bn=false")] = "-bn=true"
+		a[slices.Index(a, "adam")] = "sgd"
+		a[slices.Index(a, "0.01")] = "0.1"
+		return a
+	}
+	_, errb, err := runCmd(args(one)...)
+	require.NoError(t, err, errb)
+	out, err := mpirunGradlab(t, nil, append(args(two), "-sync-bn")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	sameCSV(t, one, two, "train_loss", "train_acc", "test_loss", "test_acc")
+
+	small := append(smallRun(t.TempDir(), 1), "-batch", "1")
+	out, err = mpirunGradlab(t, nil, small).CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "batch 1 is the global batch, split across 2 processes: want at least one example each")
+}
+
+// TestMPIResumeOtherRanks: a run of one process resumed by 2 ranks ends
+// where the uninterrupted run of one process ends.
+func TestMPIResumeOtherRanks(t *testing.T) {
+	whole, split := t.TempDir(), t.TempDir()
+	_, errb, err := runCmd(smallRun(whole, 2)...)
+	require.NoError(t, err, errb)
+	_, errb, err = runCmd(smallRun(split, 1)...)
+	require.NoError(t, err, errb)
+	out, err := mpirunGradlab(t, nil, []string{"train", "-resume", "-out", split, "-epochs", "2"}).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	sameCSV(t, whole, split, "epoch", "train_loss", "test_loss", "test_acc")
 }
 
 func TestMPIRanksWithOtherFlags(t *testing.T) {
