@@ -101,10 +101,11 @@
 // hook (the node's op is then a gorgonia.TrainModeOp) and a state its
 // kernels share with its gradient ops (Dropout's mask). Kernels keep their
 // scratch buffers between runs, so a training step allocates nothing in
-// this package's code (internal/sgemm allocates a little per call of its
-// own). Every op's gradient is checked against central finite differences
-// in the tests (package gradcheck). BatchNorm is the one op that still
-// implements gorgonia.Op by hand.
+// this package's code (nor does internal/sgemm on its SIMD paths; its
+// pure-Go path, gonum's Sgemm, allocates per call). Every op's gradient is
+// checked against central finite differences in the tests (package
+// gradcheck). BatchNorm is the one op that still implements gorgonia.Op by
+// hand.
 //
 // BatchNorm, Dropout and RandomShift are mode-aware (gorgonia.TrainModeOp):
 // they follow the graph.Program's Train/Eval mode, which can switch any
