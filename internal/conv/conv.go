@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/gradlab/gradlab/internal/simd"
 )
 
 // ErrShape reports a geometry the kernels do not take.
@@ -17,24 +19,18 @@ const Slack = 16
 // Block is the number of output channels packed together in the filters.
 const Block = 16
 
-// path is one implementation of the kernels.
-type path uint8
+// path is one implementation of the kernels (package simd names them and
+// lists the ones the CPU runs).
+type path = simd.Path
 
 const (
-	pathGo     path = iota // the Go loops (the reference)
-	pathAVX2               // 8-wide, AVX2 + FMA
-	pathAVX512             // 16-wide, AVX-512F
+	pathGo     = simd.Go
+	pathAVX2   = simd.AVX2
+	pathAVX512 = simd.AVX512
 )
 
-func (p path) String() string {
-	switch p {
-	case pathAVX2:
-		return "avx2"
-	case pathAVX512:
-		return "avx512"
-	}
-	return "go"
-}
+// cpuPaths are the paths this CPU runs, fastest first.
+func cpuPaths() []path { return simd.Paths() }
 
 // active is the path the kernels take: the fastest the CPU runs.
 var active = cpuPaths()[0]

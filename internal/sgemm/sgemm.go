@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/gradlab/gradlab/internal/parallel"
+	"github.com/gradlab/gradlab/internal/simd"
 )
 
 // Block sizes: kc is the depth of one packed block, mc the rows of A packed
@@ -27,24 +28,18 @@ const (
 // between goroutines.
 const parallelFlops = 1 << 20
 
-// path is one implementation of the product.
-type path uint8
+// path is one implementation of the kernels (package simd names them and
+// lists the ones the CPU runs).
+type path = simd.Path
 
 const (
-	pathGo     path = iota // gonum's pure-Go Sgemm
-	pathAVX2               // 6×16 kernel, AVX2 + FMA
-	pathAVX512             // 12×32 kernel, AVX-512F
+	pathGo     = simd.Go
+	pathAVX2   = simd.AVX2
+	pathAVX512 = simd.AVX512
 )
 
-func (p path) String() string {
-	switch p {
-	case pathAVX2:
-		return "avx2"
-	case pathAVX512:
-		return "avx512"
-	}
-	return "go"
-}
+// cpuPaths are the paths this CPU runs, fastest first.
+func cpuPaths() []path { return simd.Paths() }
 
 // kern is a micro-kernel; spec its block. Each adds the product of a packed
 // mr×k panel of A (a[p·mr+i]) and a packed k×nr panel of B (b[p·nr+j]) into
