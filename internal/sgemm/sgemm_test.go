@@ -11,8 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
-
-	"github.com/gradlab/gradlab/internal/cpuinfo"
 )
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -198,25 +196,12 @@ func TestSgemmBetaZeroIgnoresC(t *testing.T) {
 
 // TestDispatch checks the run-time choice: the fastest path the CPU has is
 // the default, the pure-Go fallback is always available and last, and each
-// path the CPU runs can be forced and is reported by Kernel.
+// path the CPU runs can be forced and is reported by Kernel. (Which paths
+// the CPU runs is internal/simd's, checked there against the OS's flags.)
 func TestDispatch(t *testing.T) {
 	ps := cpuPaths()
 	require.Equal(t, ps[0], active, "default path")
 	require.Equal(t, pathGo, ps[len(ps)-1], "pure-Go fallback last")
-	want := []path{}
-	if runtime.GOARCH == "amd64" { // the expectation comes from the OS, not x/sys/cpu
-		f, err := cpuinfo.Features()
-		if err != nil {
-			t.Skipf("cannot check the dispatch against the OS's CPU flags: %v", err)
-		}
-		if f["avx512f"] {
-			want = append(want, pathAVX512)
-		}
-		if f["avx2"] && f["fma"] {
-			want = append(want, pathAVX2)
-		}
-	}
-	require.Equal(t, append(want, pathGo), ps)
 	t.Logf("paths on this CPU: %v (default %v)", ps, active)
 	for _, p := range ps {
 		restore := setPath(p)
