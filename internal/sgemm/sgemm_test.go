@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gradlab/gradlab/internal/simd"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -140,7 +141,7 @@ func checkProduct(t *testing.T, r *rand.Rand, tA, tB blas.Transpose, m, n, k int
 	lda, ldb, ldc := max(1, ca)+pad, max(1, cb)+pad, max(1, n)+pad
 	a, b := randSlice(r, max(0, ra*lda)), randSlice(r, max(0, rb*ldb))
 	c0 := randSlice(r, m*ldc)
-	paths := cpuPaths()
+	paths := simd.Paths()
 	var want, mag []float64
 	if m*n*k <= naiveLimit {
 		want, mag = naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c0, ldc)
@@ -151,7 +152,7 @@ func checkProduct(t *testing.T, r *rand.Rand, tA, tB blas.Transpose, m, n, k int
 		for i, v := range g {
 			want[i], mag[i] = float64(v), math.Abs(float64(v))
 		}
-		paths = slices.DeleteFunc(paths, func(p path) bool { return p == pathGo })
+		paths = slices.DeleteFunc(paths, func(p simd.Path) bool { return p == simd.Go })
 	}
 	tol := 1e-5 * math.Sqrt(float64(k+1)) * 4
 	got := make([]float32, len(c0))
@@ -174,7 +175,7 @@ func checkProduct(t *testing.T, r *rand.Rand, tA, tB blas.Transpose, m, n, k int
 // depth of one and of several k blocks.
 func TestSgemmBetaZeroIgnoresC(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, p := range cpuPaths() {
+	for _, p := range simd.Paths() {
 		for _, s := range [][3]int{{13, 33, 7}, {50, 70, 600}} {
 			m, n, k := s[0], s[1], s[2]
 			a, b := randSlice(r, m*k), randSlice(r, k*n)
@@ -199,14 +200,14 @@ func TestSgemmBetaZeroIgnoresC(t *testing.T) {
 // path the CPU runs can be forced and is reported by Kernel. (Which paths
 // the CPU runs is internal/simd's, checked there against the OS's flags.)
 func TestDispatch(t *testing.T) {
-	ps := cpuPaths()
+	ps := simd.Paths()
 	require.Equal(t, ps[0], active, "default path")
-	require.Equal(t, pathGo, ps[len(ps)-1], "pure-Go fallback last")
+	require.Equal(t, simd.Go, ps[len(ps)-1], "pure-Go fallback last")
 	t.Logf("paths on this CPU: %v (default %v)", ps, active)
 	for _, p := range ps {
 		restore := setPath(p)
 		require.Equal(t, p.String(), Kernel())
-		require.Equal(t, p != pathGo, Accelerated())
+		require.Equal(t, p != simd.Go, Accelerated())
 		restore()
 	}
 	require.Equal(t, ps[0], active, "restored")
@@ -218,8 +219,8 @@ func TestDispatch(t *testing.T) {
 func TestKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var kns []kern
-	for _, p := range cpuPaths() {
-		if p != pathGo {
+	for _, p := range simd.Paths() {
+		if p != simd.Go {
 			kns = append(kns, kernelFor(p, narrowN+1), kernelFor(p, narrowN))
 		}
 	}
@@ -309,8 +310,8 @@ func BenchmarkSgemm(b *testing.B) {
 		f    sgemmFunc
 	}
 	var impls []impl
-	for _, p := range cpuPaths() {
-		if p == pathGo {
+	for _, p := range simd.Paths() {
+		if p == simd.Go {
 			continue
 		}
 		impls = append(impls, impl{p.String(), func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, bb []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -357,13 +358,13 @@ func TestSgemmZeroAllocs(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	r := rand.New(rand.NewPCG(9, 10))
-	if !slices.ContainsFunc(cpuPaths(), func(p path) bool { return p != pathGo }) {
+	if !slices.ContainsFunc(simd.Paths(), func(p simd.Path) bool { return p != simd.Go }) {
 		t.Skip("no SIMD path on this CPU (or GODEBUG turned them off): the pure-Go path is gonum's Sgemm, whose allocations are not ours")
 	}
 	procs := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(procs)
-	for _, p := range cpuPaths() {
-		if p == pathGo {
+	for _, p := range simd.Paths() {
+		if p == simd.Go {
 			continue // gonum's
 		}
 		for _, s := range [][3]int{{13, 10, 7}, {128, 256, 784}} {
