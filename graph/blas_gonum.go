@@ -30,7 +30,7 @@ func (goBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float
 // OpenBLAS).
 func BLASInfo() string {
 	if sgemm.Accelerated() {
-		return "gonum (pure Go), float32 matrix product: gradlab AVX2/FMA kernel"
+		return "gonum (pure Go), float32 matrix product: gradlab " + sgemm.Kernel() + " kernel"
 	}
 	return "gonum (pure Go)"
 }

@@ -50,9 +50,6 @@ func NewBuilder(seed uint64) *Builder {
 // Graph returns the underlying graph, for use with plain Gorgonia functions.
 func (b *Builder) Graph() *gorgonia.ExprGraph { return b.g }
 
-// Seed returns the builder's seed.
-func (b *Builder) Seed() uint64 { return b.seed }
-
 // SeedFor derives a seed for the named consumer (a parameter, a dropout
 // node, …) from the builder's seed. It depends only on the builder's seed and
 // the name, not on the order in which things are created.

@@ -444,6 +444,24 @@ func TestOutputsSurviveInPlaceConsumers(t *testing.T) {
 	}
 }
 
+// TestOutputShape: the static shape of each requested output, a copy, and
+// nil past the end.
+func TestOutputShape(t *testing.T) {
+	b := graph.NewBuilder(1)
+	x, _ := b.Input("x", tensor.Float64, 3, 4)
+	s, err := gorgonia.Sum(x, 1)
+	require.NoError(t, err)
+	p, err := b.Compile(nil, x, s)
+	require.NoError(t, err)
+	defer p.Close()
+	assert.Equal(t, tensor.Shape{3, 4}, p.OutputShape(0))
+	assert.Equal(t, tensor.Shape{3}, p.OutputShape(1))
+	p.OutputShape(0)[0] = 99
+	assert.Equal(t, tensor.Shape{3, 4}, p.OutputShape(0), "a copy")
+	assert.Nil(t, p.OutputShape(2))
+	assert.Nil(t, p.OutputShape(-1))
+}
+
 func TestProgramInputAndBuilderStates(t *testing.T) {
 	b := graph.NewBuilder(1)
 	x, err := b.Input("x", tensor.Float64, 3, 2)

@@ -303,20 +303,6 @@ func scalar(v gorgonia.Value) float64 {
 	return math.NaN()
 }
 
-// LossNode returns the loss node (nil for a forward-only program).
-func (p *Program) LossNode() *gorgonia.Node { return p.loss }
-
-// Outputs returns the values of the requested outputs after the last run, in
-// the order given to Compile. The values belong to the program and are
-// replaced by the next run: copy what must outlive it.
-func (p *Program) Outputs() []gorgonia.Value {
-	vals := make([]gorgonia.Value, len(p.outputs))
-	for i, n := range p.outputs {
-		vals[i] = n.Value()
-	}
-	return vals
-}
-
 // OutputShape returns the shape of output i, known when the program is
 // compiled (Gorgonia's shapes are static), or nil if there is no output i.
 func (p *Program) OutputShape(i int) tensor.Shape {

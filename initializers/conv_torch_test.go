@@ -17,20 +17,18 @@ import (
 // (testdata/conv_fans.json, written by gen_conv_fans.py): ConvFans equals
 // torch's fans; HeNormal(√2).Conv() has exactly kaiming_normal_'s std and
 // XavierNormal(1).Conv() xavier_normal_'s (the draw is std·N(0, 1) from the
-// same stream, so the scale is pinned to rounding); and PyTorch's own
-// kaiming_normal_ sample has that std, within five standard errors.
+// same stream, so the scale is pinned to rounding); and torch's standard
+// deviations are the closed forms over the fans.
 func TestConvInitTorch(t *testing.T) {
 	raw, err := os.ReadFile("testdata/conv_fans.json")
 	require.NoError(t, err)
 	var gold struct {
 		Cases []struct {
-			Shape         []int
-			FanIn         int     `json:"fan_in"`
-			FanOut        int     `json:"fan_out"`
-			KaimingStd    float64 `json:"kaiming_normal_std"`
-			XavierStd     float64 `json:"xavier_normal_std"`
-			KaimingSample float64 `json:"kaiming_sample_std"`
-			N             int
+			Shape      []int
+			FanIn      int     `json:"fan_in"`
+			FanOut     int     `json:"fan_out"`
+			KaimingStd float64 `json:"kaiming_normal_std"`
+			XavierStd  float64 `json:"xavier_normal_std"`
 		}
 	}
 	require.NoError(t, json.Unmarshal(raw, &gold))
@@ -43,9 +41,10 @@ func TestConvInitTorch(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, c.FanIn, in, "fan_in")
 			assert.Equal(t, c.FanOut, out, "fan_out")
-			// PyTorch's sample: its std within 5 standard errors of the formula.
-			se := c.KaimingStd / math.Sqrt(2*float64(c.N))
-			assert.InDelta(t, c.KaimingStd, c.KaimingSample, 5*se, "torch's kaiming_normal_ sample")
+			// torch's standard deviations are the closed forms over our fans:
+			// He (gain √2) √2/√fan_in, Xavier √(2/(fan_in + fan_out)).
+			assert.InDelta(t, math.Sqrt2/math.Sqrt(float64(in)), c.KaimingStd, 1e-12, "kaiming_normal_ std")
+			assert.InDelta(t, math.Sqrt(2/float64(in+out)), c.XavierStd, 1e-12, "xavier_normal_ std")
 			base, err := unit.Initialize(9, tensor.Float64, c.Shape...)
 			require.NoError(t, err)
 			for _, s := range []struct {

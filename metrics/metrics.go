@@ -209,13 +209,7 @@ func countTop[T float32 | float64](z []T, labels []int, v, k int) (hit, n int) {
 		n++
 		row := z[i*v : (i+1)*v]
 		if k == 1 {
-			best, bv := 0, T(math.Inf(-1))
-			for j, x := range row {
-				if x > bv {
-					best, bv = j, x
-				}
-			}
-			if best == y {
+			if nn.ArgmaxRow(row) == y {
 				hit++
 			}
 			continue

@@ -39,7 +39,7 @@ type LayerDesc struct {
 	In, Out []int
 	// Params and States name the tensors the layer made, in creation order
 	// (Model.Tensor returns their values): dense1/w, dense1/b,
-	// bn1/running_mean, ….
+	// batchnorm1/running_mean, ….
 	Params, States []string
 	// Attrs are the layer's options with defaults filled in:
 	// ops.BatchNormOptions (kind batchnorm), ops.PoolOptions (maxpool2d,
@@ -172,7 +172,7 @@ func attrsOf(l Layer) any {
 }
 
 // Tensor returns the current value of the parameter or state called name
-// (dense1/w, bn1/running_mean), once a program exists.
+// (dense1/w, batchnorm1/running_mean), once a program exists.
 func (m *Model) Tensor(name string) (*tensor.Dense, bool) {
 	for _, p := range m.Params() {
 		if p.Name() == name {

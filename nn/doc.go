@@ -1,7 +1,10 @@
 // Package nn is gradlab's layer vocabulary and its model type.
 //
 // A Layer adds nodes to a graph.Builder: Dense (x·W + b), the activations
-// ReLU, Tanh and Sigmoid, BatchNorm, Dropout, Flatten and Reshape, and for
+// ReLU, Tanh and Sigmoid (Activation for any other), BatchNorm, Dropout,
+// Flatten and Reshape, the fixed per-feature Affine and Standardize, for
+// images (batch, channels, h, w) Conv2D, MaxPool2D, AvgPool2D and the
+// augmentation RandomShift, and for
 // sequences (batch, T, …) Embedding (token ids to vectors),
 // PositionalEmbedding (learned), LayerNorm, GELU, Softmax, LSTM and GRU (all
 // steps, or the last step's state with LastStep; a zero initial state, or a
@@ -15,7 +18,7 @@
 // LayerFunc, so plain Gorgonia code mixes in. A Sequential applies layers in order, reads every
 // shape from its input (only the model's input shape is given), names each
 // layer by kind (dense1, relu1, … or Named) and prefixes its parameters with
-// that name (dense1/w, bn1/gamma), which is how checkpoints and solver state
+// that name (dense1/w, batchnorm1/gamma), which is how checkpoints and solver state
 // find them.
 //
 // A Model owns its compiled programs: Gorgonia fixes the batch size of a

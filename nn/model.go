@@ -386,12 +386,20 @@ func Argmax(logits gorgonia.Value, dst []int) error {
 
 func argmaxRows[T float32 | float64](z []T, k int, dst []int) {
 	for i := range dst {
-		best, bv := 0, T(math.Inf(-1))
-		for j, v := range z[i*k : (i+1)*k] {
-			if v > bv {
-				best, bv = j, v
-			}
-		}
-		dst[i] = best
+		dst[i] = ArgmaxRow(z[i*k : (i+1)*k])
 	}
+}
+
+// ArgmaxRow returns the index of the first largest entry of row (the
+// predicted class of a row of logits or probabilities), or 0 when no entry
+// exceeds −Inf (a row of NaNs). Argmax, the accuracy metrics and the
+// command's predictions all use it.
+func ArgmaxRow[T float32 | float64](row []T) int {
+	best, bv := 0, T(math.Inf(-1))
+	for j, v := range row {
+		if v > bv {
+			best, bv = j, v
+		}
+	}
+	return best
 }

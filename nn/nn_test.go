@@ -221,3 +221,23 @@ func TestArgmax(t *testing.T) {
 	require.NoError(t, nn.Argmax(nan, got[:1]))
 	assert.Equal(t, 0, got[0])
 }
+
+// TestArgmaxRow: the first largest entry; NaNs are never the largest, and a
+// row with nothing above −Inf gives 0.
+func TestArgmaxRow(t *testing.T) {
+	inf := math.Inf(1)
+	for _, c := range []struct {
+		row  []float64
+		want int
+	}{
+		{[]float64{3}, 0}, {[]float64{1, 3, 3, 2}, 1}, {[]float64{math.NaN(), 1}, 1},
+		{[]float64{-1, math.NaN(), -0.5}, 2}, {[]float64{-inf, -inf}, 0}, {[]float64{-inf, inf}, 1}, {nil, 0},
+	} {
+		assert.Equal(t, c.want, nn.ArgmaxRow(c.row), "%v", c.row)
+		row32 := make([]float32, len(c.row))
+		for i, v := range c.row {
+			row32[i] = float32(v)
+		}
+		assert.Equal(t, c.want, nn.ArgmaxRow(row32), "float32 %v", c.row)
+	}
+}

@@ -14,7 +14,7 @@ import (
 // before; every layer reads its input's shape, so only the model's input
 // shape is ever given. It names each layer kind+k (k counts the unnamed
 // layers of its kind) unless it is Named, and
-// prefixes the layer's parameters with that name: dense1/w, bn1/gamma, ….
+// prefixes the layer's parameters with that name: dense1/w, batchnorm1/gamma, ….
 // A Sequential is itself a Layer (of kind "sequential"), whose layers'
 // names are then prefixed with its own ("block1/dense1/w").
 type Sequential struct {

@@ -59,17 +59,26 @@ func nodeModules(t *testing.T) (node, dir string) {
 	return node, dir
 }
 
-// runORT runs the ONNX file in ONNX Runtime on n examples of unit-scaled
-// pixels and returns its logits and probabilities, row-major.
-func runORT(t *testing.T, model string, pixels []float32, n int) (logits, probs []float32) {
+// ortInfo is what the testdata/ort_*.js scripts print: the model's input
+// and output names and each output's dims.
+type ortInfo struct {
+	Inputs, Outputs []string
+	Dims            [][]int
+}
+
+// execORT runs testdata/script in Node with ONNX Runtime on the model and
+// the input bytes (args go between the input's path and the output's, as
+// the scripts take them) and returns what the script printed and every
+// output's values, concatenated.
+func execORT(t *testing.T, script, model string, in []byte, args ...string) (ortInfo, []float32) {
 	t.Helper()
 	node, dir := nodeModules(t)
 	tmp := t.TempDir()
-	in, out := filepath.Join(tmp, "in.f32"), filepath.Join(tmp, "out.f32")
-	require.NoError(t, os.WriteFile(in, f32bytes(pixels), 0o644))
-	script, err := filepath.Abs("testdata/ort_run.js")
+	inPath, outPath := filepath.Join(tmp, "in.bin"), filepath.Join(tmp, "out.f32")
+	require.NoError(t, os.WriteFile(inPath, in, 0o644))
+	js, err := filepath.Abs(filepath.Join("testdata", script))
 	require.NoError(t, err)
-	cmd := exec.Command(node, script, model, in, itoa(n), out)
+	cmd := exec.Command(node, append(append([]string{js, model, inPath}, args...), outPath)...)
 	cmd.Env = append(os.Environ(), "NODE_PATH="+dir)
 	stdout, err := cmd.Output()
 	var ee *exec.ExitError
@@ -77,19 +86,23 @@ func runORT(t *testing.T, model string, pixels []float32, n int) (logits, probs 
 		t.Fatalf("ONNX Runtime failed: %v\n%s", err, ee.Stderr)
 	}
 	require.NoError(t, err)
-	var info struct {
-		Inputs, Outputs []string
-		Dims            [][]int
-	}
+	var info ortInfo
 	require.NoError(t, json.Unmarshal(stdout, &info), "%s", stdout)
+	b, err := os.ReadFile(outPath)
+	require.NoError(t, err)
+	return info, f32s(b)
+}
+
+// runORT runs the ONNX file in ONNX Runtime on n examples of unit-scaled
+// pixels and returns its logits and probabilities, row-major.
+func runORT(t *testing.T, model string, pixels []float32, n int) (logits, probs []float32) {
+	t.Helper()
+	info, v := execORT(t, "ort_run.js", model, f32bytes(pixels), itoa(n))
 	require.Equal(t, []string{"pixels"}, info.Inputs)
 	require.Equal(t, []string{"logits", "probabilities"}, info.Outputs)
 	require.Len(t, info.Dims, 2)
 	require.Equal(t, info.Dims[0], info.Dims[1])
 	require.Equal(t, n, info.Dims[0][0])
-	b, err := os.ReadFile(out)
-	require.NoError(t, err)
-	v := f32s(b)
 	require.Len(t, v, 2*n*info.Dims[0][1])
 	return v[:len(v)/2], v[len(v)/2:]
 }

@@ -3,10 +3,7 @@ package onnx_test
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -23,30 +20,9 @@ import (
 // int64 data of the given shape) and returns the logits and their shape.
 func runORTSeq(t *testing.T, model string, in []byte, dtype string, shape []int) ([]float32, []int) {
 	t.Helper()
-	node, dir := nodeModules(t)
-	tmp := t.TempDir()
-	inPath, outPath := filepath.Join(tmp, "in.bin"), filepath.Join(tmp, "out.f32")
-	require.NoError(t, os.WriteFile(inPath, in, 0o644))
-	script, err := filepath.Abs("testdata/ort_seq.js")
-	require.NoError(t, err)
 	dims, _ := json.Marshal(shape)
-	cmd := exec.Command(node, script, model, inPath, dtype, string(dims), outPath)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+dir)
-	stdout, err := cmd.Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		t.Fatalf("ONNX Runtime failed: %v\n%s", err, ee.Stderr)
-	}
-	require.NoError(t, err)
-	var info struct {
-		Inputs, Outputs []string
-		Dims            [][]int
-	}
-	require.NoError(t, json.Unmarshal(stdout, &info), "%s", stdout)
+	info, v := execORT(t, "ort_seq.js", model, in, dtype, string(dims))
 	require.Equal(t, []string{"logits", "probabilities"}, info.Outputs)
-	b, err := os.ReadFile(outPath)
-	require.NoError(t, err)
-	v := f32s(b)
 	return v[:len(v)/2], info.Dims[0]
 }
 

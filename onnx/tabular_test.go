@@ -1,12 +1,8 @@
 package onnx_test
 
 import (
-	"encoding/json"
-	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -24,28 +20,8 @@ import (
 // input names, output names, each output's dims and values.
 func runORTOutputs(t *testing.T, model string, x []float32, n int) (ins, outs []string, dims [][]int, vals []float32) {
 	t.Helper()
-	node, dir := nodeModules(t)
-	tmp := t.TempDir()
-	in, out := filepath.Join(tmp, "in.f32"), filepath.Join(tmp, "out.f32")
-	require.NoError(t, os.WriteFile(in, f32bytes(x), 0o644))
-	script, err := filepath.Abs("testdata/ort_run.js")
-	require.NoError(t, err)
-	cmd := exec.Command(node, script, model, in, itoa(n), out)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+dir)
-	stdout, err := cmd.Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		t.Fatalf("ONNX Runtime failed: %v\n%s", err, ee.Stderr)
-	}
-	require.NoError(t, err)
-	var info struct {
-		Inputs, Outputs []string
-		Dims            [][]int
-	}
-	require.NoError(t, json.Unmarshal(stdout, &info), "%s", stdout)
-	b, err := os.ReadFile(out)
-	require.NoError(t, err)
-	return info.Inputs, info.Outputs, info.Dims, f32s(b)
+	info, v := execORT(t, "ort_run.js", model, f32bytes(x), itoa(n))
+	return info.Inputs, info.Outputs, info.Dims, v
 }
 
 // TestTabularORT: a tabular model's export (standardization and, for a

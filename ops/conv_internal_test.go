@@ -96,9 +96,10 @@ func TestConvSplitIndependent(t *testing.T) {
 
 // TestConvNoAllocs checks that a steady-state run of each op (float32, on
 // two parts through the worker pool) allocates nothing in the ops' own code.
-// The matrix products are replaced by a stub: internal/sgemm.Sgemm makes a
-// few small allocations per call of its own (its gemm state and the
-// goroutine closure), which BenchmarkConvLayer's allocs/op include.
+// The matrix products are replaced by a stub: internal/sgemm's SIMD paths
+// allocate nothing once warm (TestSgemmZeroAllocs), but its pure-Go path
+// (CI's no-AVX2 run) is gonum's Sgemm, which allocates per call; the stub
+// keeps the count to the ops' own code on every path.
 func TestConvNoAllocs(t *testing.T) {
 	defer func(p int, f func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int)) {
 		parallel.SetParallelism(p)

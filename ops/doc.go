@@ -88,29 +88,33 @@
 // against PyTorch golden data in float64 and float32
 // (testdata/gen_seq.py, seq.json).
 //
-// The op helper (def) takes int inputs (def.ints: Embedding's ids) besides
-// float ones.
-//
 // # Project-owned ops
 //
 // Where Gorgonia's own op is sound (tanh, sigmoid, rectify) its semantics
 // are kept; the ops here are project-owned gorgonia.Op implementations. Each
-// is a def: its name (the hash), type, output shape, one generic
-// float32/float64 kernel and its gradient rule; one helper (op) implements
-// gorgonia.Op for all of them, with the panic guard (Gorgonia runs the tape
-// on its own goroutine), the output buffer kept between runs and the dtype
-// dispatch. Kernels keep their scratch buffers between runs, so a training
-// step allocates nothing in this package's code (internal/sgemm allocates a
-// little per call of its own). Every op's gradient is checked against
-// central finite differences in the tests (package gradcheck).
+// is a def: its name (the hash: every parameter of the op is in it), type,
+// output shape, one generic float32/float64 kernel and its gradient rule;
+// one helper (op) implements gorgonia.Op for all of them, with the panic
+// guard (Gorgonia runs the tape on its own goroutine), the output buffer
+// kept between runs and the dtype dispatch. A def may also have int inputs
+// (Embedding's ids, a loss's labels), a scalar output (the losses), a mode
+// hook (the node's op is then a gorgonia.TrainModeOp) and a state its
+// kernels share with its gradient ops (Dropout's mask). Kernels keep their
+// scratch buffers between runs, so a training step allocates nothing in
+// this package's code (nor does internal/sgemm on its SIMD paths; its
+// pure-Go path, gonum's Sgemm, allocates per call). Every op's gradient is
+// checked against central finite differences in the tests (package
+// gradcheck). BatchNorm is the one op that still implements gorgonia.Op by
+// hand.
 //
-// BatchNorm and Dropout are mode-aware (gorgonia.TrainModeOp): they follow
-// the graph.Program's Train/Eval mode, which can switch any number of times
-// without recompiling, and take the graph.Builder because they own model
-// state: BatchNorm registers γ and β as parameters and its running
-// statistics as graph.State tensors; Dropout draws its seed from the
-// builder and keeps its mask counter as a State, so masks are reproducible
-// and resume exactly from a checkpoint. They replace Gorgonia's BatchNorm
+// BatchNorm, Dropout and RandomShift are mode-aware (gorgonia.TrainModeOp):
+// they follow the graph.Program's Train/Eval mode, which can switch any
+// number of times without recompiling, and take the graph.Builder because
+// they own model state: BatchNorm registers γ and β as parameters and its
+// running statistics as graph.State tensors; Dropout and RandomShift (one
+// implementation of a random op with two kernels: a mask, shifts) draw
+// their seeds from the builder and keep their run counters as States, so
+// masks and shifts are reproducible and resume exactly from a checkpoint. They replace Gorgonia's BatchNorm
 // and Dropout, whose defects (γ/β shaped like the whole input and
 // Glorot-initialised, running statistics wiped by every new machine, a
 // wrong eval-mode backward for 4-D inputs; a backward pass scaled by 1/p,

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -52,8 +51,8 @@ func Huber(x, target *gorgonia.Node, delta float64) (*gorgonia.Node, error) {
 }
 
 // A pointwise loss is the mean over elements of f(x, t), for two inputs of
-// one shape; dx and dt are ∂f/∂x and ∂f/∂t. One forward op (lossOp) and one
-// gradient op (lossGradOp) serve every pointwise loss: a new one is a value
+// one shape; dx and dt are ∂f/∂x and ∂f/∂t. One forward def and one gradient
+// def serve every pointwise loss: a new one is a value
 // of this type. The functions take and return float64 whatever the dtype,
 // so that sums accumulate in float64; products that feed a sum are
 // converted (float64(a*b)) so that GOAMD64=v3 cannot fuse them and every
@@ -160,112 +159,46 @@ func pointwiseLoss(p *pointwise, x, t *gorgonia.Node) (*gorgonia.Node, error) {
 	if !sameDims(xs, ts) {
 		return nil, fmt.Errorf("%w: %s: %s %v and %s %v: want %s of %s's shape, %v", ErrShape, op, p.xArg, xs, p.tArg, ts, p.tArg, p.xArg, xs)
 	}
-	o := &lossOp{opBase: newBase(p.label + "(" + p.params + ")"), pointwise: p, rank: len(xs), loss: &scalarOut{}}
-	return apply(op, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(o, x, t) })
+	return applyDef(&def{
+		name: p.label + "(" + p.params + ")", label: p.label, typ: sig(len(xs), len(xs), 0), shape: tensor.ScalarShape(),
+		run32: func(l []float32, in [][]float32) error { return pointMean(p, l, in[0], in[1]) },
+		run64: func(l []float64, in [][]float64) error { return pointMean(p, l, in[0], in[1]) },
+		grad: func(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
+			// g/n · ∂f/∂x and g/n · ∂f/∂t, each from (x, t, g).
+			d := make(gorgonia.Nodes, 2)
+			for wrt, df := range []pointFunc{p.dx, p.dt} {
+				arg := p.xArg
+				if wrt == 1 {
+					arg = p.tArg
+				}
+				label := p.label + "Grad"
+				n, err := applyDef(&def{
+					name: fmt.Sprintf("%s(wrt=%s%s)", label, arg, p.sep()), label: label, typ: sig(len(xs), len(xs), 0, len(xs)),
+					run32: func(out []float32, in [][]float32) error { return pointGrad(label, out, in[0], in[1], df, in[2]) },
+					run64: func(out []float64, in [][]float64) error { return pointGrad(label, out, in[0], in[1], df, in[2]) },
+				}, in[0], in[1], g)
+				if err != nil {
+					return nil, err
+				}
+				d[wrt] = n
+			}
+			return d, nil
+		},
+	}, x, t)
 }
 
-// scalarOut keeps a loss op's scalar result between runs, as outBuf keeps a
-// tensor: a run then allocates nothing. The next run overwrites the value.
-type scalarOut struct {
-	f32 gorgonia.F32
-	f64 gorgonia.F64
-}
-
-// set stores x as a scalar of dtype dt and returns it.
-func (s *scalarOut) set(dt tensor.Dtype, x float64) gorgonia.Value {
-	if dt == tensor.Float32 {
-		s.f32 = gorgonia.F32(float32(x))
-		return &s.f32
-	}
-	s.f64 = gorgonia.F64(x)
-	return &s.f64
-}
-
-// gradScalar is scalarOf without the allocation of Value.Data for the
-// scalars Gorgonia passes as a loss's upstream gradient.
-func gradScalar(op string, v gorgonia.Value) (float64, error) {
-	switch x := v.(type) {
-	case *gorgonia.F64:
-		return float64(*x), nil
-	case *gorgonia.F32:
-		return float64(*x), nil
-	}
-	return scalarOf(op, v)
-}
-
-// lossOp is the forward node of a pointwise loss: (x, t) → mean f(x, t).
-type lossOp struct {
-	opBase
-	*pointwise
-	rank int
-	loss *scalarOut
-	in32 [][]float32 // scratch for gather
-	in64 [][]float64
-}
-
-func (o *lossOp) Arity() int { return 2 }
-
-func (o *lossOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	x := gorgonia.TensorType{Dims: o.rank, Of: a}
-	return hm.NewFnType(x, x, a)
-}
-
-func (o *lossOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return tensor.ScalarShape(), nil
-}
-
-func (o *lossOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.label, &err)
-	if len(in) != 2 {
-		return nil, fmt.Errorf("%w: %s: %d inputs, want 2", ErrBuild, o.label, len(in))
-	}
-	dt := in[0].Dtype()
-	var loss float64
-	switch dt {
-	case tensor.Float32:
-		if o.in32, err = gather(o.label, o.in32, in); err == nil {
-			loss, err = pointMean(o.pointwise, o.in32[0], o.in32[1])
-		}
-	case tensor.Float64:
-		if o.in64, err = gather(o.label, o.in64, in); err == nil {
-			loss, err = pointMean(o.pointwise, o.in64[0], o.in64[1])
-		}
-	default:
-		err = fmt.Errorf("%w: %s: %s is %v, want float32 or float64", ErrDtype, o.label, o.xArg, dt)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return o.loss.set(dt, loss), nil
-}
-
-// pointMean returns the mean of p.f over the elements, summed in float64.
-func pointMean[T float](p *pointwise, x, t []T) (float64, error) {
+// pointMean writes into loss[0] the mean of p.f over the elements, summed
+// in float64.
+func pointMean[T float](p *pointwise, loss, x, t []T) error {
 	if len(x) != len(t) {
-		return 0, fmt.Errorf("%w: %s: %d elements in %s and %d in %s", ErrShape, p.label, len(x), p.xArg, len(t), p.tArg)
+		return fmt.Errorf("%w: %s: %d elements in %s and %d in %s", ErrShape, p.label, len(x), p.xArg, len(t), p.tArg)
 	}
 	var s float64
 	for i, v := range x {
 		s += p.f(float64(v), float64(t[i]))
 	}
-	return s / float64(len(x)), nil
-}
-
-func (o *lossOp) DiffWRT(int) []bool { return []bool{true, true} }
-
-func (o *lossOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d := make(gorgonia.Nodes, 2)
-	for wrt := range d {
-		g := &lossGradOp{pointwise: o.pointwise, label: o.label + "Grad", rank: o.rank, wrt: wrt}
-		g.opBase = newBase(fmt.Sprintf("%s(wrt=%s%s)", g.label, g.arg(), o.sep()))
-		n, err := gorgonia.ApplyOp(g, in[0], in[1], grad)
-		if err != nil {
-			return nil, err
-		}
-		d[wrt] = n
-	}
-	return d, nil
+	loss[0] = T(s / float64(len(x)))
+	return nil
 }
 
 // sep is the loss's parameters after a comma, or nothing.
@@ -276,85 +209,13 @@ func (p *pointwise) sep() string {
 	return ", " + p.params
 }
 
-// lossGradOp computes g/n · ∂f/∂x (wrt 0) or g/n · ∂f/∂t (wrt 1) from
-// (x, t, g).
-type lossGradOp struct {
-	opBase
-	*pointwise
-	label string // in errors: "HuberGrad"
-	rank  int
-	wrt   int
-	in32  [][]float32
-	in64  [][]float64
-}
-
-func (o *lossGradOp) arg() string {
-	if o.wrt == 0 {
-		return o.xArg
-	}
-	return o.tArg
-}
-
-func (o *lossGradOp) Arity() int { return 3 }
-
-func (o *lossGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	x := gorgonia.TensorType{Dims: o.rank, Of: a}
-	return hm.NewFnType(x, x, a, x)
-}
-
-func (o *lossGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	return shapeOf(in[0])
-}
-
-func (o *lossGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.label, &err)
-	return o.UsePreallocDo(o.out.like(in[0]), in...)
-}
-
-// UsePreallocDo writes the gradient into prealloc.
-func (o *lossGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	label := o.label
-	defer guard(label, &err)
-	if len(in) != 3 {
-		return nil, fmt.Errorf("%w: %s: %d inputs, want 3", ErrBuild, label, len(in))
-	}
-	g, err := gradScalar(label, in[2])
-	if err != nil {
-		return nil, err
-	}
-	df := o.dx
-	if o.wrt == 1 {
-		df = o.dt
-	}
-	switch out := prealloc.(type) {
-	case *tensor.Dense:
-		switch out.Dtype() {
-		case tensor.Float32:
-			if o.in32, err = gather(label, o.in32, in[:2]); err == nil {
-				err = pointGrad(label, out.Float32s(), o.in32[0], o.in32[1], df, g)
-			}
-		case tensor.Float64:
-			if o.in64, err = gather(label, o.in64, in[:2]); err == nil {
-				err = pointGrad(label, out.Float64s(), o.in64[0], o.in64[1], df, g)
-			}
-		default:
-			err = fmt.Errorf("%w: %s: output dtype %v, want float32 or float64", ErrDtype, label, out.Dtype())
-		}
-	default:
-		err = fmt.Errorf("%w: %s: output is a %T, want a *tensor.Dense", ErrBuild, label, prealloc)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return prealloc, nil
-}
-
-// pointGrad writes g/n · df(x, t) into d, over the n elements.
-func pointGrad[T float](label string, d, x, t []T, df pointFunc, g float64) error {
+// pointGrad writes g/n · df(x, t) into d, over the n elements, for
+// g = gs[0].
+func pointGrad[T float](label string, d, x, t []T, df pointFunc, gs []T) error {
 	if len(x) != len(t) || len(d) != len(x) {
 		return fmt.Errorf("%w: %s: %d, %d and %d elements in the inputs and the output, want one size", ErrShape, label, len(x), len(t), len(d))
 	}
+	g := float64(gs[0])
 	scale := g / float64(len(x))
 	for i, v := range x {
 		d[i] = T(scale * df(float64(v), float64(t[i])))

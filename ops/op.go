@@ -65,40 +65,13 @@ func apply(op string, build func() (*gorgonia.Node, error)) (n *gorgonia.Node, e
 	return n, nil
 }
 
-// tensorOf returns v as a dense tensor, or an error naming op.
+// denseOf returns v as a dense tensor, or an error naming op.
 func denseOf(op string, v gorgonia.Value) (*tensor.Dense, error) {
 	d, ok := v.(*tensor.Dense)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s: got a %T, want a *tensor.Dense", ErrBuild, op, v)
 	}
 	return d, nil
-}
-
-// scalarOf reads a float scalar value (a Gorgonia F32/F64 or a one-element tensor).
-func scalarOf(op string, v gorgonia.Value) (float64, error) {
-	switch x := v.Data().(type) {
-	case float64:
-		return x, nil
-	case float32:
-		return float64(x), nil
-	case []float64:
-		if len(x) == 1 {
-			return x[0], nil
-		}
-	case []float32:
-		if len(x) == 1 {
-			return float64(x[0]), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: %s: want a float scalar, got %v", ErrBuild, op, v)
-}
-
-// scalarValue wraps x as a Gorgonia scalar of dtype dt.
-func scalarValue(dt tensor.Dtype, x float64) gorgonia.Value {
-	if dt == tensor.Float32 {
-		return gorgonia.NewF32(float32(x))
-	}
-	return gorgonia.NewF64(x)
 }
 
 // guard turns a panic inside an op's Do into an error naming the op: Gorgonia
@@ -149,15 +122,21 @@ func (b *outBuf) like(v gorgonia.Value) *tensor.Dense { return b.get(v.Dtype(), 
 // type, output shape, one generic forward kernel (instantiated for float32
 // and float64) and its gradient rule. op implements gorgonia.Op, SDOp and
 // UsePreallocDoer once for every def: panic guard, output buffer kept
-// between runs, dtype dispatch, hash.
+// between runs, dtype dispatch, hash; and gorgonia.TrainModeOp for a def
+// with a mode hook (train).
 //
 // Output shapes are fixed when the node is built (Gorgonia's shapes are
 // static), so shape is the shape the constructor inferred and validated.
 type def struct {
-	name  string       // String and hash: must include every parameter of the op
-	label string       // the op's name in errors ("Conv2D")
-	typ   hm.Type      // Gorgonia type, e.g. sig(4, 4, 4)
-	shape tensor.Shape // output shape
+	name  string  // String and hash: must include every parameter of the op
+	label string  // the op's name in errors ("Conv2D")
+	typ   hm.Type // Gorgonia type, e.g. sig(4, 4, 4)
+	// shape is the output shape: nil for the first input's shape, and
+	// tensor.ScalarShape() for a Gorgonia scalar (a loss), which the kernel
+	// sees as a one-element out and the op keeps between runs. An input
+	// that is a Gorgonia scalar (a loss's upstream gradient) reaches the
+	// kernel as a one-element slice too.
+	shape tensor.Shape
 	// run32 and run64 write the result into out; in holds the inputs' data,
 	// all of out's dtype.
 	run32 func(out []float32, in [][]float32) error
@@ -178,7 +157,20 @@ type def struct {
 	ints   []bool
 	runI32 func(out []float32, in [][]float32, ints [][]int) error
 	runI64 func(out []float64, in [][]float64, ints [][]int) error
+	// train, if set, is the op's mode hook: the node's op then implements
+	// gorgonia.TrainModeOp, and graph.Program calls train with true in
+	// Train mode and false in Eval mode before a run (the kernels read the
+	// mode from the state the hook sets).
+	train func(training bool)
+	// state is what the kernels of a node share with each other and with
+	// its gradient ops between runs (Dropout's mask, BatchNorm's batch
+	// statistics), owned by the op's constructor; tests reach it through
+	// stateOf.
+	state any
 }
+
+// scalar reports whether the def's output is a Gorgonia scalar.
+func (d *def) scalar() bool { return d.shape != nil && len(d.shape) == 0 }
 
 // op is the gorgonia.Op of a def; in32 and in64 are scratch slices for the
 // inputs' data, kept so that a run allocates nothing.
@@ -190,14 +182,22 @@ type op struct {
 	in64  [][]float64
 	ew32  ewJob[float32]
 	ew64  ewJob[float64]
-	inI   [][]int // the int inputs' data (def.ints)
+	inI   [][]int   // the int inputs' data (def.ints)
+	sc    scalarOut // the output of a scalar def, kept between runs
 }
+
+// modeOp is the op of a def with a mode hook.
+type modeOp struct{ *op }
 
 var (
 	_ gorgonia.Op              = (*op)(nil)
 	_ gorgonia.SDOp            = (*op)(nil)
 	_ gorgonia.UsePreallocDoer = (*op)(nil)
+	_ gorgonia.TrainModeOp     = modeOp{}
 )
+
+// SetTraining passes the mode to the def's hook.
+func (m modeOp) SetTraining(training bool) error { m.train(training); return nil }
 
 // applyDef adds d to the graph as a node with the given inputs, which must
 // match d's type.
@@ -206,7 +206,44 @@ func applyDef(d *def, in ...*gorgonia.Node) (*gorgonia.Node, error) {
 		d.label = d.name
 	}
 	o := &op{opBase: newBase(d.name), def: d, arity: len(in)}
-	return apply(d.label, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(o, in...) })
+	var g gorgonia.Op = o
+	if d.train != nil {
+		g = modeOp{o}
+	}
+	return apply(d.label, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(g, in...) })
+}
+
+// stateOf returns the state of the def behind n's op, if n is a node of a
+// def whose state has type S.
+func stateOf[S any](n *gorgonia.Node) (S, bool) {
+	var d *def
+	switch o := n.Op().(type) {
+	case *op:
+		d = o.def
+	case modeOp:
+		d = o.def
+	}
+	var zero S
+	if d == nil {
+		return zero, false
+	}
+	s, ok := d.state.(S)
+	return s, ok
+}
+
+// scalarOut keeps a scalar def's result between runs, as outBuf keeps a
+// tensor: a run then allocates nothing. The next run overwrites the value.
+type scalarOut struct {
+	f32 gorgonia.F32
+	f64 gorgonia.F64
+}
+
+// of returns the scalar of dtype dt.
+func (s *scalarOut) of(dt tensor.Dtype) gorgonia.Value {
+	if dt == tensor.Float32 {
+		return &s.f32
+	}
+	return &s.f64
 }
 
 // sig returns the Gorgonia type of an op whose inputs and output (the last
@@ -243,21 +280,32 @@ func (o *op) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
 	if len(in) == 0 {
 		return nil, fmt.Errorf("%w: %s: no inputs", ErrBuild, o.label)
 	}
+	if o.scalar() {
+		return o.UsePreallocDo(nil, in...)
+	}
 	s := o.shape
 	if s == nil {
 		s = in[0].Shape()
 	}
+	return o.UsePreallocDo(o.out.get(o.outDtype(in), s), in...)
+}
+
+// outDtype is the dtype of the first float input (the first input's
+// without int inputs).
+func (o *op) outDtype(in []gorgonia.Value) tensor.Dtype {
 	dt := in[0].Dtype()
-	for i, v := range in { // with int inputs: the first float input's dtype
+	for i, v := range in {
 		if i >= len(o.ints) || !o.ints[i] {
 			dt = v.Dtype()
 			break
 		}
 	}
-	return o.UsePreallocDo(o.out.get(dt, s), in...)
+	return dt
 }
 
-// UsePreallocDo runs the op's kernel for prealloc's dtype into prealloc.
+// UsePreallocDo runs the op's kernel for prealloc's dtype into prealloc; a
+// scalar def writes into its own scalar instead (a register Gorgonia hands
+// it may hold another node's value).
 // Data is read with Dense.Float32s/Float64s: Dense.Data boxes a new slice
 // header in an interface on every call (an allocation per input per run).
 func (o *op) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
@@ -265,32 +313,51 @@ func (o *op) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gor
 	if len(in) != o.arity {
 		return nil, fmt.Errorf("%w: %s: %d inputs, want %d", ErrBuild, o.label, len(in), o.arity)
 	}
-	out, err := denseOf(o.label, prealloc)
+	if o.scalar() {
+		prealloc = o.sc.of(o.outDtype(in))
+	}
+	dt, out32, out64, err := outData(o.label, prealloc)
 	if err != nil {
 		return nil, err
 	}
-	if o.ints != nil {
-		if err := o.doInts(out, in); err != nil {
-			return nil, err
-		}
-		return prealloc, nil
-	}
-	switch out.Dtype() {
-	case tensor.Float32:
+	switch {
+	case o.ints != nil:
+		err = o.doInts(dt, out32, out64, in)
+	case dt == tensor.Float32:
 		if o.in32, err = gather(o.label, o.in32, in); err == nil {
-			err = o.ew32.do(o.def, o.run32, out.Float32s(), o.in32)
-		}
-	case tensor.Float64:
-		if o.in64, err = gather(o.label, o.in64, in); err == nil {
-			err = o.ew64.do(o.def, o.run64, out.Float64s(), o.in64)
+			err = o.ew32.do(o.def, o.run32, out32, o.in32)
 		}
 	default:
-		err = fmt.Errorf("%w: %s: output dtype %v, want float32 or float64", ErrDtype, o.label, out.Dtype())
+		if o.in64, err = gather(o.label, o.in64, in); err == nil {
+			err = o.ew64.do(o.def, o.run64, out64, o.in64)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	return prealloc, nil
+}
+
+// outData returns the dtype and the elements of an op's output: a dense
+// tensor, or a Gorgonia scalar as one element.
+func outData(op string, v gorgonia.Value) (tensor.Dtype, []float32, []float64, error) {
+	switch x := v.(type) {
+	case *gorgonia.F32:
+		return tensor.Float32, unsafe.Slice((*float32)(x), 1), nil, nil
+	case *gorgonia.F64:
+		return tensor.Float64, nil, unsafe.Slice((*float64)(x), 1), nil
+	}
+	out, err := denseOf(op, v)
+	if err != nil {
+		return tensor.Dtype{}, nil, nil, err
+	}
+	switch out.Dtype() {
+	case tensor.Float32:
+		return tensor.Float32, out.Float32s(), nil, nil
+	case tensor.Float64:
+		return tensor.Float64, nil, out.Float64s(), nil
+	}
+	return tensor.Dtype{}, nil, nil, fmt.Errorf("%w: %s: output dtype %v, want float32 or float64", ErrDtype, op, out.Dtype())
 }
 
 // ewSerial is the output size below which an element-wise kernel runs on
@@ -439,6 +506,20 @@ func gatherSkip[T float](label string, dst [][]T, in []gorgonia.Value, skip []bo
 			dst = append(dst, nil)
 			continue
 		}
+		switch x := v.(type) { // a scalar (a loss's upstream gradient)
+		case *gorgonia.F32:
+			if want != tensor.Float32 {
+				return nil, fmt.Errorf("%w: %s: input %d is float32, want %v", ErrDtype, label, i, want)
+			}
+			dst = append(dst, unsafe.Slice((*T)(unsafe.Pointer(x)), 1))
+			continue
+		case *gorgonia.F64:
+			if want != tensor.Float64 {
+				return nil, fmt.Errorf("%w: %s: input %d is float64, want %v", ErrDtype, label, i, want)
+			}
+			dst = append(dst, unsafe.Slice((*T)(unsafe.Pointer(x)), 1))
+			continue
+		}
 		d, ok := v.(*tensor.Dense)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s: input %d is a %T, want a *tensor.Dense", ErrBuild, label, i, v)
@@ -480,8 +561,8 @@ func (o *op) SymDiff(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, er
 	return o.grad(in, y, g)
 }
 
-// doInts runs a def with int inputs (def.ints) into out.
-func (o *op) doInts(out *tensor.Dense, in []gorgonia.Value) (err error) {
+// doInts runs a def with int inputs (def.ints) into out32 or out64 (dtype dt).
+func (o *op) doInts(dt tensor.Dtype, out32 []float32, out64 []float64, in []gorgonia.Value) (err error) {
 	o.inI = o.inI[:0]
 	for i, v := range in {
 		if i < len(o.ints) && o.ints[i] {
@@ -492,17 +573,14 @@ func (o *op) doInts(out *tensor.Dense, in []gorgonia.Value) (err error) {
 			o.inI = append(o.inI, ids)
 		}
 	}
-	switch out.Dtype() {
-	case tensor.Float32:
+	if dt == tensor.Float32 {
 		if o.in32, err = gatherSkip(o.label, o.in32, in, o.ints); err == nil {
-			err = o.runI32(out.Float32s(), o.in32, o.inI)
+			err = o.runI32(out32, o.in32, o.inI)
 		}
-	case tensor.Float64:
-		if o.in64, err = gatherSkip(o.label, o.in64, in, o.ints); err == nil {
-			err = o.runI64(out.Float64s(), o.in64, o.inI)
-		}
-	default:
-		err = fmt.Errorf("%w: %s: output dtype %v, want float32 or float64", ErrDtype, o.label, out.Dtype())
+		return err
+	}
+	if o.in64, err = gatherSkip(o.label, o.in64, in, o.ints); err == nil {
+		err = o.runI64(out64, o.in64, o.inI)
 	}
 	return err
 }

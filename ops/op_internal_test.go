@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/internal/parallel"
 )
 
@@ -90,4 +92,63 @@ func TestBatchNormNamesTheBadTensor(t *testing.T) {
 	require.ErrorContains(t, err, "β (of dtype float32)")
 	_, err = o.UsePreallocDo(out, x, gamma, beta)
 	require.NoError(t, err)
+}
+
+// TestDefScalarModeState checks the helper's scalar output (a Gorgonia
+// scalar kept between runs, written as one element by the kernel), its
+// scalar inputs (a loss's upstream gradient), the mode hook (only a def
+// with one is a TrainModeOp) and stateOf.
+func TestDefScalarModeState(t *testing.T) {
+	b := graph.NewBuilder(1)
+	x, err := b.Input("x", tensor.Float64, 3)
+	require.NoError(t, err)
+	training := false
+	type st struct{ runs int }
+	s := &st{}
+	sum := func(out []float64, in [][]float64) error {
+		s.runs++
+		out[0] = 0
+		for _, v := range in[0] {
+			out[0] += v
+		}
+		if training {
+			out[0] *= in[1][0]
+		}
+		return nil
+	}
+	g := gorgonia.NewScalar(b.Graph(), tensor.Float64, gorgonia.WithName("g"))
+	n, err := applyDef(&def{name: "Sum()", typ: sig(1, 0, 0), shape: tensor.ScalarShape(), run64: sum,
+		train: func(on bool) { training = on }, state: s}, x, g)
+	require.NoError(t, err)
+	plain, err := applyDef(&def{name: "Plain()", typ: sig(1, 0, 0), shape: tensor.ScalarShape(), run64: sum}, x, g)
+	require.NoError(t, err)
+	_, isMode := plain.Op().(gorgonia.TrainModeOp)
+	require.False(t, isMode, "a def without a mode hook")
+	mo, ok := n.Op().(gorgonia.TrainModeOp)
+	require.True(t, ok)
+	got, ok := stateOf[*st](n)
+	require.True(t, ok)
+	require.Same(t, s, got)
+	_, ok = stateOf[*random](n)
+	require.False(t, ok, "a state of another type")
+
+	xv := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float64{1, 2, 4}))
+	gv := gorgonia.NewF64(0.5)
+	o := n.Op()
+	v, err := o.Do(xv, gv)
+	require.NoError(t, err)
+	require.IsType(t, (*gorgonia.F64)(nil), v)
+	require.Equal(t, 7.0, float64(*v.(*gorgonia.F64)))
+	require.NoError(t, mo.SetTraining(true))
+	pd := o.(gorgonia.UsePreallocDoer)
+	v2, err := pd.UsePreallocDo(tensor.New(tensor.WithShape(5), tensor.Of(tensor.Float64)), xv, gv)
+	require.NoError(t, err, "a scalar def ignores another node's register")
+	require.Same(t, v, v2, "one scalar kept between runs")
+	require.Equal(t, 3.5, float64(*v2.(*gorgonia.F64)))
+	in := []gorgonia.Value{xv, gv}
+	require.Zero(t, testing.AllocsPerRun(20, func() { _, _ = o.Do(in...) }))
+	runs := s.runs
+	_, err = o.Do(xv, gorgonia.NewF32(1))
+	require.ErrorIs(t, err, ErrDtype, "a float32 scalar into a float64 op")
+	require.Equal(t, runs, s.runs, "the refused run never reached the kernel")
 }

@@ -86,8 +86,30 @@ func softmaxXent(op string, logits, labels *gorgonia.Node, opt XentOptions) (*go
 	if !opt.Ignore {
 		opt.IgnoreIndex = 0 // unused: keep it out of the hash
 	}
-	o := &xentOp{opBase: newBase("SoftmaxCrossEntropy" + xentParams(opt)), opt: opt, rank: len(ls), loss: &scalarOut{}}
-	return apply(op, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(o, logits, labels) })
+	k, ys := ls[len(ls)-1], ys.Clone()
+	a := hm.TypeVariable('a')
+	z, y := gorgonia.TensorType{Dims: len(ls), Of: a}, gorgonia.TensorType{Dims: len(ls) - 1, Of: tensor.Int}
+	return applyDef(&def{
+		name: xentLabel + xentParams(opt), label: op, typ: hm.NewFnType(z, y, a), shape: tensor.ScalarShape(),
+		ints:   []bool{false, true},
+		runI32: func(l []float32, in [][]float32, ints [][]int) error { return xentLoss(l, in[0], ints[0], k, opt, ys) },
+		runI64: func(l []float64, in [][]float64, ints [][]int) error { return xentLoss(l, in[0], ints[0], k, opt, ys) },
+		diff:   []bool{true, false},
+		grad: func(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
+			// dL/dz = g·(softmax(z) − target)/m from (z, labels, g).
+			dz, err := applyDef(&def{
+				name: xentGradLabel + xentParams(opt), typ: hm.NewFnType(z, y, a, z),
+				ints: []bool{false, true, false},
+				runI32: func(dz []float32, in [][]float32, ints [][]int) error {
+					return xentGrad(dz, in[0], ints[0], k, in[2], opt, ys)
+				},
+				runI64: func(dz []float64, in [][]float64, ints [][]int) error {
+					return xentGrad(dz, in[0], ints[0], k, in[2], opt, ys)
+				},
+			}, in[0], in[1], g)
+			return gorgonia.Nodes{dz, nil}, err
+		},
+	}, logits, labels)
 }
 
 // xentParams is the parameter list of the ops' names: "()" for plain
@@ -103,75 +125,12 @@ func xentParams(opt XentOptions) string {
 	return "(" + strings.Join(p, ", ") + ")"
 }
 
-// xentOp is the loss node; rank is the logits' rank (the labels have one
-// less).
-type xentOp struct {
-	opBase
-	opt  XentOptions
-	rank int
-	loss *scalarOut
-}
-
-func (o *xentOp) Arity() int { return 2 }
-
-func (o *xentOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(gorgonia.TensorType{Dims: o.rank, Of: a}, gorgonia.TensorType{Dims: o.rank - 1, Of: tensor.Int}, a)
-}
-
-func (o *xentOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return tensor.ScalarShape(), nil
-}
-
-func (o *xentOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(xentLabel, &err)
-	z, labels, k, err := xentInputs(xentLabel, in)
-	if err != nil {
-		return nil, err
-	}
-	var loss float64
-	if z32 := data[float32](z); z32 != nil {
-		loss, err = xentLoss(z32, labels, k, o.opt, in[1])
-	} else if z64 := data[float64](z); z64 != nil {
-		loss, err = xentLoss(z64, labels, k, o.opt, in[1])
-	} else {
-		return nil, fmt.Errorf("%w: %s: the logits are %s, want a plain row-major float32 or float64 tensor", ErrDtype, xentLabel, notPlain(z))
-	}
-	if err != nil {
-		return nil, err
-	}
-	return o.loss.set(z.Dtype(), loss), nil
-}
-
-// xentInputs returns the logits, the labels and the number of classes k,
-// checking that there are k logits per label.
-func xentInputs(op string, in []gorgonia.Value) (*tensor.Dense, []int, int, error) {
-	if len(in) < 2 {
-		return nil, nil, 0, fmt.Errorf("%w: %s: %d inputs, want logits and labels", ErrBuild, op, len(in))
-	}
-	z, err := denseOf(op, in[0])
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	labels, ok := labelsOf(in[1])
-	if !ok {
-		return nil, nil, 0, fmt.Errorf("%w: %s: labels are %v, want int", ErrDtype, op, in[1].Dtype())
-	}
-	s := z.Shape()
-	k := s[len(s)-1]
-	if len(labels)*k != s.TotalSize() {
-		return nil, nil, 0, fmt.Errorf("%w: %s: logits %v and %d labels: want one label per row of %d logits", ErrShape, op, s, len(labels), k)
-	}
-	return z, labels, k, nil
-}
-
 // ignored reports whether opt skips label y.
 func (opt XentOptions) ignored(y int) bool { return opt.Ignore && y == opt.IgnoreIndex }
 
 // labelError reports label y at flat position i (row i of the logits' (n, k)
-// view) of the labels v.
-func labelError(op string, y, i, k int, v gorgonia.Value) error {
-	shape := v.Shape()
+// view) of the labels, of the given shape.
+func labelError(op string, y, i, k int, shape tensor.Shape) error {
 	where := ""
 	if len(shape) > 1 {
 		idx := make([]string, len(shape))
@@ -185,11 +144,14 @@ func labelError(op string, y, i, k int, v gorgonia.Value) error {
 	return fmt.Errorf("%w: %s: label %d at row %d%s is outside [0, %d)", ErrLabel, op, y, i, where, k)
 }
 
-// xentLoss returns the mean cross-entropy over the rows not ignored,
-// accumulated in float64. Without smoothing a row adds
+// xentLoss writes into loss[0] the mean cross-entropy over the rows not
+// ignored, accumulated in float64. Without smoothing a row adds
 // logsumexp(z) − z[y] and nothing else (no 0·x term, which would turn an
-// infinite logit into NaN).
-func xentLoss[T float](z []T, labels []int, k int, opt XentOptions, lv gorgonia.Value) (float64, error) {
+// infinite logit into NaN). ys is the labels' shape, for errors.
+func xentLoss[T float](loss, z []T, labels []int, k int, opt XentOptions, ys tensor.Shape) error {
+	if len(labels)*k != len(z) {
+		return xentSizeError(xentLabel, len(z), len(labels), k)
+	}
 	eps := opt.LabelSmoothing
 	var sum float64
 	n := 0
@@ -198,7 +160,7 @@ func xentLoss[T float](z []T, labels []int, k int, opt XentOptions, lv gorgonia.
 			continue
 		}
 		if y < 0 || y >= k {
-			return 0, labelError(xentLabel, y, i, k, lv)
+			return labelError(xentLabel, y, i, k, ys)
 		}
 		row := z[i*k : (i+1)*k]
 		lse := logSumExp(row)
@@ -213,10 +175,16 @@ func xentLoss[T float](z []T, labels []int, k int, opt XentOptions, lv gorgonia.
 		sum += l
 		n++
 	}
-	if n == 0 {
-		return 0, nil
+	loss[0] = 0
+	if n != 0 {
+		loss[0] = T(sum / float64(n))
 	}
-	return sum / float64(n), nil
+	return nil
+}
+
+// xentSizeError reports logits and labels that do not fit.
+func xentSizeError(op string, logits, labels, k int) error {
+	return fmt.Errorf("%w: %s: %d logits and %d labels: want one label per row of %d logits", ErrShape, op, logits, labels, k)
 }
 
 func logSumExp[T float](row []T) float64 {
@@ -231,75 +199,18 @@ func logSumExp[T float](row []T) float64 {
 	return m + math.Log(s)
 }
 
-func (o *xentOp) DiffWRT(int) []bool { return []bool{true, false} }
-
-func (o *xentOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	g := &xentGradOp{opBase: newBase("SoftmaxCrossEntropyGrad" + xentParams(o.opt)), opt: o.opt, rank: o.rank}
-	dz, err := gorgonia.ApplyOp(g, in[0], in[1], grad)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Nodes{dz, nil}, nil
-}
-
-// xentGradOp computes dL/dz = g·(softmax(z) − target) / m.
-type xentGradOp struct {
-	opBase
-	opt  XentOptions
-	rank int
-}
-
+// xentGradLabel names the gradient op in run-time errors.
 const xentGradLabel = "SoftmaxCrossEntropyGrad"
 
-func (o *xentGradOp) Arity() int { return 3 }
-
-func (o *xentGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	m := gorgonia.TensorType{Dims: o.rank, Of: a}
-	return hm.NewFnType(m, gorgonia.TensorType{Dims: o.rank - 1, Of: tensor.Int}, a, m)
-}
-
-func (o *xentGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	return shapeOf(in[0])
-}
-
-func (o *xentGradOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(xentGradLabel, &err)
-	return o.UsePreallocDo(o.out.like(in[0]), in...)
-}
-
-// UsePreallocDo writes the gradient into prealloc.
-func (o *xentGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(xentGradLabel, &err)
-	if len(in) != 3 {
-		return nil, fmt.Errorf("%w: %s: %d inputs, want 3", ErrBuild, xentGradLabel, len(in))
-	}
-	_, labels, k, err := xentInputs(xentGradLabel, in)
-	if err != nil {
-		return nil, err
-	}
-	g, err := gradScalar(xentGradLabel, in[2])
-	if err != nil {
-		return nil, err
-	}
-	if z, dz := data[float32](in[0]), data[float32](prealloc); z != nil && dz != nil && len(dz) == len(z) {
-		err = xentGrad(dz, z, labels, k, g, o.opt, in[1])
-	} else if z, dz := data[float64](in[0]), data[float64](prealloc); z != nil && dz != nil && len(dz) == len(z) {
-		err = xentGrad(dz, z, labels, k, g, o.opt, in[1])
-	} else {
-		return nil, fmt.Errorf("%w: %s: the logits are %s %v and the output %s %v, want plain row-major float32 or float64 tensors of one shape", ErrDtype, xentGradLabel, notPlain(in[0]), in[0].Shape(), notPlain(prealloc), prealloc.Shape())
-	}
-	if err != nil {
-		return nil, err
-	}
-	return prealloc, nil
-}
-
-// xentGrad writes g·(softmax(z) − target)/m into dz, row by row, and zero
+// xentGrad writes g·(softmax(z) − target)/m (g = gs[0]) into dz, row by row, and zero
 // rows where the label is ignored. The target is onehot(y) without
 // smoothing: then off is 0 and on is 1, so p − off is p and p − on is p − 1,
 // exactly the p-- this kernel had before smoothing existed.
-func xentGrad[T float](dz, z []T, labels []int, k int, g float64, opt XentOptions, lv gorgonia.Value) error {
+func xentGrad[T float](dz, z []T, labels []int, k int, gs []T, opt XentOptions, ys tensor.Shape) error {
+	if len(labels)*k != len(z) || len(dz) != len(z) {
+		return xentSizeError(xentGradLabel, len(z), len(labels), k)
+	}
+	g := float64(gs[0])
 	n := len(labels)
 	if opt.Ignore {
 		n = 0
@@ -320,7 +231,7 @@ func xentGrad[T float](dz, z []T, labels []int, k int, g float64, opt XentOption
 			continue
 		}
 		if y < 0 || y >= k {
-			return labelError(xentGradLabel, y, i, k, lv)
+			return labelError(xentGradLabel, y, i, k, ys)
 		}
 		lse := logSumExp(row)
 		for j, v := range row {

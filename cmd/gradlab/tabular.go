@@ -16,6 +16,7 @@ import (
 
 	"github.com/gradlab/gradlab/datasets/table"
 	"github.com/gradlab/gradlab/models"
+	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/onnx"
 	"github.com/gradlab/gradlab/train"
 )
@@ -263,12 +264,7 @@ func predictTable(m *models.Loaded, spec csvData, files []string, skip int, stdo
 			row := slices.Clone(rec)
 			if k > 0 {
 				probs := out[r*k : (r+1)*k]
-				best := 0
-				for c, v := range probs {
-					if v > probs[best] {
-						best = c
-					}
-				}
+				best := nn.ArgmaxRow(probs)
 				row = append(row, enc.Target.Classes[best], strconv.FormatFloat(probs[best], 'f', 4, 64))
 			} else {
 				row = append(row, strconv.FormatFloat(out[r], 'g', 7, 64))

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/gradlab/gradlab/internal/simd"
 )
 
 // ErrShape reports a geometry the kernels do not take.
@@ -17,31 +19,12 @@ const Slack = 16
 // Block is the number of output channels packed together in the filters.
 const Block = 16
 
-// path is one implementation of the kernels.
-type path uint8
-
-const (
-	pathGo     path = iota // the Go loops (the reference)
-	pathAVX2               // 8-wide, AVX2 + FMA
-	pathAVX512             // 16-wide, AVX-512F
-)
-
-func (p path) String() string {
-	switch p {
-	case pathAVX2:
-		return "avx2"
-	case pathAVX512:
-		return "avx512"
-	}
-	return "go"
-}
-
 // active is the path the kernels take: the fastest the CPU runs.
-var active = cpuPaths()[0]
+var active = simd.Paths()[0]
 
 // Accelerated reports whether the kernels run in assembly (AVX-512F, or
 // AVX2 and FMA) rather than as the Go reference loops.
-func Accelerated() bool { return active != pathGo }
+func Accelerated() bool { return active != simd.Go }
 
 // Kernel names the active path: "avx512", "avx2" or "go".
 func Kernel() string { return active.String() }
@@ -51,7 +34,7 @@ func Kernel() string { return active.String() }
 // changes nothing) when the CPU cannot. For tests of callers; not safe
 // while kernels run.
 func ForcePath(name string) (restore func(), ok bool) {
-	for _, p := range cpuPaths() {
+	for _, p := range simd.Paths() {
 		if p.String() == name {
 			old := active
 			active = p
@@ -64,7 +47,7 @@ func ForcePath(name string) (restore func(), ok bool) {
 // Paths names the paths this CPU runs, fastest first (the last is "go").
 func Paths() []string {
 	var s []string
-	for _, p := range cpuPaths() {
+	for _, p := range simd.Paths() {
 		s = append(s, p.String())
 	}
 	return s
@@ -207,14 +190,14 @@ func (p *Plan) Forward(y, x, w, scratch []float32) {
 	_ = y[g.O*oh*ow-1]
 	_ = x[g.InLen()-1]
 	_ = w[g.PackedLen()-1]
-	if active == pathAVX512 && chanT && g.O%32 == 0 {
+	if active == simd.AVX512 && chanT && g.O%32 == 0 {
 		forwardT(p, y, x, w[g.blockedLen():], scratch[:g.ScratchLen()])
 		return
 	}
 	// Blocks of 16 (8) channels, then one channel at a time for the
 	// rest, 8, 4, 2 or 1 rows per call.
 	switch active {
-	case pathAVX512:
+	case simd.AVX512:
 		o := 0
 		for ; r8x3 && o+8 <= g.O; o += 8 {
 			wb := w[(o/Block)*steps*Block+o%Block:]
@@ -243,7 +226,7 @@ func (p *Plan) Forward(y, x, w, scratch []float32) {
 				}
 			}
 		}
-	case pathAVX2:
+	case simd.AVX2:
 		o := 0
 		for ; o+8 <= g.O; o += 8 {
 			wb := w[(o/Block)*steps*Block+o%Block:]
@@ -351,9 +334,9 @@ func (p *Plan) Weights(dwT, x []float32, xs int, dyT []float32, n int) error {
 		return fmt.Errorf("%w: Weights: buffers too short for %d samples", ErrShape, n)
 	}
 	switch active {
-	case pathAVX512:
+	case simd.AVX512:
 		weights512(p, dwT, x, xs, dyT, n)
-	case pathAVX2:
+	case simd.AVX2:
 		weights256(p, dwT, x, xs, dyT, n)
 	default:
 		weightsGo(p, dwT, x, xs, dyT, n)
@@ -470,7 +453,7 @@ func fma32(a, b, c float32) float32 {
 func Transpose(dst, src []float32, rows, cols int) {
 	src, dst = src[:rows*cols], dst[:rows*cols]
 	r0, c0 := 0, 0
-	if active == pathAVX512 {
+	if active == simd.AVX512 {
 		r0, c0 = rows/16*16, cols/16*16
 		for i := 0; i < r0; i += 16 {
 			for j := 0; j < c0; j += 16 {

@@ -1,22 +1,6 @@
 package conv
 
-import "golang.org/x/sys/cpu"
-
 //go:generate go run gen.go
-
-// cpuPaths are the paths this CPU runs, fastest first. x/sys/cpu reports
-// AVX2 and AVX-512F only when the operating system saves the YMM/ZMM
-// registers too.
-func cpuPaths() []path {
-	var ps []path
-	if cpu.X86.HasAVX512F {
-		ps = append(ps, pathAVX512)
-	}
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ps = append(ps, pathAVX2)
-	}
-	return append(ps, pathGo)
-}
 
 // fwd512 computes, for rows output rows from x and y on (xrs, yrs bytes
 // apart), 16 output channels (ycs bytes apart) × the 16 pixels of a row at

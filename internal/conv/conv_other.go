@@ -2,8 +2,6 @@
 
 package conv
 
-func cpuPaths() []path { return []path{pathGo} }
-
 func fwd512(x, w, y *float32, tab *int32, steps, rows, xrs, yrs, ycs int, mask uint16) {
 	panic("conv: no AVX-512 kernel on this architecture")
 }

@@ -1,7 +1,5 @@
 package sgemm
 
-import "golang.org/x/sys/cpu"
-
 // kernel6x16 adds the product of a packed 6×k panel of A (a[p·6+i]) and a
 // packed k×16 panel of B (b[p·16+j]) into the 6×16 block of C at c, whose
 // rows are ldc floats apart (with add false: stores it there, C unread).
@@ -15,20 +13,6 @@ func kernel6x16(k int, a, b, c *float32, ldc int, add bool)
 //
 //go:noescape
 func kernel12x32(k int, a, b, c *float32, ldc int, add bool)
-
-// cpuPaths are the kernels this CPU can run, fastest first. x/sys/cpu
-// reports AVX2 and AVX-512F only when the operating system saves the YMM/ZMM
-// registers too.
-func cpuPaths() []path {
-	var ps []path
-	if cpu.X86.HasAVX512F {
-		ps = append(ps, pathAVX512)
-	}
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ps = append(ps, pathAVX2)
-	}
-	return append(ps, pathGo)
-}
 
 // kernel24x16 is kernel6x16 for a 24×k panel of A and a k×16 panel of B, with
 // AVX-512F, for narrow products (n ≤ 16).

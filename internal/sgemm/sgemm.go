@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/gradlab/gradlab/internal/parallel"
+	"github.com/gradlab/gradlab/internal/simd"
 )
 
 // Block sizes: kc is the depth of one packed block, mc the rows of A packed
@@ -27,25 +28,6 @@ const (
 // between goroutines.
 const parallelFlops = 1 << 20
 
-// path is one implementation of the product.
-type path uint8
-
-const (
-	pathGo     path = iota // gonum's pure-Go Sgemm
-	pathAVX2               // 6×16 kernel, AVX2 + FMA
-	pathAVX512             // 12×32 kernel, AVX-512F
-)
-
-func (p path) String() string {
-	switch p {
-	case pathAVX2:
-		return "avx2"
-	case pathAVX512:
-		return "avx512"
-	}
-	return "go"
-}
-
 // kern is a micro-kernel; spec its block. Each adds the product of a packed
 // mr×k panel of A (a[p·mr+i]) and a packed k×nr panel of B (b[p·nr+j]) into
 // the mr×nr block of C at c, whose rows are ldc floats apart (or, with add
@@ -63,11 +45,11 @@ type spec struct{ mr, nr int }
 var kernels = [...]spec{k6x16: {mr: 6, nr: 16}, k12x32: {mr: 12, nr: 32}, k24x16: {mr: 24, nr: 16}}
 
 // kernelFor returns the kernel path p uses for a product with n columns.
-func kernelFor(p path, n int) kern {
+func kernelFor(p simd.Path, n int) kern {
 	switch {
-	case p == pathAVX512 && n <= narrowN:
+	case p == simd.AVX512 && n <= narrowN:
 		return k24x16
-	case p == pathAVX512:
+	case p == simd.AVX512:
 		return k12x32
 	}
 	return k6x16
@@ -89,7 +71,7 @@ func kernel(kn kern, k int, a, b, c *float32, ldc int, add bool) {
 // active is the path Sgemm takes: the fastest the CPU runs (run-time
 // dispatch, so one binary serves CPUs with and without AVX-512). Tests force
 // each path in turn (setPath in export_test.go).
-var active = cpuPaths()[0]
+var active = simd.Paths()[0]
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ as
 // tA, tB say, op(A) is m×k, op(B) is k×n and C is m×n, all row-major with
@@ -97,7 +79,7 @@ var active = cpuPaths()[0]
 // Sgemm does (it checks them by delegating when it cannot use the kernel).
 func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	p := active
-	if p == pathGo || !argsOK(tA, tB, m, n, k, a, lda, b, ldb, c, ldc) {
+	if p == simd.Go || !argsOK(tA, tB, m, n, k, a, lda, b, ldb, c, ldc) {
 		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

@@ -5,10 +5,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
+	"github.com/gradlab/gradlab/internal/simd"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/cpu"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -21,11 +22,12 @@ func randSlice(r *rand.Rand, n int) []float32 {
 	return s
 }
 
-// TestSgemmMatchesGonum compares Sgemm on every path this CPU runs (AVX-512,
-// AVX2/FMA, and the pure-Go fallback everywhere) with gonum's Sgemm on every
-// combination of transposes, shapes around the panel (6×16, 12×32) and block
-// (256/96/1024) edges, padded leading dimensions, and α, β including 0 and 1.
-func TestSgemmMatchesGonum(t *testing.T) {
+// TestSgemmMatchesReference compares Sgemm on every path this CPU runs
+// (AVX-512, AVX2/FMA, and the pure-Go fallback, which is gonum's Sgemm) with
+// a float64 triple loop on every combination of transposes, shapes around
+// the panel (6×16, 12×32) and block (256/96/1024) edges, padded leading
+// dimensions, and α, β including 0 and 1.
+func TestSgemmMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	sizes := [][3]int{{1, 1, 1}, {6, 16, 1}, {5, 15, 3}, {7, 17, 9}, {12, 32, 256}, {13, 33, 257}, {11, 31, 2},
 		{24, 64, 5}, {25, 65, 513}, {97, 20, 300}, {128, 256, 784}, {128, 10, 256}, {784, 256, 128},
@@ -66,9 +68,66 @@ func TestSgemmNetworkShapes(t *testing.T) {
 	}
 }
 
+// naiveLimit is the largest m·n·k whose reference is the triple loop;
+// beyond it (the convolution's products) the reference is gonum's Sgemm and
+// the pure-Go path, which is gonum's, is not compared with itself.
+const naiveLimit = 1 << 25
+
+// naive computes C = α·op(A)·op(B) + β·C in float64 (β = 0 does not read
+// C) and the magnitude |α|·Σ|a·b| + |β·c| of each element, for the tolerance.
+func naive(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (want, mag []float64) {
+	opA, opB := make([]float64, m*k), make([]float64, k*n) // row-major op(A), op(B)
+	for i := range m {
+		for p := range k {
+			if tA == blas.Trans {
+				opA[i*k+p] = float64(a[p*lda+i])
+			} else {
+				opA[i*k+p] = float64(a[i*lda+p])
+			}
+		}
+	}
+	for p := range k {
+		for j := range n {
+			if tB == blas.Trans {
+				opB[p*n+j] = float64(b[j*ldb+p])
+			} else {
+				opB[p*n+j] = float64(b[p*ldb+j])
+			}
+		}
+	}
+	want, mag = make([]float64, len(c)), make([]float64, len(c))
+	row, rowMag := make([]float64, n), make([]float64, n)
+	for i := range m {
+		clear(row)
+		clear(rowMag)
+		for p, x := range opA[i*k : (i+1)*k] {
+			for j, y := range opB[p*n : (p+1)*n] {
+				row[j] += x * y
+				rowMag[j] += math.Abs(x * y)
+			}
+		}
+		for j := range n {
+			want[i*ldc+j] = float64(alpha) * row[j]
+			mag[i*ldc+j] = math.Abs(float64(alpha)) * rowMag[j]
+			if beta != 0 {
+				cv := float64(beta) * float64(c[i*ldc+j])
+				want[i*ldc+j] += cv
+				mag[i*ldc+j] += math.Abs(cv)
+			}
+		}
+	}
+	for i := range c { // the padding columns are not written
+		if i%ldc >= n {
+			want[i] = float64(c[i])
+		}
+	}
+	return want, mag
+}
+
 // checkProduct runs C = α·op(A)·op(B) + β·C with random A, B, C (leading
-// dimensions padded by pad) through gonum and through Sgemm on each path the
-// CPU runs, and compares.
+// dimensions padded by pad) through Sgemm on each path the CPU runs and
+// compares it with the triple loop (gonum's Sgemm for products beyond
+// naiveLimit), within a float32 rounding bound of each element's magnitude.
 func checkProduct(t *testing.T, r *rand.Rand, tA, tB blas.Transpose, m, n, k int, alpha, beta float32, pad int) {
 	t.Helper()
 	ra, ca := m, k
@@ -82,18 +141,29 @@ func checkProduct(t *testing.T, r *rand.Rand, tA, tB blas.Transpose, m, n, k int
 	lda, ldb, ldc := max(1, ca)+pad, max(1, cb)+pad, max(1, n)+pad
 	a, b := randSlice(r, max(0, ra*lda)), randSlice(r, max(0, rb*ldb))
 	c0 := randSlice(r, m*ldc)
-	want := append([]float32(nil), c0...)
-	gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
+	paths := simd.Paths()
+	var want, mag []float64
+	if m*n*k <= naiveLimit {
+		want, mag = naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c0, ldc)
+	} else {
+		g := append([]float32(nil), c0...)
+		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, g, ldc)
+		want, mag = make([]float64, len(g)), make([]float64, len(g))
+		for i, v := range g {
+			want[i], mag[i] = float64(v), math.Abs(float64(v))
+		}
+		paths = slices.DeleteFunc(paths, func(p simd.Path) bool { return p == simd.Go })
+	}
 	tol := 1e-5 * math.Sqrt(float64(k+1)) * 4
 	got := make([]float32, len(c0))
-	for _, p := range cpuPaths() {
+	for _, p := range paths {
 		name := fmt.Sprintf("%v/m=%d/n=%d/k=%d/tA=%c/tB=%c/alpha=%v/beta=%v/pad=%d", p, m, n, k, tA, tB, alpha, beta, pad)
 		copy(got, c0)
 		restore := setPath(p)
 		Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc)
 		restore()
 		for i := range want {
-			if d := math.Abs(float64(want[i] - got[i])); !(d <= tol*math.Max(1, math.Abs(float64(want[i])))) {
+			if d := math.Abs(want[i] - float64(got[i])); !(d <= tol*math.Max(1, mag[i])) {
 				t.Fatalf("%s: element %d (row %d, col %d): got %v, want %v", name, i, i/ldc, i%ldc, got[i], want[i])
 			}
 		}
@@ -105,7 +175,7 @@ func checkProduct(t *testing.T, r *rand.Rand, tA, tB blas.Transpose, m, n, k int
 // depth of one and of several k blocks.
 func TestSgemmBetaZeroIgnoresC(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, p := range cpuPaths() {
+	for _, p := range simd.Paths() {
 		for _, s := range [][3]int{{13, 33, 7}, {50, 70, 600}} {
 			m, n, k := s[0], s[1], s[2]
 			a, b := randSlice(r, m*k), randSlice(r, k*n)
@@ -127,26 +197,17 @@ func TestSgemmBetaZeroIgnoresC(t *testing.T) {
 
 // TestDispatch checks the run-time choice: the fastest path the CPU has is
 // the default, the pure-Go fallback is always available and last, and each
-// path the CPU runs can be forced and is reported by Kernel.
+// path the CPU runs can be forced and is reported by Kernel. (Which paths
+// the CPU runs is internal/simd's, checked there against the OS's flags.)
 func TestDispatch(t *testing.T) {
-	ps := cpuPaths()
+	ps := simd.Paths()
 	require.Equal(t, ps[0], active, "default path")
-	require.Equal(t, pathGo, ps[len(ps)-1], "pure-Go fallback last")
-	want := []path{}
-	if runtime.GOARCH == "amd64" {
-		if cpu.X86.HasAVX512F {
-			want = append(want, pathAVX512)
-		}
-		if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-			want = append(want, pathAVX2)
-		}
-	}
-	require.Equal(t, append(want, pathGo), ps)
+	require.Equal(t, simd.Go, ps[len(ps)-1], "pure-Go fallback last")
 	t.Logf("paths on this CPU: %v (default %v)", ps, active)
 	for _, p := range ps {
 		restore := setPath(p)
 		require.Equal(t, p.String(), Kernel())
-		require.Equal(t, p != pathGo, Accelerated())
+		require.Equal(t, p != simd.Go, Accelerated())
 		restore()
 	}
 	require.Equal(t, ps[0], active, "restored")
@@ -158,10 +219,13 @@ func TestDispatch(t *testing.T) {
 func TestKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var kns []kern
-	for _, p := range cpuPaths() {
-		if p != pathGo {
+	for _, p := range simd.Paths() {
+		if p != simd.Go {
 			kns = append(kns, kernelFor(p, narrowN+1), kernelFor(p, narrowN))
 		}
+	}
+	if len(kns) == 0 {
+		t.Skip("no SIMD micro-kernel on this CPU (or GODEBUG turned them off): the pure-Go path is gonum's, checked by TestSgemmMatchesReference")
 	}
 	for _, p := range kns {
 		mr, nr := kernels[p].mr, kernels[p].nr
@@ -246,8 +310,8 @@ func BenchmarkSgemm(b *testing.B) {
 		f    sgemmFunc
 	}
 	var impls []impl
-	for _, p := range cpuPaths() {
-		if p == pathGo {
+	for _, p := range simd.Paths() {
+		if p == simd.Go {
 			continue
 		}
 		impls = append(impls, impl{p.String(), func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, bb []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -294,10 +358,13 @@ func TestSgemmZeroAllocs(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	r := rand.New(rand.NewPCG(9, 10))
+	if !slices.ContainsFunc(simd.Paths(), func(p simd.Path) bool { return p != simd.Go }) {
+		t.Skip("no SIMD path on this CPU (or GODEBUG turned them off): the pure-Go path is gonum's Sgemm, whose allocations are not ours")
+	}
 	procs := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(procs)
-	for _, p := range cpuPaths() {
-		if p == pathGo {
+	for _, p := range simd.Paths() {
+		if p == simd.Go {
 			continue // gonum's
 		}
 		for _, s := range [][3]int{{13, 10, 7}, {128, 256, 784}} {
