@@ -5,7 +5,6 @@ import (
 	"math"
 	"unsafe"
 
-	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -89,7 +88,7 @@ func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOpt
 	if len(xs) != 2 && len(xs) != 4 {
 		return fail(fmt.Errorf("%w: %s: x %v: want (batch, features) or (batch, channels, h, w)", ErrShape, label, xs))
 	}
-	_, c, _ := bnDims(xs)
+	n, c, sp := bnDims(xs)
 	dt := x.Dtype()
 	gamma, err := b.Param(name+"/gamma", dt, constant(1), c)
 	if err != nil {
@@ -109,7 +108,7 @@ func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOpt
 		return nil, err
 	}
 	o := &bnOp{
-		opBase:   newBase(fmt.Sprintf("BatchNorm(%q, momentum=%v, eps=%v)", name, mom, eps)),
+		name:     fmt.Sprintf("BatchNorm(%q, momentum=%v, eps=%v)", name, mom, eps),
 		label:    label,
 		momentum: mom,
 		eps:      eps,
@@ -118,11 +117,21 @@ func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOpt
 		runVar:   rv,
 		training: true,
 	}
-	n, err := apply(label, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(o, x, gamma, beta) })
+	y, err := applyDef(&def{
+		name:  o.name,
+		label: label,
+		typ:   sig(len(xs), 1, 1, len(xs)),
+		run32: func(out []float32, in [][]float32) error { return bnRun(o, out, in, n, c, sp) },
+		run64: func(out []float64, in [][]float64) error { return bnRun(o, out, in, n, c, sp) },
+		grad:  o.grads,
+		train: func(training bool) { o.training = training },
+		sync:  func(sum func([]float64) error) { o.sync = sum },
+		state: o,
+	}, x, gamma, beta)
 	if err != nil {
 		return fail(err)
 	}
-	return n, nil
+	return y, nil
 }
 
 // constant is an Initializer filling a tensor with v.
@@ -165,13 +174,12 @@ func bnDims(s tensor.Shape) (n, c, sp int) {
 	return n, c, sp
 }
 
-// bnOp is y = γ·(x − μ)/√(σ² + ε) + β with inputs (x, γ, β). It is a pointer
-// type: the mode flag and the statistics of the last forward pass (read by
-// the gradient ops of the same run) live in the op, which every machine on
-// the graph shares.
+// bnOp is the state of a BatchNorm node, y = γ·(x − μ)/√(σ² + ε) + β with
+// inputs (x, γ, β), kept by its def (and shared by every machine on the
+// graph): the mode flag, the running statistics and those of the last
+// forward pass, which the gradient ops of the same run read.
 type bnOp struct {
-	opBase
-	label           string
+	name, label     string
 	momentum, eps   float64
 	dims            int
 	runMean, runVar *tensor.Dense // the registered state tensors, updated in place
@@ -189,7 +197,7 @@ type bnOp struct {
 	sumsAt  uint64
 	sumsOf  uintptr
 
-	// Synchronized statistics (SetSync): the all-reduce, the last forward
+	// Synchronized statistics (the def's sync hook; see bnRun): the all-reduce, the last forward
 	// pass's values per feature over every process (m) and this process's
 	// share of them, the sums dx uses (sg, sgx again when local), and the
 	// all-reduce's buffer.
@@ -219,16 +227,14 @@ func jobFor[T float](o *bnOp) *bnJob[T] {
 	return any(&o.j64).(*bnJob[T])
 }
 
-var (
-	_ gorgonia.Op              = (*bnOp)(nil)
-	_ gorgonia.SDOp            = (*bnOp)(nil)
-	_ gorgonia.UsePreallocDoer = (*bnOp)(nil)
-	_ gorgonia.TrainModeOp     = (*bnOp)(nil)
-	_ graph.SyncOp             = (*bnOp)(nil)
-)
-
-// SetSync makes the op synchronized batch norm (PyTorch's SyncBatchNorm)
-// when sum is not nil: in Train mode the statistics are those of the
+// bnRun is BatchNorm's forward kernel for element type T: it writes the
+// normalized x (in[0]) into out with γ, β = in[1], in[2] and, in Train
+// mode, updates the running statistics. A Train-mode run needs two values
+// per feature at least, unless the statistics are synchronized (SetSync's
+// hook: the other processes' values count too).
+//
+// Synchronized batch norm (PyTorch's SyncBatchNorm), when the def's sync
+// hook has set o.sync: in Train mode the statistics are those of the
 // batches of every process together. The forward pass all-reduces Σx
 // (and the count m) per feature, then Σ(x − μ)² with the global μ: the
 // same two-pass formula as one process, not Σx² − m·μ², which cancels.
@@ -238,70 +244,20 @@ var (
 // of the global batch's mean loss; dγ and dβ stay this process's sums, as
 // the other parameters' gradients do. Every process must run the same
 // program in step: the all-reduces are collective.
-func (o *bnOp) SetSync(sum func([]float64) error) { o.sync = sum }
-
-// SetTraining selects batch statistics (true) or running statistics (false).
-// It only sets the flag: the running statistics are never reset.
-func (o *bnOp) SetTraining(training bool) error { o.training = training; return nil }
-
-func (o *bnOp) Arity() int { return 3 }
-
-func (o *bnOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	t := gorgonia.TensorType{Dims: o.dims, Of: a}
-	v := gorgonia.TensorType{Dims: 1, Of: a}
-	return hm.NewFnType(t, v, v, t)
-}
-
-func (o *bnOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
-
-func (o *bnOp) Do(in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.label, &err)
-	return o.UsePreallocDo(o.out.like(in[0]), in...)
-}
-
-// UsePreallocDo writes the normalized x into prealloc and, in Train mode,
-// updates the running statistics.
-func (o *bnOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (_ gorgonia.Value, err error) {
-	defer guard(o.label, &err)
-	n, c, s := bnDims(in[0].Shape())
+func bnRun[T float](o *bnOp, out []T, in [][]T, n, c, s int) error {
+	if len(in[0]) != n*c*s || len(in[1]) != c || len(in[2]) != c {
+		return fmt.Errorf("%w: %s: x, γ, β have %d, %d, %d values, want %d×%d×%d, %d, %d", ErrShape, o.label, len(in[0]), len(in[1]), len(in[2]), n, c, s, c, c)
+	}
 	if o.training && n*s < 2 && o.sync == nil {
-		return nil, fmt.Errorf("%w: %s: x %v has %d value per feature in Train mode, batch statistics need at least 2", ErrShape, o.label, in[0].Shape(), n*s)
+		return fmt.Errorf("%w: %s: x (%d, %d, …) has %d value per feature in Train mode, batch statistics need at least 2", ErrShape, o.label, n, c, n*s)
 	}
 	o.batchStats = o.training
 	o.runs++
-	var bad string
-	switch in[0].Dtype() {
-	case tensor.Float32:
-		bad, err = bnRun[float32](o, prealloc, in, n, c, s)
-	case tensor.Float64:
-		bad, err = bnRun[float64](o, prealloc, in, n, c, s)
-	default:
-		bad = "x"
+	rm, rv := data[T](o.runMean), data[T](o.runVar)
+	if rm == nil || rv == nil {
+		return fmt.Errorf("%w: %s: the running statistics are %s, want plain tensors of x's dtype", ErrDtype, o.label, notPlain(o.runMean))
 	}
-	if err != nil {
-		return nil, err
-	}
-	if bad != "" {
-		return nil, fmt.Errorf("%w: %s: want plain row-major tensors of x's dtype %v; %s is not", ErrDtype, o.label, in[0].Dtype(), bad)
-	}
-	return prealloc, nil
-}
-
-// bnRun runs the forward pass for element type T; it returns the name of
-// the first tensor that is not a plain one of T, or "" when it ran.
-func bnRun[T float](o *bnOp, prealloc gorgonia.Value, in []gorgonia.Value, n, c, s int) (string, error) {
-	vals := [...]struct {
-		name string
-		v    gorgonia.Value
-	}{{"the output", prealloc}, {"x", in[0]}, {"γ", in[1]}, {"β", in[2]}, {"the running mean", o.runMean}, {"the running variance", o.runVar}}
-	var d [len(vals)][]T
-	for i, t := range vals {
-		if d[i] = data[T](t.v); d[i] == nil {
-			return t.name + " (" + notPlain(t.v) + ")", nil
-		}
-	}
-	return "", bnForward(o, d[0], d[1], d[2], d[3], d[4], d[5], n, c, s)
+	return bnForward(o, out, in[0], in[1], in[2], rm, rv, n, c, s)
 }
 
 // bnSerial is the size below which a BatchNorm pass runs on the calling
@@ -501,7 +457,7 @@ func bnForward[T float](o *bnOp, y, x, gamma, beta, rm, rv []T, n, c, s int) err
 
 // bnSyncStats sets o.mean to the mean of every process's values per
 // feature, o.invStd to their Σ(x − μ)², and o.m and o.share to their count
-// and this process's share of it (see SetSync).
+// and this process's share of it (see bnRun).
 func bnSyncStats[T float](o *bnOp, j *bnJob[T], m float64) error {
 	c := len(o.mean)
 	defer func() { j.stats = statsBoth }()
@@ -530,12 +486,10 @@ func bnSyncStats[T float](o *bnOp, j *bnJob[T], m float64) error {
 	return nil
 }
 
-func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
-
-// SymDiff returns BatchNorm's three input gradients (x, γ, β). Each is an op
+// grads returns BatchNorm's three input gradients (x, γ, β). Each is an op
 // on (x, y, γ, g) that uses the statistics its forward op kept; y is an
 // input only so that the tape runs the forward op first.
-func (o *bnOp) SymDiff(in gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+func (o *bnOp) grads(in gorgonia.Nodes, y, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	xs := in[0].Shape()
 	n, c, s := bnDims(xs)
 	out := make(gorgonia.Nodes, 3)
@@ -610,7 +564,7 @@ func bnBackward[T float](o *bnOp, wrt int, out, x, gamma, g []T, n, c, s int) er
 }
 
 // bnSyncSums sets o.gsg and o.gsgx to Σg and Σg·x̂ over every process, on
-// this process's scale (see SetSync).
+// this process's scale (see bnRun).
 func bnSyncSums(o *bnOp) error {
 	c := len(o.sg)
 	buf := o.syncBuf[:0]

@@ -98,8 +98,10 @@
 // guard (Gorgonia runs the tape on its own goroutine), the output buffer
 // kept between runs and the dtype dispatch. A def may also have int inputs
 // (Embedding's ids, a loss's labels), a scalar output (the losses), a mode
-// hook (the node's op is then a gorgonia.TrainModeOp) and a state its
-// kernels share with its gradient ops (Dropout's mask). Kernels keep their
+// hook (the node's op is then a gorgonia.TrainModeOp), a sync hook (a
+// graph.SyncOp: BatchNorm's all-reduce under data parallelism) and a state
+// its kernels share with its gradient ops (Dropout's mask, BatchNorm's
+// statistics). Kernels keep their
 // scratch buffers between runs, so a training step allocates nothing in
 // this package's code (nor does internal/sgemm on its SIMD paths; its
 // pure-Go path, gonum's Sgemm, allocates per call). Every op's gradient is

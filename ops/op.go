@@ -11,6 +11,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/internal/parallel"
 )
 
@@ -122,8 +123,8 @@ func (b *outBuf) like(v gorgonia.Value) *tensor.Dense { return b.get(v.Dtype(), 
 // type, output shape, one generic forward kernel (instantiated for float32
 // and float64) and its gradient rule. op implements gorgonia.Op, SDOp and
 // UsePreallocDoer once for every def: panic guard, output buffer kept
-// between runs, dtype dispatch, hash; and gorgonia.TrainModeOp for a def
-// with a mode hook (train).
+// between runs, dtype dispatch, hash; gorgonia.TrainModeOp for a def with a
+// mode hook (train) and graph.SyncOp for one with a sync hook too.
 //
 // Output shapes are fixed when the node is built (Gorgonia's shapes are
 // static), so shape is the shape the constructor inferred and validated.
@@ -162,6 +163,10 @@ type def struct {
 	// Train mode and false in Eval mode before a run (the kernels read the
 	// mode from the state the hook sets).
 	train func(training bool)
+	// sync, if set (with train), is the op's hook for data parallelism: the
+	// node's op then implements graph.SyncOp, and graph.Program passes it
+	// the all-reduce of a data-parallel run (nil: run locally).
+	sync func(sum func([]float64) error)
 	// state is what the kernels of a node share with each other and with
 	// its gradient ops between runs (Dropout's mask, BatchNorm's batch
 	// statistics), owned by the op's constructor; tests reach it through
@@ -186,18 +191,26 @@ type op struct {
 	sc    scalarOut // the output of a scalar def, kept between runs
 }
 
-// modeOp is the op of a def with a mode hook.
-type modeOp struct{ *op }
+// modeOp is the op of a def with a mode hook; syncOp that of a def with a
+// mode and a sync hook.
+type (
+	modeOp struct{ *op }
+	syncOp struct{ modeOp }
+)
 
 var (
 	_ gorgonia.Op              = (*op)(nil)
 	_ gorgonia.SDOp            = (*op)(nil)
 	_ gorgonia.UsePreallocDoer = (*op)(nil)
 	_ gorgonia.TrainModeOp     = modeOp{}
+	_ graph.SyncOp             = syncOp{}
 )
 
 // SetTraining passes the mode to the def's hook.
 func (m modeOp) SetTraining(training bool) error { m.train(training); return nil }
+
+// SetSync passes the all-reduce to the def's sync hook.
+func (s syncOp) SetSync(sum func([]float64) error) { s.sync(sum) }
 
 // applyDef adds d to the graph as a node with the given inputs, which must
 // match d's type.
@@ -207,7 +220,12 @@ func applyDef(d *def, in ...*gorgonia.Node) (*gorgonia.Node, error) {
 	}
 	o := &op{opBase: newBase(d.name), def: d, arity: len(in)}
 	var g gorgonia.Op = o
-	if d.train != nil {
+	switch {
+	case d.sync != nil && d.train == nil:
+		return nil, fmt.Errorf("%w: %s: a sync hook without a mode hook", ErrBuild, d.label)
+	case d.sync != nil:
+		g = syncOp{modeOp{o}}
+	case d.train != nil:
 		g = modeOp{o}
 	}
 	return apply(d.label, func() (*gorgonia.Node, error) { return gorgonia.ApplyOp(g, in...) })
@@ -221,6 +239,8 @@ func stateOf[S any](n *gorgonia.Node) (S, bool) {
 	case *op:
 		d = o.def
 	case modeOp:
+		d = o.def
+	case syncOp:
 		d = o.def
 	}
 	var zero S

@@ -76,22 +76,52 @@ func TestDropoutDroppedIsZero(t *testing.T) {
 	require.Equal(t, []float32{2, 4}, out32[3:])
 }
 
-// TestBatchNormNamesTheBadTensor checks that a tensor BatchNorm cannot read
-// in place is named in the error, with what is wrong with it.
+// TestBatchNormNamesTheBadTensor checks that a tensor of another dtype
+// than the output's is named in BatchNorm's error (the op helper's
+// checks), and that the node's op is a TrainModeOp and a graph.SyncOp.
 func TestBatchNormNamesTheBadTensor(t *testing.T) {
-	o := &bnOp{label: `BatchNorm "bn"`, momentum: 0.1, eps: 1e-5, training: true,
-		runMean: filled(tensor.Float64, 3, 0), runVar: filled(tensor.Float64, 3, 1)}
+	b := graph.NewBuilder(1)
+	xn, err := b.Input("x", tensor.Float64, 4, 3)
+	require.NoError(t, err)
+	y, err := BatchNorm(b, "bn", xn, BatchNormOptions{})
+	require.NoError(t, err)
+	o, ok := y.Op().(gorgonia.UsePreallocDoer)
+	require.True(t, ok)
+	_, ok = y.Op().(gorgonia.TrainModeOp)
+	require.True(t, ok, "BatchNorm's op has a mode")
+	_, ok = y.Op().(graph.SyncOp)
+	require.True(t, ok, "BatchNorm's op can be synchronized")
+	st, ok := stateOf[*bnOp](y)
+	require.True(t, ok)
+	require.Equal(t, `BatchNorm "bn"`, st.label)
+
 	x := tensor.New(tensor.WithShape(4, 3), tensor.WithBacking(make([]float64, 12)))
 	gamma, beta := filled(tensor.Float64, 3, 1), filled(tensor.Float64, 3, 0)
 	out32 := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(4, 3))
-	_, err := o.UsePreallocDo(out32, x, gamma, beta)
+	_, err = o.UsePreallocDo(out32, x, gamma, beta)
 	require.ErrorIs(t, err, ErrDtype)
-	require.ErrorContains(t, err, "the output (of dtype float32)")
+	require.ErrorContains(t, err, "input 0 is float64, want float32")
 	out := tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(4, 3))
 	_, err = o.UsePreallocDo(out, x, gamma, filled(tensor.Float32, 3, 0))
-	require.ErrorContains(t, err, "β (of dtype float32)")
+	require.ErrorContains(t, err, "input 2 is float32, want float64")
 	_, err = o.UsePreallocDo(out, x, gamma, beta)
 	require.NoError(t, err)
+	require.Equal(t, uint64(1), st.runs)
+	_, err = o.UsePreallocDo(out, tensor.New(tensor.WithShape(3, 4), tensor.WithBacking(make([]float64, 12))), filled(tensor.Float64, 4, 1), beta)
+	require.ErrorIs(t, err, ErrShape, "γ of 4 values for 3 features")
+
+	// One value per feature cannot give batch statistics (as in PyTorch).
+	x1, err := b.Input("x1", tensor.Float64, 1, 3)
+	require.NoError(t, err)
+	y1, err := BatchNorm(b, "bn1", x1, BatchNormOptions{})
+	require.NoError(t, err)
+	o1 := y1.Op().(gorgonia.UsePreallocDoer)
+	_, err = o1.UsePreallocDo(tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(1, 3)), tensor.New(tensor.WithShape(1, 3), tensor.WithBacking(make([]float64, 3))), gamma, beta)
+	require.ErrorIs(t, err, ErrShape)
+	require.ErrorContains(t, err, "at least 2")
+	require.NoError(t, y1.Op().(gorgonia.TrainModeOp).SetTraining(false))
+	_, err = o1.UsePreallocDo(tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(1, 3)), tensor.New(tensor.WithShape(1, 3), tensor.WithBacking(make([]float64, 3))), gamma, beta)
+	require.NoError(t, err, "Eval mode takes a single example")
 }
 
 // TestDefScalarModeState checks the helper's scalar output (a Gorgonia
