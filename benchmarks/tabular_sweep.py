@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""Choosing the tabular defaults on validation rows, never on the test rows
+(TABULAR.md, "Choosing the defaults").
+
+Every candidate is a set of `gradlab train` flags. Each runs on each data
+set and seed with -val N (N = 20% of the training rows of the seeded
+-test-frac 0.2 split, so the validation rows are training rows: the test
+rows are held out as always and never read here) and scores the last
+epoch's validation metric: R² for regression, accuracy for classification.
+A candidate's score is the mean over data sets of its validation metric
+minus the best candidate's on that data set (0 is best everywhere).
+
+    GRADLAB_SKLEARN_DIR=/tmp/skl/x/usr/lib/python3/dist-packages/sklearn/datasets/data \\
+        python3 benchmarks/tabular_sweep.py --seeds 1-5
+
+Needs no PyTorch; run from the repository root.
+"""
+
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+
+from torch_tabular import DATASETS, data_file, seeds_of
+
+ROWS = {"diabetes": 442, "boston": 506, "iris": 150, "wine": 178, "breast_cancer": 569}
+
+# name: gradlab train flags (on top of -epochs 100 -batch 32 and Default()
+# unless they say otherwise)
+CANDIDATES = {
+    "64,64 e100 (before)": ["-hidden", "64,64", "-epochs", "100", "-batch", "32"],
+    "64,64 e50": ["-hidden", "64,64", "-epochs", "50", "-batch", "32"],
+    "64,64 e20": ["-hidden", "64,64", "-epochs", "20", "-batch", "32"],
+    "64,64 e100 drop0.2": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-dropout", "0.2"],
+    "64,64 e100 drop0.5": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-dropout", "0.5"],
+    "64,64 e50 drop0.2": ["-hidden", "64,64", "-epochs", "50", "-batch", "32", "-dropout", "0.2"],
+    "64,64 e100 wd1": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-wd", "1"],
+    "64,64 e20 wd1": ["-hidden", "64,64", "-epochs", "20", "-batch", "32", "-wd", "1"],
+    "64,64 e100 lr5e-4": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-lr", "0.0005"],
+    "32 e50": ["-hidden", "32", "-epochs", "50", "-batch", "32"],
+    "128,128 e30 drop0.3": ["-hidden", "128,128", "-epochs", "30", "-batch", "32", "-dropout", "0.3"],
+    "64,64 e100 bn": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-bn"],
+}
+
+
+def val_metric(gradlab, name, file, flags, seed, out, extra):
+    n_train = ROWS[name] - -(-ROWS[name] * 2 // 10)  # the training rows of the 0.2 split: n − ⌈0.2 n⌉
+    val = n_train // 5
+    cmd = [gradlab, "train", "-data", file, *flags, "-seed", str(seed), "-val", str(val), "-out", out, *extra]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(out, "metrics.csv")) as f:
+        last = list(csv.DictReader(f))[-1]
+    return float(last["val_r2"] if "val_r2" in last else last["val_acc"]), val
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", default="1-5")
+    ap.add_argument("--datasets", default=",".join(DATASETS))
+    ap.add_argument("--candidates", default="", help="comma-separated names (default all)")
+    ap.add_argument("--work", default="/tmp/gradlab-tabular")
+    args = ap.parse_args()
+    sk = os.environ.get("GRADLAB_SKLEARN_DIR")
+    if not sk:
+        raise SystemExit("set GRADLAB_SKLEARN_DIR to scikit-learn's datasets/data directory")
+    os.makedirs(args.work, exist_ok=True)
+    gradlab = os.path.join(args.work, "gradlab")
+    subprocess.run(["go", "build", "-o", gradlab, "./cmd/gradlab"], check=True)
+    names = args.datasets.split(",")
+    cands = args.candidates.split(",") if args.candidates else list(CANDIDATES)
+    seeds = seeds_of(args.seeds)
+    score = {}  # candidate -> data set -> [per seed]
+    for c in cands:
+        score[c] = {}
+        for name in names:
+            file = data_file(name, sk, args.work)
+            vals = []
+            for s in seeds:
+                v, nval = val_metric(gradlab, name, file, DATASETS[name][1], s,
+                                     os.path.join(args.work, "sweep", f"{name}-s{s}"), CANDIDATES[c])
+                vals.append(v)
+            score[c][name] = vals
+            print(f"{c:24s} {name:14s} val ({nval} rows) {statistics.mean(vals):.4f} ± {statistics.stdev(vals) if len(vals) > 1 else 0:.4f}",
+                  flush=True)
+    best = {n: max(statistics.mean(score[c][n]) for c in cands) for n in names}
+    print(f"\nvalidation metric (last epoch), mean ± sd over seeds {args.seeds}; R² for regression, accuracy for classification")
+    print("| candidate | " + " | ".join(names) + " | mean gap to best |")
+    print("|---|" + "---|" * len(names) + "---|")
+    rank = []
+    for c in cands:
+        cells, gaps = [], []
+        for n in names:
+            v = score[c][n]
+            m, sd = statistics.mean(v), statistics.stdev(v) if len(v) > 1 else 0
+            cells.append(f"{m:.3f} ± {sd:.3f}" if n in ("diabetes", "boston") else f"{100 * m:.1f}% ± {100 * sd:.1f}")
+            gaps.append(m - best[n])
+        g = statistics.mean(gaps)
+        rank.append((g, c))
+        print(f"| {c} | " + " | ".join(cells) + f" | {g:+.4f} |")
+    print("\nbest: " + ", ".join(f"{c} ({g:+.4f})" for g, c in sorted(rank, reverse=True)[:3]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
