@@ -11,19 +11,24 @@ A candidate's score is the mean over data sets of its validation metric
 minus the best candidate's on that data set (0 is best everywhere).
 
     GRADLAB_SKLEARN_DIR=/tmp/skl/x/usr/lib/python3/dist-packages/sklearn/datasets/data \\
-        python3 benchmarks/tabular_sweep.py --seeds 1-5
+        /usr/bin/python3 benchmarks/tabular_sweep.py --seeds 1-5
 
-Needs no PyTorch; run from the repository root.
+The first row is the linear baseline of torch_tabular.py fitted on the same
+training rows (less the validation rows, which benchmarks/cmd/tabsplit -val
+names as gradlab's datasets.Split holds them out) and scored on the
+validation rows. Run from the repository root with /usr/bin/python3 (the
+logistic regression uses torch).
 """
 
 import argparse
 import csv
+import json
 import os
 import statistics
 import subprocess
 import sys
 
-from torch_tabular import DATASETS, data_file, seeds_of
+from torch_tabular import DATASETS, data_file, linear, seeds_of
 
 ROWS = {"diabetes": 442, "boston": 506, "iris": 150, "wine": 178, "breast_cancer": 569}
 
@@ -42,12 +47,48 @@ CANDIDATES = {
     "32 e50": ["-hidden", "32", "-epochs", "50", "-batch", "32"],
     "128,128 e30 drop0.3": ["-hidden", "128,128", "-epochs", "30", "-batch", "32", "-dropout", "0.3"],
     "64,64 e100 bn": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-bn"],
+    # weight decay: the best of round 1, but -wd's default (0.05) is train's, for every model,
+    # not one that Default() or cmd/gradlab's tabular constants set
+    "64,64 e100 wd2": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-wd", "2"],
+    "64,64 e100 wd5": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-wd", "5"],
+    # round 2: what Default() (widths, batch norm, dropout) and the tabular epochs and batch
+    # constants can set, around round 1's batch norm (the best of those)
+    "64,64 e100 bn drop0.1": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-bn", "-dropout", "0.1"],
+    "64,64 e100 bn drop0.2": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-bn", "-dropout", "0.2"],
+    "64,64 e50 bn": ["-hidden", "64,64", "-epochs", "50", "-batch", "32", "-bn"],
+    "64,64 e100 b64 bn": ["-hidden", "64,64", "-epochs", "100", "-batch", "64", "-bn"],
+    "64,64 e200": ["-hidden", "64,64", "-epochs", "200", "-batch", "32"],
+    "64,64 e100 b16": ["-hidden", "64,64", "-epochs", "100", "-batch", "16"],
+    "128,128 e100 bn drop0.2": ["-hidden", "128,128", "-epochs", "100", "-batch", "32", "-bn", "-dropout", "0.2"],
+    "32,32 e100 bn": ["-hidden", "32,32", "-epochs", "100", "-batch", "32", "-bn"],
 }
 
 
-def val_metric(gradlab, name, file, flags, seed, out, extra):
+LINEAR = "linear baseline (least squares / logistic)"
+
+
+def val_size(name):
     n_train = ROWS[name] - -(-ROWS[name] * 2 // 10)  # the training rows of the 0.2 split: n − ⌈0.2 n⌉
-    val = n_train // 5
+    return n_train // 5
+
+
+def linear_val(tabsplit, file, flags, seed, val, out):
+    """The linear baseline fitted on the training rows less the validation
+    rows of `gradlab train -seed seed -val val`, scored on those (their
+    positions from benchmarks/cmd/tabsplit -val)."""
+    subprocess.run([tabsplit, "-data", file, *flags, "-seed", str(seed), "-val", str(val), "-o", out], check=True)
+    with open(out) as f:
+        sp = json.load(f)
+    vs = set(sp["val"])
+    keep = [i for i in range(len(sp["train_rows"])) if i not in vs]
+    sub = dict(sp, x_train=[sp["x_train"][i] for i in keep], y_train=[sp["y_train"][i] for i in keep],
+               x_test=[sp["x_train"][i] for i in sp["val"]], y_test=[sp["y_train"][i] for i in sp["val"]])
+    m = linear(sub)
+    return m["r2"] if "r2" in m else m["acc"]
+
+
+def val_metric(gradlab, name, file, flags, seed, out, extra):
+    val = val_size(name)
     cmd = [gradlab, "train", "-data", file, *flags, "-seed", str(seed), "-val", str(val), "-out", out, *extra]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(out, "metrics.csv")) as f:
@@ -59,45 +100,59 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", default="1-5")
     ap.add_argument("--datasets", default=",".join(DATASETS))
-    ap.add_argument("--candidates", default="", help="comma-separated names (default all)")
+    ap.add_argument("--candidates", default="", help="semicolon-separated names (default all)")
     ap.add_argument("--work", default="/tmp/gradlab-tabular")
     args = ap.parse_args()
     sk = os.environ.get("GRADLAB_SKLEARN_DIR")
     if not sk:
         raise SystemExit("set GRADLAB_SKLEARN_DIR to scikit-learn's datasets/data directory")
     os.makedirs(args.work, exist_ok=True)
-    gradlab = os.path.join(args.work, "gradlab")
+    gradlab, tabsplit = os.path.join(args.work, "gradlab"), os.path.join(args.work, "tabsplit")
     subprocess.run(["go", "build", "-o", gradlab, "./cmd/gradlab"], check=True)
+    subprocess.run(["go", "build", "-o", tabsplit, "./benchmarks/cmd/tabsplit"], check=True)
     names = args.datasets.split(",")
-    cands = args.candidates.split(",") if args.candidates else list(CANDIDATES)
+    cands = args.candidates.split(";") if args.candidates else list(CANDIDATES)
     seeds = seeds_of(args.seeds)
-    score = {}  # candidate -> data set -> [per seed]
+    # candidate -> data set -> [per seed], kept between invocations in
+    # WORK/sweep.json (keyed by the candidate's flags and the seeds)
+    cache_file = os.path.join(args.work, "sweep.json")
+    cache = json.load(open(cache_file)) if os.path.exists(cache_file) else {}
+    score = {}
     for c in cands:
         score[c] = {}
         for name in names:
+            key = f"{' '.join(CANDIDATES[c])} | {name} | {args.seeds}"
+            if key in cache:
+                score[c][name] = cache[key]
+                continue
             file = data_file(name, sk, args.work)
             vals = []
             for s in seeds:
                 v, nval = val_metric(gradlab, name, file, DATASETS[name][1], s,
                                      os.path.join(args.work, "sweep", f"{name}-s{s}"), CANDIDATES[c])
                 vals.append(v)
-            score[c][name] = vals
+            score[c][name] = cache[key] = vals
+            with open(cache_file, "w") as f:
+                json.dump(cache, f, indent=1)
             print(f"{c:24s} {name:14s} val ({nval} rows) {statistics.mean(vals):.4f} ± {statistics.stdev(vals) if len(vals) > 1 else 0:.4f}",
                   flush=True)
+    lin = {n: [linear_val(tabsplit, data_file(n, sk, args.work), DATASETS[n][1], s, val_size(n),
+                          os.path.join(args.work, f"valsplit-{n}-s{s}.json")) for s in seeds] for n in names}
     best = {n: max(statistics.mean(score[c][n]) for c in cands) for n in names}
     print(f"\nvalidation metric (last epoch), mean ± sd over seeds {args.seeds}; R² for regression, accuracy for classification")
     print("| candidate | " + " | ".join(names) + " | mean gap to best |")
     print("|---|" + "---|" * len(names) + "---|")
     rank = []
-    for c in cands:
+    for c in [LINEAR, *cands]:
         cells, gaps = [], []
         for n in names:
-            v = score[c][n]
+            v = lin[n] if c == LINEAR else score[c][n]
             m, sd = statistics.mean(v), statistics.stdev(v) if len(v) > 1 else 0
             cells.append(f"{m:.3f} ± {sd:.3f}" if n in ("diabetes", "boston") else f"{100 * m:.1f}% ± {100 * sd:.1f}")
             gaps.append(m - best[n])
         g = statistics.mean(gaps)
-        rank.append((g, c))
+        if c != LINEAR:
+            rank.append((g, c))
         print(f"| {c} | " + " | ".join(cells) + f" | {g:+.4f} |")
     print("\nbest: " + ", ".join(f"{c} ({g:+.4f})" for g, c in sorted(rank, reverse=True)[:3]))
 

@@ -20,6 +20,9 @@ import (
 	"io"
 	"os"
 
+	"gorgonia.org/tensor"
+
+	"github.com/gradlab/gradlab/datasets"
 	"github.com/gradlab/gradlab/datasets/table"
 )
 
@@ -46,6 +49,10 @@ type Split struct {
 	XTest     [][]float32 `json:"x_test"`
 	YTrain    []float64   `json:"y_train"` // class indices or values
 	YTest     []float64   `json:"y_test"`
+	// With -val N: the positions in TrainRows (and XTrain) of the N rows
+	// `gradlab train -val N` holds out for validation (datasets.Split of the
+	// training set by the same seed), in order.
+	Val []int `json:"val,omitempty"`
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -58,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	task := fs.String("task", "", "classification or regression (default: from the target, as gradlab train)")
 	seed := fs.Uint64("seed", 1, "the split's seed (gradlab train -seed)")
 	testFrac := fs.Float64("test-frac", 0.2, "the test share (gradlab train -test-frac)")
+	val := fs.Int("val", 0, "also name the training rows gradlab train -val N holds out")
 	out := fs.String("o", "", "file to write; default stdout")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -71,6 +79,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	s, err := split(*data, table.Options{NoHeader: *noHeader, Skip: *skip, Target: *target}, *task, *seed, *testFrac)
 	if err != nil {
 		return err
+	}
+	if *val > 0 {
+		if s.Val, err = valRows(len(s.TrainRows), *val, *seed); err != nil {
+			return err
+		}
 	}
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -127,4 +140,33 @@ func encode(enc *table.Encoder, t *table.Table, rows []int) ([][]float32, []floa
 		}
 	}
 	return xs, ys, nil
+}
+
+// valRows returns the positions of the validation rows train.Train takes
+// from n training rows with Config.Validation = val and seed: those
+// datasets.Split puts in its second view, found by splitting a data set
+// whose one feature is each row's position.
+func valRows(n, val int, seed uint64) ([]int, error) {
+	pos, y := make([]float32, n), make([]float32, n)
+	for i := range pos {
+		pos[i] = float32(i)
+	}
+	d, err := datasets.New(pos, datasets.Field{Dtype: tensor.Float32, Shape: []int{1}}, y, datasets.Field{Dtype: tensor.Float32})
+	if err != nil {
+		return nil, err
+	}
+	_, v, err := datasets.Split(d, val, seed)
+	if err != nil {
+		return nil, err
+	}
+	idx := table.All(v.Len())
+	x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(v.Len(), 1))
+	if err := v.Gather(idx, x, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(v.Len()))); err != nil {
+		return nil, err
+	}
+	out := make([]int, v.Len())
+	for i, p := range x.Float32s() {
+		out[i] = int(p)
+	}
+	return out, nil
 }
