@@ -7,8 +7,11 @@ set and seed with -val N (N = 20% of the training rows of the seeded
 -test-frac 0.2 split, so the validation rows are training rows: the test
 rows are held out as always and never read here) and scores the last
 epoch's validation metric: R² for regression, accuracy for classification.
-A candidate's score is the mean over data sets of its validation metric
-minus the best candidate's on that data set (0 is best everywhere).
+The rule: the candidate whose validation metric is furthest above the
+linear baseline's (fitted on the same rows, scored on the same validation
+rows) on its worst data set wins, as the issue wants a test metric at least
+the baseline's on every data set; ties go to the smaller mean gap to the
+best candidate of each data set (0 is best everywhere).
 
     GRADLAB_SKLEARN_DIR=/tmp/skl/x/usr/lib/python3/dist-packages/sklearn/datasets/data \\
         /usr/bin/python3 benchmarks/tabular_sweep.py --seeds 1-5
@@ -61,6 +64,30 @@ CANDIDATES = {
     "64,64 e100 b16": ["-hidden", "64,64", "-epochs", "100", "-batch", "16"],
     "128,128 e100 bn drop0.2": ["-hidden", "128,128", "-epochs", "100", "-batch", "32", "-bn", "-dropout", "0.2"],
     "32,32 e100 bn": ["-hidden", "32,32", "-epochs", "100", "-batch", "32", "-bn"],
+    # round 3: without batch norm (a last batch of one row stops a batch-norm run), dropout
+    # with more steps
+    "64,64 e100 drop0.1": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-dropout", "0.1"],
+    "64,64 e200 drop0.1": ["-hidden", "64,64", "-epochs", "200", "-batch", "32", "-dropout", "0.1"],
+    "64,64 e200 drop0.2": ["-hidden", "64,64", "-epochs", "200", "-batch", "32", "-dropout", "0.2"],
+    "128,128 e100 drop0.1": ["-hidden", "128,128", "-epochs", "100", "-batch", "32", "-dropout", "0.1"],
+    "64,64 e100 b16 drop0.1": ["-hidden", "64,64", "-epochs", "100", "-batch", "16", "-dropout", "0.1"],
+    "256,256 e100 drop0.3": ["-hidden", "256,256", "-epochs", "100", "-batch", "32", "-dropout", "0.3"],
+    # round 4: around round 2's wd 5 (the best on diabetes, the one data set where the linear
+    # baseline leads), with width, epochs and dropout
+    "64,64 e100 wd3": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-wd", "3"],
+    "64,64 e100 wd10": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-wd", "10"],
+    "64,64 e50 wd5": ["-hidden", "64,64", "-epochs", "50", "-batch", "32", "-wd", "5"],
+    "64,64 e200 wd5": ["-hidden", "64,64", "-epochs", "200", "-batch", "32", "-wd", "5"],
+    "64,64 e100 wd5 drop0.1": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-wd", "5", "-dropout", "0.1"],
+    "64,64 e100 wd5 drop0.2": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-wd", "5", "-dropout", "0.2"],
+    "32,32 e100 wd5": ["-hidden", "32,32", "-epochs", "100", "-batch", "32", "-wd", "5"],
+    "128,128 e100 wd5": ["-hidden", "128,128", "-epochs", "100", "-batch", "32", "-wd", "5"],
+    # round 5: wd 3 (round 4's best) underfits iris (4 steps an epoch); more steps or a larger
+    # rate (the decay per step is lr·wd)
+    "64,64 e200 wd3": ["-hidden", "64,64", "-epochs", "200", "-batch", "32", "-wd", "3"],
+    "64,64 e100 lr0.005 wd1": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-lr", "0.005", "-wd", "1"],
+    "64,64 e100 lr0.005 wd2": ["-hidden", "64,64", "-epochs", "100", "-batch", "32", "-lr", "0.005", "-wd", "2"],
+    "64,64 e100 b16 wd3": ["-hidden", "64,64", "-epochs", "100", "-batch", "16", "-wd", "3"],
 }
 
 
@@ -140,22 +167,27 @@ def main():
                           os.path.join(args.work, f"valsplit-{n}-s{s}.json")) for s in seeds] for n in names}
     best = {n: max(statistics.mean(score[c][n]) for c in cands) for n in names}
     print(f"\nvalidation metric (last epoch), mean ± sd over seeds {args.seeds}; R² for regression, accuracy for classification")
-    print("| candidate | " + " | ".join(names) + " | mean gap to best |")
-    print("|---|" + "---|" * len(names) + "---|")
+    print("| candidate | " + " | ".join(names) + " | mean gap to best | worst margin over linear |")
+    print("|---|" + "---|" * len(names) + "---|---|")
+    lin_mean = {n: statistics.mean(lin[n]) for n in names}
     rank = []
     for c in [LINEAR, *cands]:
-        cells, gaps = [], []
+        cells, gaps, margins = [], [], []
         for n in names:
             v = lin[n] if c == LINEAR else score[c][n]
             m, sd = statistics.mean(v), statistics.stdev(v) if len(v) > 1 else 0
             cells.append(f"{m:.3f} ± {sd:.3f}" if n in ("diabetes", "boston") else f"{100 * m:.1f}% ± {100 * sd:.1f}")
             gaps.append(m - best[n])
-        g = statistics.mean(gaps)
+            margins.append(m - lin_mean[n])
+        g, w = statistics.mean(gaps), min(margins)
         if c != LINEAR:
-            rank.append((g, c))
-        print(f"| {c} | " + " | ".join(cells) + f" | {g:+.4f} |")
-    print("\nbest: " + ", ".join(f"{c} ({g:+.4f})" for g, c in sorted(rank, reverse=True)[:3]))
-
+            rank.append((w, g, c))
+        print(f"| {c} | " + " | ".join(cells) + f" | {g:+.4f} | {w:+.4f} |")
+    # The rule: the issue asks for a test metric at least the linear baseline's on every data
+    # set, so the candidate with the largest worst margin over the linear baseline on the
+    # validation rows wins; the mean gap to the best breaks ties.
+    print("\nbest (worst margin over linear, then mean gap to best): " +
+          ", ".join(f"{c} ({w:+.4f}, {g:+.4f})" for w, g, c in sorted(rank, reverse=True)[:3]))
 
 if __name__ == "__main__":
     sys.exit(main())
