@@ -31,7 +31,7 @@ import statistics
 import subprocess
 import sys
 
-from torch_tabular import DATASETS, data_file, linear, seeds_of
+from torch_tabular import DATASETS, data_file, linear, seeds_of, setup
 
 ROWS = {"diabetes": 442, "boston": 506, "iris": 150, "wine": 178, "breast_cancer": 569}
 
@@ -130,13 +130,7 @@ def main():
     ap.add_argument("--candidates", default="", help="semicolon-separated names (default all)")
     ap.add_argument("--work", default="/tmp/gradlab-tabular")
     args = ap.parse_args()
-    sk = os.environ.get("GRADLAB_SKLEARN_DIR")
-    if not sk:
-        raise SystemExit("set GRADLAB_SKLEARN_DIR to scikit-learn's datasets/data directory")
-    os.makedirs(args.work, exist_ok=True)
-    gradlab, tabsplit = os.path.join(args.work, "gradlab"), os.path.join(args.work, "tabsplit")
-    subprocess.run(["go", "build", "-o", gradlab, "./cmd/gradlab"], check=True)
-    subprocess.run(["go", "build", "-o", tabsplit, "./benchmarks/cmd/tabsplit"], check=True)
+    sk, gradlab, tabsplit = setup(args.work)
     names = args.datasets.split(",")
     cands = args.candidates.split(";") if args.candidates else list(CANDIDATES)
     seeds = seeds_of(args.seeds)

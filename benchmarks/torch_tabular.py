@@ -226,6 +226,18 @@ def twin(split, cfg, seed):
     return {"acc": float((out.argmax(1).numpy() == np.asarray(split["y_test"])).mean())}
 
 
+def setup(work):
+    """$GRADLAB_SKLEARN_DIR, and gradlab and tabsplit built into work."""
+    sk = os.environ.get("GRADLAB_SKLEARN_DIR")
+    if not sk:
+        raise SystemExit("set GRADLAB_SKLEARN_DIR to scikit-learn's datasets/data directory")
+    os.makedirs(work, exist_ok=True)
+    gradlab, tabsplit = os.path.join(work, "gradlab"), os.path.join(work, "tabsplit")
+    subprocess.run(["go", "build", "-o", gradlab, "./cmd/gradlab"], check=True)
+    subprocess.run(["go", "build", "-o", tabsplit, "./benchmarks/cmd/tabsplit"], check=True)
+    return sk, gradlab, tabsplit
+
+
 def gradlab_metrics(rows, task):
     last = rows[-1]
     if task == "regression":
@@ -257,13 +269,7 @@ def main():
     ap.add_argument("--json", help="also write every per-seed result to this file")
     ap.add_argument("extra", nargs="*", help="after --: more gradlab train flags")
     args = ap.parse_args()
-    sk = os.environ.get("GRADLAB_SKLEARN_DIR")
-    if not sk:
-        raise SystemExit("set GRADLAB_SKLEARN_DIR to scikit-learn's datasets/data directory")
-    os.makedirs(args.work, exist_ok=True)
-    gradlab, tabsplit = os.path.join(args.work, "gradlab"), os.path.join(args.work, "tabsplit")
-    subprocess.run(["go", "build", "-o", gradlab, "./cmd/gradlab"], check=True)
-    subprocess.run(["go", "build", "-o", tabsplit, "./benchmarks/cmd/tabsplit"], check=True)
+    sk, gradlab, tabsplit = setup(args.work)
     import torch
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {torch_env.describe(os.environ)}")
