@@ -15,6 +15,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/datasets/table"
+	"github.com/gradlab/gradlab/metrics"
 	"github.com/gradlab/gradlab/models"
 	"github.com/gradlab/gradlab/nn"
 	"github.com/gradlab/gradlab/onnx"
@@ -176,11 +177,7 @@ func foldReport(w io.Writer, finals []train.Scores) {
 			sq += (s[i].Value - mean) * (s[i].Value - mean)
 		}
 		sd := math.Sqrt(sq / float64(max(len(finals)-1, 1)))
-		if strings.HasSuffix(sc.Name, "acc") {
-			parts = append(parts, fmt.Sprintf("%s %.2f%% ± %.2f", sc.Name, 100*mean, 100*sd))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s %.4f ± %.4f", sc.Name, mean, sd))
-		}
+		parts = append(parts, fmt.Sprintf("%s %s ± %s", sc.Name, metrics.Format(sc.Name, mean), metrics.Format(sc.Name, sd)))
 	}
 	fmt.Fprintf(w, "  mean ± sd over %d folds: %s\n", len(finals), strings.Join(parts, ", "))
 }

@@ -3,15 +3,20 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gradlab/gradlab/datasets"
+	"github.com/gradlab/gradlab/datasets/table"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorgonia.org/tensor"
 )
 
 // houses writes a table of n houses: size, rooms, a city (categorical),
@@ -185,4 +190,81 @@ func TestTableBadInput(t *testing.T) {
 	assert.ErrorContains(t, err, "-folds runs K trainings from scratch")
 	_, _, err = runCmd("train", "-data", write("m.csv", []byte("x,y\n1,2\n")), "-target", "y", "-folds", "3", "-test", "other.csv")
 	assert.ErrorContains(t, err, "takes no -test file")
+}
+
+// TestTableStandardizationFittedOnTrainingRows checks that the means and
+// standard deviations saved in a run's config are those of the rows it
+// trained on: without its -test-frac rows and without its -val rows. The
+// statistics are computed here from the file's values; the rows come from
+// table.Split and datasets.Split with the run's seed (the splits train
+// makes), and the values are far apart so that any held-out row moves them.
+func TestTableStandardizationFittedOnTrainingRows(t *testing.T) {
+	const n, val, seed = 40, 8, 7
+	xs := make([]float64, n)
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := range xs {
+		xs[i] = float64(i*i) / 10 // distinct, so each row's absence shows
+		fmt.Fprintf(&b, "%g,%g\n", xs[i], 3*xs[i]+float64(i%3))
+	}
+	data := filepath.Join(t.TempDir(), "t.csv")
+	require.NoError(t, os.WriteFile(data, []byte(b.String()), 0o644))
+	dir := t.TempDir()
+	_, errb, err := runCmd("train", "-data", data, "-target", "y", "-test-frac", "0.25", "-val", fmt.Sprint(val),
+		"-seed", fmt.Sprint(seed), "-epochs", "1", "-out", dir)
+	require.NoError(t, err, errb)
+
+	trainRows, testRows, err := table.Split(n, 0.25, seed)
+	require.NoError(t, err)
+	require.Len(t, testRows, n/4)
+	// The positions in trainRows that train's validation split holds out.
+	pos := make([]float32, len(trainRows))
+	for i := range pos {
+		pos[i] = float32(i)
+	}
+	d, err := datasets.New(pos, datasets.Field{Dtype: tensor.Float32, Shape: []int{1}}, make([]float32, len(pos)), datasets.Field{Dtype: tensor.Float32})
+	require.NoError(t, err)
+	fit, held, err := datasets.Split(d, val, seed)
+	require.NoError(t, err)
+	rowsOf := func(v *datasets.View) []int {
+		x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(v.Len(), 1))
+		require.NoError(t, v.Gather(table.All(v.Len()), x, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(v.Len()))))
+		var rows []int
+		for _, p := range x.Float32s() {
+			rows = append(rows, trainRows[int(p)])
+		}
+		return rows
+	}
+	stats := func(rows []int) (mean, std float64) {
+		for _, r := range rows {
+			mean += xs[r]
+		}
+		mean /= float64(len(rows))
+		for _, r := range rows {
+			std += (xs[r] - mean) * (xs[r] - mean)
+		}
+		return mean, math.Sqrt(std / float64(len(rows)))
+	}
+	fitRows := rowsOf(fit)
+	require.Len(t, fitRows, n-n/4-val)
+	assert.Len(t, rowsOf(held), val)
+
+	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	require.NoError(t, err)
+	var cfg struct {
+		Model struct {
+			Config struct {
+				Mean, Std []float64
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal(raw, &cfg))
+	require.Len(t, cfg.Model.Config.Mean, 1)
+	wantMean, wantStd := stats(fitRows)
+	assert.InDelta(t, wantMean, cfg.Model.Config.Mean[0], 1e-9*wantMean, "the mean of the %d rows trained on", len(fitRows))
+	assert.InDelta(t, wantStd, cfg.Model.Config.Std[0], 1e-9*wantStd)
+	withVal, _ := stats(trainRows)
+	all, _ := stats(table.All(n))
+	assert.Greater(t, math.Abs(withVal-wantMean), 1e-3, "the validation rows must move the mean for the test to mean anything")
+	assert.Greater(t, math.Abs(all-wantMean), 1e-3)
 }
