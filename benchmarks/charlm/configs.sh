@@ -15,8 +15,12 @@ run() {
 	echo "$name $*"
 	tail -n 3 "$out/$name.log" | head -n 1
 }
-run lstm-1x256-c128 -arch lstm -width 256 -depth 1 -context 128 -val 200 -epochs 3
-run gru-1x256-c128 -arch gru -width 256 -depth 1 -context 128 -val 200 -epochs 3
-run lstm-2x256-c128 -arch lstm -width 256 -depth 2 -context 128 -val 200 -epochs 2
-run lstm-1x512-c128 -arch lstm -width 512 -depth 1 -context 128 -val 200 -epochs 1
-run transformer-2x128-c64 -arch transformer -width 128 -depth 2 -heads 4 -context 64 -val 400 -epochs 1
+# about 2.5 minutes each on the 2-core machine; a short warm-up (50 steps) for
+# these short runs.
+c="-warmup 50 -batch 32"
+run lstm-1x256-c128 -arch lstm -width 256 -depth 1 -context 128 -val 200 -epochs 4 $c
+run lstm-1x256-c128-lr4e-3 -arch lstm -width 256 -depth 1 -context 128 -val 200 -epochs 4 -lr 0.004 $c
+run gru-1x256-c128 -arch gru -width 256 -depth 1 -context 128 -val 200 -epochs 4 $c
+run lstm-2x256-c128 -arch lstm -width 256 -depth 2 -context 128 -val 200 -epochs 2 $c
+run lstm-1x512-c128 -arch lstm -width 512 -depth 1 -context 128 -val 200 -epochs 2 $c
+run transformer-2x128-c64 -arch transformer -width 128 -depth 2 -heads 4 -context 64 -val 400 -epochs 1 $c
