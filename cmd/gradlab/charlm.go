@@ -41,10 +41,10 @@ func defaultText() string {
 
 // The defaults of gradlab train -model charlm when the flags are not given.
 const (
-	charlmEpochs = 10
+	charlmEpochs = 16
 	charlmBatch  = 32
-	charlmLR     = 2e-3
-	charlmWarmup = 200
+	charlmLR     = 4e-3
+	charlmWarmup = 100
 	charlmClip   = 1.0
 )
 

@@ -145,12 +145,13 @@ func TestCharlmBadText(t *testing.T) {
 		"scaling":        {"-model", "charlm", "-scaling", "unit"},
 		"hidden":         {"-model", "charlm", "-hidden", "8"},
 		"arch":           {"-model", "charlm", "-arch", "rnn"},
-		"heads":          {"-model", "charlm", "-heads", "3"},
+		"heads":          {"-model", "charlm", "-arch", "transformer", "-width", "8", "-heads", "3"},
 		"context 0":      {"-model", "charlm", "-context", "0"},
 		"arch for a cnn": {"-model", "cnn", "-arch", "lstm"},
 	} {
-		_, _, err := runCmd(append([]string{"train", "-out", filepath.Join(dir, "x")}, args...)...)
+		out := filepath.Join(dir, "x-"+strings.ReplaceAll(name, " ", "-"))
+		_, _, err := runCmd(append([]string{"train", "-out", out, "-epochs", "1", "-train-limit", "40"}, args...)...)
 		assert.Error(t, err, name)
-		assert.NoDirExists(t, filepath.Join(dir, "x"), name)
+		assert.NoDirExists(t, out, name)
 	}
 }
