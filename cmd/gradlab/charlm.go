@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/gradlab/gradlab/models"
 	"github.com/gradlab/gradlab/models/charlm"
 	"github.com/gradlab/gradlab/nn"
+	"github.com/gradlab/gradlab/onnx"
 	"github.com/gradlab/gradlab/train"
 )
 
@@ -280,5 +282,41 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	}
 	sec := time.Since(start).Seconds()
 	fmt.Fprintf(stderr, "gradlab generate: %d characters in %.3f s (%s characters/s, %s)\n", *n, sec, nn.Thousands(int(math.Round(float64(*n)/sec))), mc.Name())
+	return nil
+}
+
+// exportCharlm writes a language model's ONNX file: input ids int64
+// (N, T) with dynamic N and T ≤ the context, outputs logits and
+// probabilities (N, T, V) over the vocabulary of gradlab.vocab (the bytes
+// in token order, as a JSON array of numbers).
+func exportCharlm(m *models.Loaded, model, out string, stdout io.Writer) error {
+	mc, vocab, err := charlmOf(m.Config)
+	if err != nil {
+		return fmt.Errorf("%s: %w", model, err)
+	}
+	bytes := make([]int, vocab.Size())
+	for i, b := range vocab.Bytes {
+		bytes[i] = int(b)
+	}
+	vj, err := json.Marshal(bytes)
+	if err != nil {
+		return err
+	}
+	desc := models.Describe(m.Config.Model.Name, m.Config.Model.Config)
+	input := fmt.Sprintf("%s: int64 (N, T), token ids in [0, %d), T ≤ %d (the context): the bytes of a text through gradlab.vocab", onnx.IDsName, mc.Vocab, mc.Context)
+	outputs := fmt.Sprintf("%s (N, T, %d): the next byte's logits at every position; %s (N, T, %d): their softmax", onnx.LogitsName, mc.Vocab, onnx.ProbabilitiesName, mc.Vocab)
+	opt := onnx.Options{Metadata: map[string]string{
+		"gradlab.model":   desc,
+		"gradlab.config":  m.Checkpoint.Metadata["config"],
+		"gradlab.epoch":   m.Checkpoint.Metadata["epoch"],
+		"gradlab.input":   input,
+		"gradlab.vocab":   string(vj),
+		"gradlab.outputs": outputs,
+	}, DocString: "gradlab " + desc}
+	if err := onnx.WriteFile(out, m.Model, opt); err != nil {
+		return fmt.Errorf("export %s: %w", model, err)
+	}
+	fmt.Fprintf(stdout, "gradlab export: %s (%s) → %s (ONNX IR %d, opset %d; input %s; outputs %s)\n",
+		model, desc, out, onnx.IRVersion, onnx.Opset, input, outputs)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gradlab/gradlab/checkpoint"
 	"github.com/gradlab/gradlab/datasets/text"
 	"github.com/gradlab/gradlab/models/charlm"
 	"github.com/gradlab/gradlab/train"
@@ -80,6 +81,15 @@ func TestCharlmTrainResumeEvaluateGenerate(t *testing.T) {
 	assert.Contains(t, out, "rnn1")
 	assert.Contains(t, out, "head")
 
+	onnxFile := filepath.Join(t.TempDir(), "charlm.onnx")
+	out, errb, err = runCmd("export", "-model", ckpt, "-o", onnxFile)
+	require.NoError(t, err, errb)
+	assert.Contains(t, out, "ids: int64 (N, T), token ids in [0, ")
+	assert.Contains(t, out, "T ≤ 16")
+	st, err := os.Stat(onnxFile)
+	require.NoError(t, err)
+	assert.Greater(t, st.Size(), int64(4*charlmParams(t, fa)), "the weights are in the file")
+
 	gen := func(args ...string) (string, string, error) {
 		return runCmd(append([]string{"generate", "-model", ckpt}, args...)...)
 	}
@@ -111,6 +121,19 @@ func TestCharlmTrainResumeEvaluateGenerate(t *testing.T) {
 	_, _, err = gen("-prompt", "Lux, 2!")
 	require.ErrorIs(t, err, ErrPrompt)
 	assert.Contains(t, err.Error(), `"x", ",", "2", "!" are not among`)
+}
+
+// charlmParams counts a checkpoint's parameter values.
+func charlmParams(t *testing.T, f *checkpoint.File) int {
+	t.Helper()
+	n := 0
+	for name, v := range f.Tensors {
+		if strings.HasPrefix(name, "param/") {
+			n += v.Shape().TotalSize()
+		}
+	}
+	require.Positive(t, n)
+	return n
 }
 
 // TestCharlmBadText: an empty, short, binary or missing text is a named
