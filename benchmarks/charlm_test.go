@@ -25,6 +25,7 @@ var charlmBench = []struct {
 }{
 	{"lstm-1x256-c128", charlm.Config{Arch: "lstm", Context: 128, Width: 256, Depth: 1, Vocab: 93, Seed: 1}, 32},
 	{"gru-1x256-c128", charlm.Config{Arch: "gru", Context: 128, Width: 256, Depth: 1, Vocab: 93, Seed: 1}, 32},
+	{"gru-1x512-c128", charlm.Config{Arch: "gru", Context: 128, Width: 512, Depth: 1, Vocab: 93, Seed: 1}, 32},
 	{"transformer-4x128-h4-c64", charlm.Config{Arch: "transformer", Context: 64, Width: 128, Depth: 4, Heads: 4, Vocab: 93, Seed: 1}, 32},
 }
 
@@ -68,6 +69,8 @@ func BenchmarkCharlmTrainStep(b *testing.B) {
 				}
 			}
 			step() // warm-up
+			b.SetBytes(int64(n)) // a token is a byte of text
+			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				step()
@@ -93,6 +96,8 @@ func BenchmarkCharlmGenerate(b *testing.B) {
 				b.Fatal(err)
 			}
 			const chars = 1000
+			b.SetBytes(chars)
+			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				if err := g.Generate([]int{1}, chars, charlm.Sampling{Temperature: 0.8, Seed: 1}, func(int) error { return nil }); err != nil {

@@ -35,6 +35,9 @@ from torch_train import read_twin, schedule_lr  # noqa: E402
 
 
 def build(cfg, tensors):
+    """The network of the run's configuration, its parameters copied from the
+    twin file's param/… (tensors None: PyTorch's initialization, for the
+    step benchmark)."""
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -43,20 +46,25 @@ def build(cfg, tensors):
     arch, W, V, depth = mc["arch"], mc["width"], mc["vocab"], mc["depth"]
     if mc.get("dropout"):
         raise SystemExit("dropout is not repeated by the twin (the masks would differ)")
-    P = {k[len("param/"):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("param/")}
+    P = None
+    if tensors is not None:
+        P = {k[len("param/"):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("param/")}
+
+    def load(param, name, transpose=False):
+        if P is not None:
+            with torch.no_grad():
+                param.copy_(P[name].T if transpose else P[name])
 
     def linear(prefix, n_in, n_out):
         lin = nn.Linear(n_in, n_out)
-        with torch.no_grad():
-            lin.weight.copy_(P[prefix + "/w"].T)
-            lin.bias.copy_(P[prefix + "/b"])
+        load(lin.weight, prefix + "/w", transpose=True)
+        load(lin.bias, prefix + "/b")
         return lin
 
     def norm(prefix, n):
         ln = nn.LayerNorm(n)
-        with torch.no_grad():
-            ln.weight.copy_(P[prefix + "/weight"])
-            ln.bias.copy_(P[prefix + "/bias"])
+        load(ln.weight, prefix + "/weight")
+        load(ln.bias, prefix + "/bias")
         return ln
 
     class Block(nn.Module):
@@ -83,19 +91,18 @@ def build(cfg, tensors):
         def __init__(self):
             super().__init__()
             self.tok = nn.Embedding(V, W)
-            with torch.no_grad():
-                self.tok.weight.copy_(P["tok/weight"])
+            load(self.tok.weight, "tok/weight")
             if arch == "transformer":
-                self.pos = nn.Parameter(P["pos/weight"].clone())
+                self.pos = nn.Parameter(torch.randn(mc["context"], W) * 0.02)
+                load(self.pos, "pos/weight")
                 self.blocks = nn.ModuleList(Block(f"block{i + 1}") for i in range(depth))
                 self.ln_f = norm("ln_f", W)
             else:
                 cell = nn.LSTM if arch == "lstm" else nn.GRU
                 self.rnns = nn.ModuleList(cell(W, W, batch_first=True) for _ in range(depth))
-                with torch.no_grad():
-                    for i, r in enumerate(self.rnns):
-                        for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
-                            getattr(r, n).copy_(P[f"rnn{i + 1}/{n}"])
+                for i, r in enumerate(self.rnns):
+                    for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+                        load(getattr(r, n), f"rnn{i + 1}/{n}")
             self.head = linear("head", W, V)
 
         def forward(self, x):
@@ -112,7 +119,7 @@ def build(cfg, tensors):
 
     net = Net()
     n_torch = sum(p.numel() for p in net.parameters())
-    n_go = sum(v.numel() for v in P.values())
+    n_go = n_torch if P is None else sum(v.numel() for v in P.values())
     if n_torch != n_go:
         raise SystemExit(f"{n_torch} parameters in the twin, {n_go} in gradlab's model")
     return net

@@ -69,6 +69,7 @@ func TestCharlmTrainResumeEvaluateGenerate(t *testing.T) {
 	require.NoError(t, err, errb)
 	assert.Contains(t, out, "bits_per_token")
 	assert.Contains(t, out, "perplexity")
+	assert.Contains(t, out, "held-out bits per character ")
 	e, _, ok, err := lastEpoch(fa)
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -157,24 +158,32 @@ func TestCharlmBadText(t *testing.T) {
 	} {
 		_, _, err := runCmd(append(tinyArgs(file), "-out", filepath.Join(dir, "run-"+name))...)
 		assert.ErrorIs(t, err, text.ErrText, name)
+		assert.Contains(t, err.Error(), map[string]string{"empty": "is empty", "short": "fewer than two windows", "binary": "is binary", "missing": "no such file"}[name], name)
 		assert.NoDirExists(t, filepath.Join(dir, "run-"+name, train.CheckpointFile), name)
 	}
 	args := append(tinyArgs(filepath.Join(dir, "bin.dat")), "-binary", "-epochs", "1", "-out", filepath.Join(dir, "run-bin"))
 	_, errb, err := runCmd(args...)
 	assert.NoError(t, err, errb)
 
-	for name, args := range map[string][]string{
-		"text for mlp":   {"-model", "mlp", "-text", "x.txt"},
-		"scaling":        {"-model", "charlm", "-scaling", "unit"},
-		"hidden":         {"-model", "charlm", "-hidden", "8"},
-		"arch":           {"-model", "charlm", "-arch", "rnn"},
-		"heads":          {"-model", "charlm", "-arch", "transformer", "-width", "8", "-heads", "3"},
-		"context 0":      {"-model", "charlm", "-context", "0"},
-		"arch for a cnn": {"-model", "cnn", "-arch", "lstm"},
+	for name, c := range map[string]struct {
+		args []string
+		err  error // nil: any error
+	}{
+		"text for mlp":   {[]string{"-model", "mlp", "-text", "x.txt"}, nil},
+		"scaling":        {[]string{"-model", "charlm", "-scaling", "unit"}, nil},
+		"hidden":         {[]string{"-model", "charlm", "-hidden", "8"}, nil},
+		"arch":           {[]string{"-model", "charlm", "-arch", "rnn"}, charlm.ErrConfig},
+		"heads":          {[]string{"-model", "charlm", "-arch", "transformer", "-width", "8", "-heads", "3"}, charlm.ErrConfig},
+		"context 0":      {[]string{"-model", "charlm", "-context", "0"}, charlm.ErrConfig},
+		"dropout 1":      {[]string{"-model", "charlm", "-dropout", "1"}, charlm.ErrConfig},
+		"arch for a cnn": {[]string{"-model", "cnn", "-arch", "lstm"}, nil},
 	} {
 		out := filepath.Join(dir, "x-"+strings.ReplaceAll(name, " ", "-"))
-		_, _, err := runCmd(append([]string{"train", "-out", out, "-epochs", "1", "-train-limit", "40"}, args...)...)
-		assert.Error(t, err, name)
+		_, _, err := runCmd(append([]string{"train", "-out", out, "-epochs", "1", "-train-limit", "40"}, c.args...)...)
+		require.Error(t, err, name)
+		if c.err != nil {
+			assert.ErrorIs(t, err, c.err, name)
+		}
 		assert.NoDirExists(t, out, name)
 	}
 }

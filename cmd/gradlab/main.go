@@ -631,6 +631,10 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		parts = append(parts, longName(s.Name)+" "+metrics.Format(s.Name, s.Value))
 	}
 	fmt.Fprintf(stdout, "%s: test %s (%d examples)\n", *model, strings.Join(parts, ", "), ev.N)
+	if mc, _, err := charlmOf(cfg); err == nil {
+		fmt.Fprintf(stdout, "held-out bits per character %.4f, perplexity %.4f over %s characters (%d windows of %d, the text's last %g%%)\n",
+			ev.Scores.Get("bits_per_token"), ev.Scores.Get("perplexity"), nn.Thousands(ev.N*mc.Context), ev.N, mc.Context, 100*heldFrac)
+	}
 	if ev.Confusion != nil {
 		fmt.Fprint(stdout, ev.ConfusionTable())
 	}
