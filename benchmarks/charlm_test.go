@@ -68,7 +68,7 @@ func BenchmarkCharlmTrainStep(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			step() // warm-up
+			step()               // warm-up
 			b.SetBytes(int64(n)) // a token is a byte of text
 			b.ReportAllocs()
 			b.ResetTimer()
