@@ -132,7 +132,45 @@ def windows(ids, T):
     return ids[: n * T].view(n, T), ids[1: n * T + 1].view(n, T)
 
 
-def train(path, threads, epochs_limit, json_out, seconds):
+def check(net, ckpt):
+    """Prints, per parameter, the largest difference between the twin's
+    weights after its run and those of gradlab's checkpoint of the same run;
+    returns the largest of all."""
+    import numpy as np
+    tensors, _ = read_twin(ckpt)
+    got = {}
+    for name, p in net.named_parameters():
+        got[name] = p.detach().numpy()
+    # gradlab's names → the twin's module names (x·W layouts transposed).
+    worst = 0.0
+    for gname, want in sorted(tensors.items()):
+        if not gname.startswith("param/"):
+            continue
+        n = gname[len("param/"):]
+        mod, _, leaf = n.rpartition("/")
+        tname = {"tok/weight": "tok.weight", "pos/weight": "pos", "head/w": "head.weight", "head/b": "head.bias"}.get(n)
+        transpose = n == "head/w"
+        if tname is None and mod.startswith("rnn"):
+            tname = f"rnns.{int(mod[3:]) - 1}.{leaf}"
+        if tname is None and mod.startswith("block"):
+            i, rest = mod.split("/", 1)[0][5:], n.split("/", 1)[1]
+            part, _, leaf = rest.rpartition("/")
+            part = {"attn/q": "q", "attn/k": "k", "attn/v": "v", "attn/out": "out"}.get(part, part)
+            tname = f"blocks.{int(i) - 1}.{part}." + {"w": "weight", "b": "bias"}.get(leaf, leaf)
+            transpose = leaf == "w"
+        if tname is None and mod == "ln_f":
+            tname = "ln_f." + leaf
+        v = got.pop(tname)
+        d = float(np.max(np.abs((v.T if transpose else v) - want)))
+        worst = max(worst, d)
+        print(f"  {gname:28s} {str(list(want.shape)):14s} max |torch - gradlab| {d:.3g}")
+    if got:
+        raise SystemExit(f"twin parameters not in {ckpt}: {sorted(got)}")
+    print(f"largest difference {worst:.3g}")
+    return worst
+
+
+def train(path, threads, epochs_limit, json_out, seconds, ckpt=None):
     import torch
     import torch.nn.functional as F
 
@@ -201,6 +239,8 @@ def train(path, threads, epochs_limit, json_out, seconds):
         if seconds and t2 - start >= seconds:
             print(f"stopping after {t2 - start:.1f}s (--seconds {seconds})", flush=True)
             break
+    if ckpt:
+        check(net, ckpt)
     if json_out:
         with open(json_out, "w") as f:
             json.dump({"threads": threads, "env": torch_env.describe(os.environ), "epochs": history}, f, indent=1)
@@ -213,10 +253,11 @@ def main():
     ap.add_argument("--epochs", type=int, default=0, help="run only the first N epochs (0: all)")
     ap.add_argument("--seconds", type=float, default=0, help="stop after the epoch that passes N seconds (0: never)")
     ap.add_argument("--json", help="write the per-epoch results here")
+    ap.add_argument("--check", metavar="CKPT", help="after the run, compare the weights with this gradlab checkpoint (of the same run)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        train(args.twin, args.threads, args.epochs, args.json, args.seconds)
+        train(args.twin, args.threads, args.epochs, args.json, args.seconds, args.check)
         return 0
     env = torch_env.child_env(args.threads)
     print(f"torch {args.threads} thread(s) runs with {torch_env.describe(env)}", flush=True)
@@ -224,6 +265,8 @@ def main():
            "--epochs", str(args.epochs), "--seconds", str(args.seconds)]
     if args.json:
         cmd += ["--json", args.json]
+    if args.check:
+        cmd += ["--check", args.check]
     return subprocess.run(cmd, env=env).returncode
 
 
