@@ -14,7 +14,10 @@ held-out span (bits per character = loss / ln 2), as gradlab does.
 Architectures: lstm and gru (torch.nn.LSTM / GRU, one module per layer, the
 parameter layouts are PyTorch's already) and transformer (pre-norm blocks
 written out with gradlab's parameter names: x·W layouts are transposed into
-torch.nn.Linear's). Dropout is refused (the masks would differ).
+torch.nn.Linear's). Dropout after each recurrent layer is repeated as
+F.dropout (inverted, as gradlab's); its masks are the one difference (PyTorch
+draws its own), so --check needs a run without dropout; a transformer with
+dropout is refused.
 
 PyTorch runs in a child process with the environment of torch_env.py (its
 best BLAS settings for this machine, thread count fixed before import).
@@ -44,8 +47,9 @@ def build(cfg, tensors):
 
     mc = cfg["model"]["config"]
     arch, W, V, depth = mc["arch"], mc["width"], mc["vocab"], mc["depth"]
-    if mc.get("dropout"):
-        raise SystemExit("dropout is not repeated by the twin (the masks would differ)")
+    drop = mc.get("dropout") or 0
+    if drop and arch == "transformer":
+        raise SystemExit("the twin repeats dropout of lstm and gru models only")
     P = None
     if tensors is not None:
         P = {k[len("param/"):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("param/")}
@@ -115,6 +119,8 @@ def build(cfg, tensors):
             else:
                 for r in self.rnns:
                     h, _ = r(h)
+                    if drop:
+                        h = F.dropout(h, drop, self.training)
             return self.head(h)
 
     net = Net()

@@ -43,9 +43,9 @@ func defaultText() string {
 
 // The defaults of gradlab train -model charlm when the flags are not given.
 const (
-	charlmEpochs = 16
+	charlmEpochs = 10
 	charlmBatch  = 32
-	charlmLR     = 4e-3
+	charlmLR     = 3e-3
 	charlmWarmup = 100
 	charlmClip   = 1.0
 )

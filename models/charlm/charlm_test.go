@@ -139,8 +139,8 @@ func TestConfig(t *testing.T) {
 		_, err := charlm.New(c)
 		assert.ErrorIs(t, err, charlm.ErrConfig, "%+v", c)
 	}
-	assert.Equal(t, "charlm-gru-1x256-c128", charlm.Default().Name())
+	assert.Equal(t, "charlm-gru-1x512-c128", charlm.Default().Name())
 	c := charlm.Default()
 	c.Arch = "transformer"
-	assert.Equal(t, "charlm-transformer-1x256-h4-c128", c.Name())
+	assert.Equal(t, "charlm-transformer-1x512-h4-c128", c.Name())
 }
