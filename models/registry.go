@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gradlab/gradlab/datasets"
+	"github.com/gradlab/gradlab/models/charlm"
 	"github.com/gradlab/gradlab/models/cnn"
 	"github.com/gradlab/gradlab/models/mlp"
 	"github.com/gradlab/gradlab/models/tabular"
@@ -41,6 +42,8 @@ var registry = []Entry{
 	entry("cnn", "a convolutional network: conv, batch norm, ReLU, max-pool blocks, then dense layers", cnn.Default, cnn.New, cnn.Config.Name),
 	withFit(entry("tabular", "an MLP over a table's columns, for gradlab train -data FILE.csv", tabular.Default, tabular.New, tabular.Config.Name),
 		tabular.Fit, tabular.Config.ValidateChoices),
+	withFit(entry("charlm", "a character-level language model (transformer, lstm or gru) on a text, for gradlab train -model charlm [-text FILE]", charlm.Default, charlm.New, charlm.Config.Name),
+		charlm.Fit, charlm.Config.ValidateChoices),
 }
 
 // withFit gives e a step that fills a configuration of type C from the

@@ -59,7 +59,7 @@ func ExampleBuild() {
 	// relu1  relu   (N, 64)            0
 	// out    dense  (N, 10)          650
 	// total: 50,890 learnable parameters in 4 tensors; 0 state values
-	// [mlp cnn tabular]
+	// [mlp cnn tabular charlm]
 }
 
 // TestFlags: every model's flags come from its configuration's tags; a flag

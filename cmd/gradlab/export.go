@@ -38,6 +38,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	} else if ok {
 		return exportTable(m, spec, *model, *out, stdout)
 	}
+	if cfg.Data.Name == "text" {
+		return exportCharlm(m, *model, *out, stdout)
+	}
 	s, err := scalingOf(cfg.Data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)

@@ -5,6 +5,7 @@
 //	gradlab evaluate -model CKPT       test metrics (and the confusion matrix of a classifier) of a checkpoint
 //	gradlab predict -model CKPT FILE…  classify PNG/JPEG images of digits, or predict the rows of CSV files
 //	gradlab export -model CKPT -o F    write the model as an ONNX file
+//	gradlab generate -model CKPT       continue a prompt with a charlm (train -model charlm)
 //	gradlab summary -model CKPT        layers, columns, training configuration and last metrics
 //	gradlab experiment <name>          regenerate the lecture's figures
 package main
@@ -61,6 +62,9 @@ Usage:
   gradlab export -model CKPT -o FILE.onnx
                                  write the model as ONNX (for ONNX Runtime and others)
   gradlab summary -model CKPT    layer table, training configuration, epoch and metrics
+  gradlab generate -model CKPT -prompt TEXT -n 400 [-temperature 0.8 -top-k 0 -seed 1]
+                                 continue a prompt with a character-level language model
+                                 (gradlab train -model charlm [-text FILE])
   gradlab experiment <name>      regenerate the lecture's figures (gradlab experiment -h)
 `
 
@@ -82,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runExport(args[1:], stdout, stderr)
 	case "summary":
 		return runSummary(args[1:], stdout, stderr)
+	case "generate":
+		return runGenerate(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -106,6 +112,9 @@ type mnistData struct {
 // completes cfg: the spec gets the encoder fitted on the training rows and,
 // with fit, the model's configuration what it takes from the training data.
 func loadData(dir string, cfg *train.Config, fit bool) (train.Data, error) {
+	if cfg.Data.Name == "text" {
+		return loadText(cfg, fit)
+	}
 	spec, ok, err := csvSpec(cfg.Data)
 	if err != nil {
 		return train.Data{}, err
@@ -183,6 +192,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	)
 	modelConfig := models.Flags(fs) // every model's own flags
 	tf := addCSVFlags(fs)
+	cf := addCharlmFlags(fs)
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs")
 	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size (the last partial batch is used)")
 	fs.StringVar(&cfg.Optimizer, "opt", cfg.Optimizer, "optimizer: "+strings.Join(solvers.Names(), ", "))
@@ -207,6 +217,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *cf.text != "" && !set["model"] {
+		*model = "charlm"
+	}
+	lm := *model == "charlm"
+	if !lm && (set["text"] || set["binary"]) {
+		return errors.New("train: -text and -binary are for -model charlm")
+	}
 	tabular := *tf.target != "" || isTable(*data)
 	if tabular {
 		if !set["model"] {
@@ -279,6 +296,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return runFolds(ctx, cfg, spec, *tf.folds, *out, stdout)
 		}
 		if cfg.Data, err = train.NewSpec("csv", spec); err != nil {
+			return err
+		}
+	} else if lm {
+		if cfg.Data, err = charlmDefaults(set, &cfg, out, cf); err != nil {
 			return err
 		}
 	} else if cfg.Data, err = train.NewSpec("mnist", mnistData{Scaling: *scaling}); err != nil {
@@ -500,6 +521,11 @@ func trainResult(ctx context.Context, cfg train.Config, dir, out string, how run
 	if world != nil && world.Size() > 1 {
 		opt.World, opt.SyncBatchNorm = world, how.SyncBN
 	}
+	if cfg.Data.Name == "text" {
+		if opt, err = textOptions(opt, m, cfg, stdout); err != nil {
+			return nil, err
+		}
+	}
 	if isTerminal(stdout) {
 		opt.Progress = stdout
 	}
@@ -519,6 +545,8 @@ func trainResult(ctx context.Context, cfg train.Config, dir, out string, how run
 	unit := "images"
 	if cfg.Data.Name == "csv" {
 		unit = "rows"
+	} else if cfg.Data.Name == "text" {
+		unit = "windows"
 	}
 	fmt.Fprintf(stdout, "gradlab train: %d train / %d test %s, model %s (%s parameters), %s lr %g, %d epochs of batch %d → %s\n",
 		limit(d.Train.Len(), cfg.TrainLimit)-cfg.Validation, testN, unit, models.Describe(cfg.Model.Name, cfg.Model.Config),
@@ -620,7 +648,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if test == nil {
 		return fmt.Errorf("%s: the run has no test set; score a labelled file with -data FILE.csv", *model)
 	}
-	ev, err := train.Evaluate(m, test, cfg.Batch)
+	ev, err := train.Evaluate(m, test, cfg.Batch, dataMetrics(cfg)...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
@@ -629,6 +657,10 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		parts = append(parts, longName(s.Name)+" "+metrics.Format(s.Name, s.Value))
 	}
 	fmt.Fprintf(stdout, "%s: test %s (%d examples)\n", *model, strings.Join(parts, ", "), ev.N)
+	if mc, _, err := charlmOf(cfg); err == nil {
+		fmt.Fprintf(stdout, "held-out bits per character %.4f, perplexity %.4f over %s characters (%d windows of %d, the text's last %g%%)\n",
+			ev.Scores.Get("bits_per_token"), ev.Scores.Get("perplexity"), nn.Thousands(ev.N*mc.Context), ev.N, mc.Context, 100*heldFrac)
+	}
 	if ev.Confusion != nil {
 		fmt.Fprint(stdout, ev.ConfusionTable())
 	}
