@@ -177,22 +177,62 @@ func loadMNIST(dir string, spec train.Spec) (train.Data, error) {
 }
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := train.Default()
+	f, err := parseTrainFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, folds, err := f.config()
+	if err != nil {
+		return err
+	}
+	if folds != nil {
+		return runFolds(ctx, cfg, *folds, *f.tf.folds, *f.out, stdout)
+	}
+	if *f.resume {
+		saved, err := savedConfig(*f.out)
+		if err != nil {
+			return err
+		}
+		if err := resumeConflicts(f.set, cfg, saved); err != nil {
+			return err
+		}
+		if cfg.Epochs != saved.Epochs {
+			fmt.Fprintf(stdout, "gradlab train: resuming %s with -epochs %d (the run was started for %d)\n", *f.out, cfg.Epochs, saved.Epochs)
+		}
+	}
+	return trainRun(ctx, cfg, *f.data, *f.out, runOpts{Resume: *f.resume, SyncBN: *f.syncBN}, stdout)
+}
+
+// trainFlags are gradlab train's parsed flags: the configuration they set
+// directly, the ones read when the run is configured, and which were set.
+type trainFlags struct {
+	cfg                       train.Config
+	set                       map[string]bool
+	data, out, model, scaling *string
+	resume, syncBN            *bool
+	momentum, wd              *float64
+	modelConfig               func(model string, seed uint64) (json.RawMessage, error)
+	tf                        csvFlags
+	cf                        charlmFlags
+}
+
+// parseTrainFlags defines and parses gradlab train's flags.
+func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
+	f := &trainFlags{cfg: train.Default(), set: map[string]bool{}}
+	cfg := &f.cfg
 	fs := flag.NewFlagSet("gradlab train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var (
-		data     = fs.String("data", "", "MNIST directory (IDX files, gzip or raw; default $"+mnist.EnvDir+" or the GoMNIST module's data), or a table: a CSV file (with -target)")
-		out      = fs.String("out", "runs/mnist", "output directory: metrics.csv, curves.png, config.json, "+train.CheckpointFile)
-		resume   = fs.Bool("resume", false, "continue the run in -out from its checkpoint (its saved configuration; -epochs may extend it)")
-		syncBN   = fs.Bool("sync-bn", false, "under mpirun: synchronized batch norm (statistics of the global batch, PyTorch's SyncBatchNorm); default per-rank statistics (PyTorch DDP's default)")
-		model    = fs.String("model", "mlp", "model: "+modelList())
-		momentum = fs.Float64("momentum", 0, "momentum (momentum, nesterov, rmsprop); 0 = the solver's default")
-		wd       = fs.Float64("wd", cfg.Solver.DecoupledDecay, "weight decay: decoupled for adamw and lion, coupled L2 for the others (default 0.05 with the default adamw, 3 for a table, else 0)")
-		scaling  = fs.String("scaling", "standardize", "pixel scaling: unit, symmetric, standardize")
-	)
-	modelConfig := models.Flags(fs) // every model's own flags
-	tf := addCSVFlags(fs)
-	cf := addCharlmFlags(fs)
+	f.data = fs.String("data", "", "MNIST directory (IDX files, gzip or raw; default $"+mnist.EnvDir+" or the GoMNIST module's data), or a table: a CSV file (with -target)")
+	f.out = fs.String("out", "runs/mnist", "output directory: metrics.csv, curves.png, config.json, "+train.CheckpointFile)
+	f.resume = fs.Bool("resume", false, "continue the run in -out from its checkpoint (its saved configuration; -epochs may extend it)")
+	f.syncBN = fs.Bool("sync-bn", false, "under mpirun: synchronized batch norm (statistics of the global batch, PyTorch's SyncBatchNorm); default per-rank statistics (PyTorch DDP's default)")
+	f.model = fs.String("model", "mlp", "model: "+modelList())
+	f.momentum = fs.Float64("momentum", 0, "momentum (momentum, nesterov, rmsprop); 0 = the solver's default")
+	f.wd = fs.Float64("wd", cfg.Solver.DecoupledDecay, "weight decay: decoupled for adamw and lion, coupled L2 for the others (default 0.05 with the default adamw, 3 for a table, else 0)")
+	f.scaling = fs.String("scaling", "standardize", "pixel scaling: unit, symmetric, standardize")
+	f.modelConfig = models.Flags(fs) // every model's own flags
+	f.tf = addCSVFlags(fs)
+	f.cf = addCharlmFlags(fs)
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs")
 	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size (the last partial batch is used)")
 	fs.StringVar(&cfg.Optimizer, "opt", cfg.Optimizer, "optimizer: "+strings.Join(solvers.Names(), ", "))
@@ -210,19 +250,27 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.TrainLimit, "train-limit", 0, "use only the first N training images; 0 = all")
 	fs.IntVar(&cfg.TestLimit, "test-limit", 0, "use only the first N test images; 0 = all")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("train: unexpected arguments %q", fs.Args())
+		return nil, fmt.Errorf("train: unexpected arguments %q", fs.Args())
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return f, nil
+}
+
+// config returns the run's configuration from the flags: the data's kind
+// (MNIST, a table, a text) and its defaults, the model's configuration, the
+// solver's decay. For -folds it returns the table's spec to split instead.
+func (f *trainFlags) config() (train.Config, *csvData, error) {
+	cfg, set, tf, cf := f.cfg, f.set, f.tf, f.cf
+	data, out, model, wd, scaling, resume := f.data, f.out, f.model, f.wd, f.scaling, f.resume
 	if *cf.text != "" && !set["model"] {
 		*model = "charlm"
 	}
 	lm := *model == "charlm"
 	if !lm && (set["text"] || set["binary"]) {
-		return errors.New("train: -text and -binary are for -model charlm")
+		return cfg, nil, errors.New("train: -text and -binary are for -model charlm")
 	}
 	tabular := *tf.target != "" || isTable(*data)
 	if tabular {
@@ -242,43 +290,43 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			*wd = tabularDecay // dropped below unless the optimizer is the default adamw
 		}
 		if set["scaling"] {
-			return errors.New("train: -scaling is MNIST's pixel scaling; a table's features are standardized by the model")
+			return cfg, nil, errors.New("train: -scaling is MNIST's pixel scaling; a table's features are standardized by the model")
 		}
 		if *tf.target == "" {
-			return fmt.Errorf("train: -data %s is a table: name its target column with -target", *data)
+			return cfg, nil, fmt.Errorf("train: -data %s is a table: name its target column with -target", *data)
 		}
 	} else {
 		for _, name := range []string{"task", "test", "delim", "ignore", "categorical", "missing", "test-frac", "skip", "folds", "no-header", "impute"} {
 			if set[name] {
-				return fmt.Errorf("train: -%s is for a table (-data FILE.csv -target COL)", name)
+				return cfg, nil, fmt.Errorf("train: -%s is for a table (-data FILE.csv -target COL)", name)
 			}
 		}
 	}
-	mcfg, err := modelConfig(*model, cfg.Seed)
+	mcfg, err := f.modelConfig(*model, cfg.Seed)
 	if err != nil {
-		return fmt.Errorf("train: %w", err)
+		return cfg, nil, fmt.Errorf("train: %w", err)
 	}
-	cfg.Solver.Momentum = *momentum
+	cfg.Solver.Momentum = *f.momentum
 	decay := *wd
 	if !set["wd"] && cfg.Optimizer != train.Default().Optimizer {
 		decay = 0 // the default decay belongs to the default optimizer
 	}
 	dc, err := solvers.DecayConfig(cfg.Optimizer, decay) // decoupled or coupled: the solver's own
 	if err != nil {
-		return fmt.Errorf("train: -opt: %w", err)
+		return cfg, nil, fmt.Errorf("train: -opt: %w", err)
 	}
 	cfg.Solver.DecoupledDecay, cfg.Solver.WeightDecay = dc.DecoupledDecay, dc.WeightDecay
 	if cfg.Schedule.Kind != "step" { // the step fields mean nothing to other schedules
 		cfg.Schedule.StepEpochs, cfg.Schedule.Gamma = 0, 0
 	}
 	if _, err := mnist.ParseScaling(*scaling); err != nil {
-		return fmt.Errorf("train: -scaling: %w", err)
+		return cfg, nil, fmt.Errorf("train: -scaling: %w", err)
 	}
 	cfg.Model = train.Spec{Name: *model, Config: mcfg}
 	if tabular {
 		opts, err := tf.options()
 		if err != nil {
-			return fmt.Errorf("train: %w", err)
+			return cfg, nil, fmt.Errorf("train: %w", err)
 		}
 		spec := csvData{File: *data, Test: *tf.test, Options: opts, Task: *tf.task, Impute: *tf.impute}
 		if spec.Test == "" && *tf.folds == 0 {
@@ -287,37 +335,25 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *tf.folds > 0 {
 			switch {
 			case *resume:
-				return errors.New("train: -folds runs K trainings from scratch; -resume continues one run (resume a fold with -resume -out DIR/foldK)")
+				return cfg, nil, errors.New("train: -folds runs K trainings from scratch; -resume continues one run (resume a fold with -resume -out DIR/foldK)")
 			case spec.Test != "":
-				return errors.New("train: -folds tests on each fold of -data in turn; it takes no -test file")
+				return cfg, nil, errors.New("train: -folds tests on each fold of -data in turn; it takes no -test file")
 			case mpi.Launched():
-				return errors.New("train: -folds is not supported under mpirun; run the folds one by one")
+				return cfg, nil, errors.New("train: -folds is not supported under mpirun; run the folds one by one")
 			}
-			return runFolds(ctx, cfg, spec, *tf.folds, *out, stdout)
+			return cfg, &spec, nil
 		}
 		if cfg.Data, err = train.NewSpec("csv", spec); err != nil {
-			return err
+			return cfg, nil, err
 		}
 	} else if lm {
 		if cfg.Data, err = charlmDefaults(set, &cfg, out, cf); err != nil {
-			return err
+			return cfg, nil, err
 		}
 	} else if cfg.Data, err = train.NewSpec("mnist", mnistData{Scaling: *scaling}); err != nil {
-		return err
+		return cfg, nil, err
 	}
-	if *resume {
-		saved, err := savedConfig(*out)
-		if err != nil {
-			return err
-		}
-		if err := resumeConflicts(set, cfg, saved); err != nil {
-			return err
-		}
-		if cfg.Epochs != saved.Epochs {
-			fmt.Fprintf(stdout, "gradlab train: resuming %s with -epochs %d (the run was started for %d)\n", *out, cfg.Epochs, saved.Epochs)
-		}
-	}
-	return trainRun(ctx, cfg, *data, *out, runOpts{Resume: *resume, SyncBN: *syncBN}, stdout)
+	return cfg, nil, nil
 }
 
 // resumeFields maps the flags of gradlab train to the fields of the run's
