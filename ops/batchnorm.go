@@ -61,16 +61,10 @@ type BatchNormOptions struct {
 // values of every process.
 func BatchNorm(b *graph.Builder, name string, x *gorgonia.Node, opt BatchNormOptions) (*gorgonia.Node, error) {
 	label := fmt.Sprintf("BatchNorm %q", name)
-	if b == nil {
-		return nil, fmt.Errorf("%w: %s: nil builder", ErrBuild, label)
+	if err := checkBuilderInput(b, label, x); err != nil {
+		return nil, err
 	}
 	fail := func(err error) (*gorgonia.Node, error) { return nil, b.Fail(err) }
-	if err := checkFloat(label, "x", x); err != nil {
-		return fail(err)
-	}
-	if x.Graph() != b.Graph() {
-		return fail(fmt.Errorf("%w: %s: x is not a node of the builder's graph", ErrBuild, label))
-	}
 	mom, eps := opt.Momentum, opt.Eps
 	if mom == 0 {
 		mom = DefaultBatchNormMomentum

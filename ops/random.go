@@ -51,20 +51,30 @@ type random struct {
 	pcg      rand.PCG
 }
 
+// checkBuilderInput checks the builder and the float input x of a stateful
+// op (BatchNorm, Dropout, RandomShift); an error about x is also recorded
+// in b (b.Fail).
+func checkBuilderInput(b *graph.Builder, label string, x *gorgonia.Node) error {
+	if b == nil {
+		return fmt.Errorf("%w: %s: nil builder", ErrBuild, label)
+	}
+	if err := checkFloat(label, "x", x); err != nil {
+		return b.Fail(err)
+	}
+	if x.Graph() != b.Graph() {
+		return b.Fail(fmt.Errorf("%w: %s: x is not a node of the builder's graph", ErrBuild, label))
+	}
+	return nil
+}
+
 // randomNode builds the random op label on x: it checks b and x, then
 // spec (the op's own checks), takes the node's seed from b.Stream and
 // registers its step state.
 func randomNode(b *graph.Builder, x *gorgonia.Node, label string, spec func() (randomSpec, error)) (*gorgonia.Node, error) {
-	if b == nil {
-		return nil, fmt.Errorf("%w: %s: nil builder", ErrBuild, label)
+	if err := checkBuilderInput(b, label, x); err != nil {
+		return nil, err
 	}
 	fail := func(err error) (*gorgonia.Node, error) { return nil, b.Fail(err) }
-	if err := checkFloat(label, "x", x); err != nil {
-		return fail(err)
-	}
-	if x.Graph() != b.Graph() {
-		return fail(fmt.Errorf("%w: %s: x is not a node of the builder's graph", ErrBuild, label))
-	}
 	s, err := spec()
 	if err != nil {
 		return fail(err)
