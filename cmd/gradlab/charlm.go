@@ -41,14 +41,8 @@ func defaultText() string {
 	return filepath.Join(runtime.GOROOT(), "src", "testdata", "Isaac.Newton-Opticks.txt")
 }
 
-// The defaults of gradlab train -model charlm when the flags are not given.
-const (
-	charlmEpochs = 10
-	charlmBatch  = 32
-	charlmLR     = 3e-3
-	charlmWarmup = 100
-	charlmClip   = 1.0
-)
+// charlmRunDefaults are gradlab train -model charlm's (benchmarks/CHARLM.md).
+var charlmRunDefaults = runDefaults{out: "runs/charlm", epochs: 10, batch: 32, lr: 3e-3, warmup: 100, clip: 1}
 
 // charlmFlags are the flags of a run on a text.
 type charlmFlags struct {
@@ -70,25 +64,8 @@ func init() {
 
 // charlmDefaults applies the defaults of a language model's run to the
 // flags that were not set, and returns its data spec.
-func charlmDefaults(set map[string]bool, cfg *train.Config, out *string, f charlmFlags) (train.Spec, error) {
-	if !set["out"] {
-		*out = "runs/charlm"
-	}
-	if !set["epochs"] {
-		cfg.Epochs = charlmEpochs
-	}
-	if !set["batch"] {
-		cfg.Batch = charlmBatch
-	}
-	if !set["lr"] {
-		cfg.Solver.LR = charlmLR
-	}
-	if !set["warmup"] {
-		cfg.Schedule.WarmupSteps = charlmWarmup
-	}
-	if !set["clip"] {
-		cfg.Solver.ClipNorm = charlmClip
-	}
+func charlmDefaults(set map[string]bool, cfg *train.Config, out *string, wd *float64, f charlmFlags) (train.Spec, error) {
+	charlmRunDefaults.apply(set, cfg, out, wd)
 	for _, name := range []string{"scaling", "data", "target"} {
 		if set[name] {
 			return train.Spec{}, fmt.Errorf("train: -%s is not for -model charlm (its text is -text FILE)", name)

@@ -277,18 +277,7 @@ func (f *trainFlags) config() (train.Config, *csvData, error) {
 		if !set["model"] {
 			*model = "tabular"
 		}
-		if !set["out"] {
-			*out = "runs/tabular"
-		}
-		if !set["epochs"] {
-			cfg.Epochs = tabularEpochs
-		}
-		if !set["batch"] {
-			cfg.Batch = tabularBatch
-		}
-		if !set["wd"] {
-			*wd = tabularDecay // dropped below unless the optimizer is the default adamw
-		}
+		tabularDefaults.apply(set, &cfg, out, wd)
 		if set["scaling"] {
 			return cfg, nil, errors.New("train: -scaling is MNIST's pixel scaling; a table's features are standardized by the model")
 		}
@@ -347,7 +336,7 @@ func (f *trainFlags) config() (train.Config, *csvData, error) {
 			return cfg, nil, err
 		}
 	} else if lm {
-		if cfg.Data, err = charlmDefaults(set, &cfg, out, cf); err != nil {
+		if cfg.Data, err = charlmDefaults(set, &cfg, out, wd, cf); err != nil {
 			return cfg, nil, err
 		}
 	} else if cfg.Data, err = train.NewSpec("mnist", mnistData{Scaling: *scaling}); err != nil {
@@ -454,19 +443,40 @@ func joinWorld(cfg train.Config, how runOpts) (*mpi.World, error) {
 	return w, nil
 }
 
-// Defaults of a run on a table when -epochs, -batch and -wd are not given,
-// chosen on validation rows, never the test rows (benchmarks/TABULAR.md,
-// "Choosing the defaults"): of the candidates, 200 epochs with AdamW's
-// decoupled decay 3 (lr·wd = 0.006 a step) was the one at or above the
-// linear baseline on every data set's validation rows; the decay keeps
-// the 64-64 MLP near the linear fit on small, noisy tables (diabetes)
-// and the epochs give the smallest tables (iris: 4 steps an epoch) the
-// steps to fit.
-const (
-	tabularEpochs = 200
-	tabularBatch  = 32
-	tabularDecay  = 3
-)
+// runDefaults are a kind of run's values for the flags the user did not
+// set; a zero field keeps gradlab train's own default.
+type runDefaults struct {
+	out           string
+	epochs, batch int
+	lr, wd, clip  float64
+	warmup        int
+}
+
+// apply sets each default whose flag was not given: in cfg, and -out and
+// -wd (read later) through their flags.
+func (d runDefaults) apply(set map[string]bool, cfg *train.Config, out *string, wd *float64) {
+	def := func(flag string, zero bool, assign func()) {
+		if !set[flag] && !zero {
+			assign()
+		}
+	}
+	def("out", d.out == "", func() { *out = d.out })
+	def("epochs", d.epochs == 0, func() { cfg.Epochs = d.epochs })
+	def("batch", d.batch == 0, func() { cfg.Batch = d.batch })
+	def("lr", d.lr == 0, func() { cfg.Solver.LR = d.lr })
+	def("wd", d.wd == 0, func() { *wd = d.wd }) // dropped later unless the optimizer is the default adamw
+	def("clip", d.clip == 0, func() { cfg.Solver.ClipNorm = d.clip })
+	def("warmup", d.warmup == 0, func() { cfg.Schedule.WarmupSteps = d.warmup })
+}
+
+// tabularDefaults are a run on a table's, chosen on validation rows, never
+// the test rows (benchmarks/TABULAR.md, "Choosing the defaults"): of the
+// candidates, 200 epochs with AdamW's decoupled decay 3 (lr·wd = 0.006 a
+// step) was the one at or above the linear baseline on every data set's
+// validation rows; the decay keeps the 64-64 MLP near the linear fit on
+// small, noisy tables (diabetes) and the epochs give the smallest tables
+// (iris: 4 steps an epoch) the steps to fit.
+var tabularDefaults = runDefaults{out: "runs/tabular", epochs: 200, batch: 32, wd: 3}
 
 // runFolds trains one run per fold into out/foldK and reports them.
 func runFolds(ctx context.Context, cfg train.Config, spec csvData, folds int, out string, stdout io.Writer) error {
