@@ -83,3 +83,37 @@ func as32[T float](s []T) []float32 {
 func as64[T float](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
+
+// packedMat is the right operand of many products by one matrix, a
+// recurrent layer's W_hh at every time step: for float32 it is packed once
+// into internal/sgemm's panels (each step's product then packs only its
+// A); float64 (gonum's Dgemm) multiplies by the matrix itself.
+type packedMat[T float] struct {
+	p    sgemm.Packed
+	tB   bool
+	k, n int
+	b    []T
+	ldb  int
+}
+
+// pack makes p hold op(B) (k×n, B row-major with leading dimension ldb,
+// transposed if tB); B must not change while p is used.
+func (p *packedMat[T]) pack(tB bool, k, n int, b []T, ldb int) {
+	p.tB, p.k, p.n, p.b, p.ldb = tB, k, n, b, ldb
+	if !isF64[T]() {
+		tb := blas.NoTrans
+		if tB {
+			tb = blas.Trans
+		}
+		p.p.Pack(tb, k, n, as32(b), ldb)
+	}
+}
+
+// mul computes C = A·op(B) + beta·C for the op(B) p holds, A m×k.
+func (p *packedMat[T]) mul(m int, a []T, lda int, beta T, c []T, ldc int) {
+	if isF64[T]() || m == 0 || p.n == 0 || p.k == 0 {
+		mm(false, p.tB, m, p.n, p.k, a, lda, p.b, p.ldb, beta, c, ldc)
+		return
+	}
+	sgemm.MulPacked(blas.NoTrans, m, 1, as32(a), lda, &p.p, float32(beta), as32(c), ldc)
+}

@@ -73,10 +73,10 @@ func GRU(x, h0, wIH, wHH, bIH, bHH *gorgonia.Node) (y, hT *gorgonia.Node, err er
 // gruFwd is the forward kernel; it keeps what the backward pass reads.
 type gruFwd[T float] struct {
 	d  rnnDims
-	g  []T // (N, T, 3H): input projections, then the activated r, z, n
-	hn []T // (N, T, H): W_hn·h_{t−1} + b_hn of every step
-	hs []T // (N, 3H): the step's hidden projections
-	wt []T // (H, 3H): W_HHᵀ
+	g  []T          // (N, T, 3H): input projections, then the activated r, z, n
+	hn []T          // (N, T, H): W_hn·h_{t−1} + b_hn of every step
+	hs []T          // (N, 3H): the step's hidden projections
+	wt packedMat[T] // W_HHᵀ (H, 3H), packed once for the T steps
 
 	r       rows
 	s       int
@@ -92,15 +92,14 @@ func (k *gruFwd[T]) run(out []T, in [][]T) error {
 	x, h0, wih, whh := in[0], in[1], in[2], in[3]
 	k.g, k.hn, k.hs = grow(k.g, n*t*3*h), grow(k.hn, n*t*h), grow(k.hs, n*3*h)
 	mm(false, true, n*t, 3*h, d.i, x, d.i, wih, d.i, 0, k.g, 3*h)
-	k.wt = grow(k.wt, 3*h*h)
-	transpose(k.wt, whh, 3*h, h)
+	k.wt.pack(true, h, 3*h, whh, h)
 	k.out, k.h0, k.bih, k.bhh = out, h0, in[4], in[5]
 	for s := range t {
 		hp, ldh := h0, h
 		if s > 0 {
 			hp, ldh = out[(s-1)*h:], t*h
 		}
-		mm(false, false, n, 3*h, h, hp, ldh, k.wt, 3*h, 0, k.hs, 3*h)
+		k.wt.mul(n, hp, ldh, 0, k.hs, 3*h)
 		k.s = s
 		k.r.RunWidth(k, n, 3*h)
 	}
@@ -147,9 +146,10 @@ func gruCell[T float](g, hs, bih, bhh, hp, hn, hOut []T) {
 // gruBwd is the backward kernel; f is the forward kernel of the same run.
 type gruBwd[T float] struct {
 	f         *gruFwd[T]
-	dx, dh    []T // (N, T, 3H): gradients of the input and hidden projections
-	hp        []T // (N, T, H): h_{t−1} of every step
-	dhn, dd   []T // (N, H): dh from the later step; the direct part z ⊙ dh
+	w         packedMat[T] // W_HH (3H, H), packed once for the T steps
+	dx, dh    []T          // (N, T, 3H): gradients of the input and hidden projections
+	hp        []T          // (N, T, H): h_{t−1} of every step
+	dhn, dd   []T          // (N, H): dh from the later step; the direct part z ⊙ dh
 	r         rows
 	s         int
 	y, h0, dy []T
@@ -169,11 +169,12 @@ func (k *gruBwd[T]) run(out []T, in [][]T) error {
 	k.dhn, k.dd = grow(k.dhn, n*h), grow(k.dd, n*h)
 	clear(k.dhn)
 	k.y, k.h0, k.dy = y, h0, dy
+	k.w.pack(false, 3*h, h, whh, h)
 	for s := t - 1; s >= 0; s-- {
 		k.s = s
 		k.r.RunWidth(k, n, 3*h)
 		copy(k.dhn, k.dd)
-		mm(false, false, n, h, 3*h, k.dh[s*3*h:], t*3*h, whh, h, 1, k.dhn, h)
+		k.w.mul(n, k.dh[s*3*h:], t*3*h, 1, k.dhn, h)
 	}
 	k.y, k.h0, k.dy = nil, nil, nil
 	o := out

@@ -167,10 +167,10 @@ func recurrentDims(op string, gates int, x *gorgonia.Node, states []*gorgonia.No
 // lstmFwd is the forward kernel; it keeps what the backward pass reads.
 type lstmFwd[T float] struct {
 	d     rnnDims
-	g     []T // (N, T, 4H): the activated gates i, f, g, o of every step
-	c, tc []T // (N, T, H): c_t and tanh(c_t)
-	bias  []T // (4H): bIH + bHH
-	wt    []T // (H, 4H): W_HHᵀ, so that each step's product packs B without transposing
+	g     []T          // (N, T, 4H): the activated gates i, f, g, o of every step
+	c, tc []T          // (N, T, H): c_t and tanh(c_t)
+	bias  []T          // (4H): bIH + bHH
+	wt    packedMat[T] // W_HHᵀ (H, 4H), packed once for the T steps
 
 	r       rows // the step's rows across cores
 	s       int  // the step being run
@@ -202,15 +202,14 @@ func (k *lstmFwd[T]) run(out []T, in [][]T) error {
 	}
 	// The input projections of all steps: G = X·W_IHᵀ.
 	mm(false, true, n*t, 4*h, d.i, x, d.i, wih, d.i, 0, k.g, 4*h)
-	k.wt = grow(k.wt, 4*h*h)
-	transpose(k.wt, whh, 4*h, h)
+	k.wt.pack(true, h, 4*h, whh, h)
 	ld := (t + 1) * h // stride of y's rows in the packed value
 	for s := range t {
 		hp, ldh := h0, h
 		if s > 0 {
 			hp, ldh = out[(s-1)*h:], ld
 		}
-		mm(false, false, n, 4*h, h, hp, ldh, k.wt, 4*h, 1, k.g[s*4*h:], t*4*h)
+		k.wt.mul(n, hp, ldh, 1, k.g[s*4*h:], t*4*h)
 		k.s, k.out, k.c0 = s, out, c0
 		k.r.RunWidth(k, n, 4*h)
 	}
@@ -243,9 +242,10 @@ func lstmCell[T float](g, bias, cp, c, tc, hOut []T) {
 // lstmBwd is the backward kernel; f is the forward kernel of the same run.
 type lstmBwd[T float] struct {
 	f       *lstmFwd[T]
-	dg      []T // (N, T, 4H): gradients of the gate pre-activations
-	hp      []T // (N, T, H): h_{t−1} of every step
-	dhn, dc []T // (N, H): the gradients flowing to the previous step
+	w       packedMat[T] // W_HH (4H, H), packed once for the T steps
+	dg      []T          // (N, T, 4H): gradients of the gate pre-activations
+	hp      []T          // (N, T, H): h_{t−1} of every step
+	dhn, dc []T          // (N, H): the gradients flowing to the previous step
 
 	r      rows
 	s      int
@@ -284,11 +284,12 @@ func (k *lstmBwd[T]) run(out []T, in [][]T) error {
 	for b := range n {
 		copy(k.dc[b*h:(b+1)*h], dp[(b*(t+1)+t)*h:][:h])
 	}
+	k.w.pack(false, 4*h, h, whh, h)
 	for s := t - 1; s >= 0; s-- {
 		k.s, k.c0, k.dp = s, c0, dp
 		k.r.RunWidth(k, n, 4*h)
 		// dh_{t−1} = dG_t·W_HH
-		mm(false, false, n, h, 4*h, k.dg[s*4*h:], t*4*h, whh, h, 0, k.dhn, h)
+		k.w.mul(n, k.dg[s*4*h:], t*4*h, 0, k.dhn, h)
 	}
 	sh := d.lstmGradShapes()
 	o := out

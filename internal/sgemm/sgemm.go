@@ -1,6 +1,8 @@
 package sgemm
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
@@ -78,6 +80,12 @@ var active = simd.Paths()[0]
 // leading dimensions lda, ldb, ldc. It panics on bad arguments as gonum's
 // Sgemm does (it checks them by delegating when it cannot use the kernel).
 func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	product(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// product is Sgemm, with B's panels taken from pre when pre is not nil
+// (pre holds op(B) = b packed for the active path).
+func product(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, pre *Packed) {
 	p := active
 	if p == simd.Go || !argsOK(tA, tB, m, n, k, a, lda, b, ldb, c, ldc) {
 		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -113,22 +121,80 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 		r = new(parallel.Runner)
 	}
 	*g = gemm{tA: tA != blas.NoTrans, tB: tB != blas.NoTrans, m: m, n: n, k: k, alpha: alpha,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kn: kn, mr: ks.mr, nr: ks.nr, overwrite: overwrite, r: r}
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kn: kn, mr: ks.mr, nr: ks.nr, overwrite: overwrite, pre: pre, r: r}
 	g.run()
 	*g = gemm{r: r} // drop the references to the matrices
 	gemms.Put(g)
 }
 
+// Packed is a right operand op(B) packed once for many products by it (a
+// recurrent layer multiplies by the same weights at every time step), in
+// the panels the active path's kernel reads: MulPacked then skips Sgemm's
+// packing of B. The zero value is empty; Pack reuses its buffer. B must not
+// change while its packed copy is used.
+type Packed struct {
+	tB   blas.Transpose
+	k, n int
+	b    []float32 // B itself (the pure-Go path, and products on a path other than the packing one, use it)
+	ldb  int
+	path simd.Path
+	data []float32 // for each block of nc columns j0, each block of kc rows p0: at j0·k + p0·(the block's padded width)
+}
+
+// Pack packs op(B) (k×n; B row-major with leading dimension ldb, transposed
+// if tB says so) into p. It panics on bad arguments, as Sgemm does.
+func (p *Packed) Pack(tB blas.Transpose, k, n int, b []float32, ldb int) {
+	if !argsOK(blas.NoTrans, tB, 0, n, k, nil, max(1, k), b, ldb, nil, max(1, n)) {
+		panic(fmt.Sprintf("sgemm: Pack: bad arguments: op(B) %d×%d, transpose %c, ldb %d, %d elements", k, n, tB, ldb, len(b)))
+	}
+	*p = Packed{tB: tB, k: k, n: n, b: b, ldb: ldb, path: active, data: p.data[:0]}
+	if active == simd.Go {
+		return
+	}
+	kn := kernelFor(active, n)
+	nr := kernels[kn].nr
+	g := gemm{tB: tB != blas.NoTrans, n: n, k: k, b: b, ldb: ldb, kn: kn, nr: nr}
+	p.data = slices.Grow(p.data, k*roundUp(n, nr))[:k*roundUp(n, nr)]
+	for j0 := 0; j0 < n; j0 += nc {
+		cols := min(nc, n-j0)
+		for p0 := 0; p0 < k; p0 += kc {
+			g.packB(p.data[j0*k+p0*roundUp(cols, nr):], p0, min(kc, k-p0), j0, cols)
+		}
+	}
+}
+
+// MulPacked computes C = alpha·op(A)·op(B) + beta·C for the op(B) packed in
+// p: Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) with the
+// tB, k, n, b and ldb given to Pack, without packing B again.
+func MulPacked(tA blas.Transpose, m int, alpha float32, a []float32, lda int, p *Packed, beta float32, c []float32, ldc int) {
+	pre := p
+	if p.path != active { // packed for another path's kernel (tests force paths)
+		pre = nil
+	}
+	product(tA, p.tB, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, beta, c, ldc, pre)
+}
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
 // gemms recycles the per-call state, so a call allocates nothing.
 var gemms = sync.Pool{New: func() any { return new(gemm) }}
 
-// Run computes the row blocks [lo, hi) of C for the current B block; the
-// blocks are items of a parallel.Worker, run across the cores by
-// internal/parallel's pool (no goroutine or closure per call).
+// Run computes the items [lo, hi) of C for the current B block: item i is
+// the rows of row block i / g.chunks and the B panels of column chunk
+// i % g.chunks. The items are those of a parallel.Worker, run across the
+// cores by internal/parallel's pool (no goroutine or closure per call).
 func (g *gemm) Run(_, lo, hi int) {
 	ap := getBuf(aBufs, mc*kc)
-	for blk := lo; blk < hi; blk++ {
-		g.block(*ap, blk*g.mb)
+	packed := -1 // the row block whose A panels ap holds
+	panels := (g.bCols + g.nr - 1) / g.nr
+	for it := lo; it < hi; it++ {
+		blk, ch := it/g.chunks, it%g.chunks
+		i0 := blk * g.mb
+		if blk != packed {
+			g.packA(*ap, i0, min(g.mb, g.m-i0), g.bP0, g.bK)
+			packed = blk
+		}
+		g.block(*ap, i0, ch*g.chunkPanels, min(panels, (ch+1)*g.chunkPanels))
 	}
 	putBuf(aBufs, ap)
 }
@@ -156,20 +222,23 @@ func argsOK(tA, tB blas.Transpose, m, n, k int, a []float32, lda int, b []float3
 }
 
 type gemm struct {
-	tA, tB    bool
-	m, n, k   int
-	alpha     float32
-	a, b, c   []float32
-	lda, ldb  int
-	ldc       int
-	packedB   []float32
-	bCols, bK int
-	bJ0, bP0  int
-	mb        int // rows of A per block, ≤ mc, a multiple of mr
-	kn        kern
-	mr, nr    int
-	overwrite bool             // β = 0: blocks with bP0 = 0 store into C instead of adding
-	r         *parallel.Runner // never reset (see Sgemm)
+	tA, tB      bool
+	m, n, k     int
+	alpha       float32
+	a, b, c     []float32
+	lda, ldb    int
+	ldc         int
+	packedB     []float32
+	bCols, bK   int
+	bJ0, bP0    int
+	mb          int     // rows of A per block, ≤ mc, a multiple of mr
+	chunks      int     // column chunks per row block (the items of a B block: row blocks × chunks)
+	chunkPanels int     // B panels per column chunk
+	pre         *Packed // B packed before the call (MulPacked), or nil: packed block by block into packedB
+	kn          kern
+	mr, nr      int
+	overwrite   bool             // β = 0: blocks with bP0 = 0 store into C instead of adding
+	r           *parallel.Runner // never reset (see Sgemm)
 }
 
 // aBufs and bBufs are free lists of packing buffers for A (mc·kc floats) and
@@ -201,28 +270,49 @@ func putBuf(bufs chan *[]float32, p *[]float32) {
 }
 
 func (g *gemm) run() {
+	mr, nr := g.mr, g.nr
+	rowPanels := (g.m + mr - 1) / mr
 	nw := 1
 	if g.m*g.n*g.k >= parallelFlops {
-		nw = parallel.Workers((g.m + g.mr - 1) / g.mr)
+		nw = parallel.Workers(rowPanels * ((min(g.n, nc) + nr - 1) / nr))
 	}
-	// Blocks of at most mc rows, small enough that every worker gets one
-	// (m = 128 on two workers: 66 + 62 rows, not 96 + 32).
-	per := (g.m + nw - 1) / nw
-	mr := g.mr
-	g.mb = min(mc, (per+mr-1)/mr*mr)
+	g.chunks = 1
+	if nw > 1 && rowPanels < 4*nw {
+		// Few rows (a recurrent step's batch of 32 is three 12-row panels,
+		// which two cores cannot share evenly): the row blocks are split into
+		// column chunks too, two per core, and every item packs its A panels.
+		g.mb = min(mc, rowPanels*mr)
+		g.chunks = (2*nw + (g.m+g.mb-1)/g.mb - 1) / ((g.m + g.mb - 1) / g.mb)
+	} else {
+		// Blocks of at most mc rows, small enough that every worker gets one
+		// (m = 128 on two workers: 66 + 62 rows, not 96 + 32).
+		per := (g.m + nw - 1) / nw
+		g.mb = min(mc, roundUp(per, mr))
+	}
 	blocks := (g.m + g.mb - 1) / g.mb
-	bp := getBuf(bBufs, kc*(nc+maxNR))
-	defer putBuf(bBufs, bp)
+	var bp *[]float32
+	if g.pre == nil {
+		bp = getBuf(bBufs, kc*(nc+maxNR))
+		defer putBuf(bBufs, bp)
+	}
 	for j0 := 0; j0 < g.n; j0 += nc {
 		cols := min(nc, g.n-j0)
+		panels := (cols + nr - 1) / nr
+		g.chunkPanels = (panels + g.chunks - 1) / g.chunks
+		items := blocks * ((panels + g.chunkPanels - 1) / g.chunkPanels)
 		for p0 := 0; p0 < g.k; p0 += kc {
 			depth := min(kc, g.k-p0)
-			g.packB(*bp, p0, depth, j0, cols)
-			g.packedB, g.bCols, g.bK, g.bJ0, g.bP0 = *bp, cols, depth, j0, p0
-			if nw > 1 {
-				g.r.Run(g, blocks)
+			if g.pre != nil {
+				g.packedB = g.pre.data[j0*g.k+p0*panels*nr:]
 			} else {
-				g.Run(0, 0, blocks)
+				g.packB(*bp, p0, depth, j0, cols)
+				g.packedB = *bp
+			}
+			g.bCols, g.bK, g.bJ0, g.bP0 = cols, depth, j0, p0
+			if nw > 1 {
+				g.r.Run(g, items)
+			} else {
+				g.Run(0, 0, items)
 			}
 		}
 	}
@@ -401,15 +491,15 @@ func (g *gemm) gather(pan, x []float32, r0, rows, ld, p0, depth, stride int, alp
 	return true
 }
 
-// block multiplies rows [i0, i0+mb) of op(A), for the packed B block, into C.
-// Panels of A in the outer loop, of B in the inner one: each A panel stays in
-// L1 while the B block streams from L2, and C is written row panel by row
-// panel, mr rows at a time left to right. (With B panels outside, a short
-// k — 400×25088×32 — wrote C as mb interleaved streams and ran at half the speed.)
-func (g *gemm) block(ap []float32, i0 int) {
+// block multiplies rows [i0, i0+mb) of op(A), packed in ap, by the panels
+// [q0, q1) of the packed B block, into C. Panels of A in the outer loop, of B
+// in the inner one: each A panel stays in L1 while the B block streams from
+// L2, and C is written row panel by row panel, mr rows at a time left to
+// right. (With B panels outside, a short k — 400×25088×32 — wrote C as mb
+// interleaved streams and ran at half the speed.)
+func (g *gemm) block(ap []float32, i0, q0, q1 int) {
 	rows := min(g.mb, g.m-i0)
 	depth, cols := g.bK, g.bCols
-	g.packA(ap, i0, rows, g.bP0, depth)
 	mr, nr := g.mr, g.nr
 	add := !g.overwrite || g.bP0 > 0
 	var tmp [maxMR * maxNR]float32
@@ -417,7 +507,7 @@ func (g *gemm) block(ap []float32, i0 int) {
 		apan := ap[r*depth*mr:]
 		in := min(mr, rows-r*mr)
 		i := i0 + r*mr
-		for q := 0; q*nr < cols; q++ {
+		for q := q0; q < q1; q++ {
 			bpan := g.packedB[q*depth*nr:]
 			jn := min(nr, cols-q*nr)
 			j := g.bJ0 + q*nr

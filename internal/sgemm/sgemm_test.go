@@ -125,7 +125,8 @@ func naive(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 }
 
 // checkProduct runs C = α·op(A)·op(B) + β·C with random A, B, C (leading
-// dimensions padded by pad) through Sgemm on each path the CPU runs and
+// dimensions padded by pad) through Sgemm, and through Pack and MulPacked,
+// on each path the CPU runs and
 // compares it with the triple loop (gonum's Sgemm for products beyond
 // naiveLimit), within a float32 rounding bound of each element's magnitude.
 func checkProduct(t *testing.T, r *rand.Rand, tA, tB blas.Transpose, m, n, k int, alpha, beta float32, pad int) {
@@ -158,16 +159,69 @@ func checkProduct(t *testing.T, r *rand.Rand, tA, tB blas.Transpose, m, n, k int
 	got := make([]float32, len(c0))
 	for _, p := range paths {
 		name := fmt.Sprintf("%v/m=%d/n=%d/k=%d/tA=%c/tB=%c/alpha=%v/beta=%v/pad=%d", p, m, n, k, tA, tB, alpha, beta, pad)
-		copy(got, c0)
 		restore := setPath(p)
-		Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc)
+		for _, packed := range []bool{false, true} {
+			copy(got, c0)
+			if packed {
+				var pb Packed
+				pb.Pack(tB, k, n, b, ldb)
+				MulPacked(tA, m, alpha, a, lda, &pb, beta, got, ldc)
+			} else {
+				Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc)
+			}
+			for i := range want {
+				if d := math.Abs(want[i] - float64(got[i])); !(d <= tol*math.Max(1, mag[i])) {
+					restore()
+					t.Fatalf("%s packed=%v: element %d (row %d, col %d): got %v, want %v", name, packed, i, i/ldc, i%ldc, got[i], want[i])
+				}
+			}
+		}
 		restore()
-		for i := range want {
-			if d := math.Abs(want[i] - float64(got[i])); !(d <= tol*math.Max(1, mag[i])) {
-				t.Fatalf("%s: element %d (row %d, col %d): got %v, want %v", name, i, i/ldc, i%ldc, got[i], want[i])
+	}
+}
+
+// TestMulPackedReuse checks that one packed B serves many products (a
+// recurrence's steps, each with a new A and a strided A as the steps of a
+// batch-first sequence are), that packing again into the same Packed
+// replaces it, and that a B packed on one path gives the right product when
+// another path is active (it is multiplied unpacked then).
+func TestMulPackedReuse(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	paths := simd.Paths()
+	for _, pp := range paths {
+		for _, mp := range paths {
+			var pb Packed
+			for _, s := range [][3]int{{32, 1536, 512}, {33, 40, 300}} { // m, n, k
+				m, n, k := s[0], s[1], s[2]
+				bm := randSlice(r, n*k) // B given transposed: (n, k)
+				restore := setPath(pp)
+				pb.Pack(blas.Trans, k, n, bm, k)
+				restore()
+				const steps, lda = 3, 3 * 600 // A rows are steps·k apart
+				a := randSlice(r, m*lda)
+				for step := range steps {
+					want := make([]float32, m*n)
+					gonum.Implementation{}.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a[step*k:], lda, bm, k, 0, want, n)
+					got := make([]float32, m*n)
+					restore := setPath(mp)
+					MulPacked(blas.NoTrans, m, 1, a[step*k:], lda, &pb, 0, got, n)
+					restore()
+					for i := range want {
+						require.InDelta(t, want[i], got[i], 1e-3, "packed on %v, multiplied on %v, %v step %d element %d", pp, mp, s, step, i)
+					}
+				}
 			}
 		}
 	}
+}
+
+// TestPackBadArgs checks that Pack panics, with what was wrong, on a B too
+// short for its shape.
+func TestPackBadArgs(t *testing.T) {
+	var pb Packed
+	require.PanicsWithValue(t, "sgemm: Pack: bad arguments: op(B) 3×4, transpose N, ldb 4, 11 elements", func() {
+		pb.Pack(blas.NoTrans, 3, 4, make([]float32, 11), 4)
+	})
 }
 
 // TestSgemmBetaZeroIgnoresC checks that β = 0 overwrites C without reading
