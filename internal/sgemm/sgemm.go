@@ -280,9 +280,11 @@ func (g *gemm) run() {
 	if nw > 1 && rowPanels < 4*nw {
 		// Few rows (a recurrent step's batch of 32 is three 12-row panels,
 		// which two cores cannot share evenly): the row blocks are split into
-		// column chunks too, two per core, and every item packs its A panels.
+		// column chunks too, one per core, and every item packs its A panels.
+		// (Two per core, for balance on a busy machine, measured slower: the
+		// caller took most of the smaller items before a pool goroutine woke.)
 		g.mb = min(mc, rowPanels*mr)
-		g.chunks = (2*nw + (g.m+g.mb-1)/g.mb - 1) / ((g.m + g.mb - 1) / g.mb)
+		g.chunks = (nw + (g.m+g.mb-1)/g.mb - 1) / ((g.m + g.mb - 1) / g.mb)
 	} else {
 		// Blocks of at most mc rows, small enough that every worker gets one
 		// (m = 128 on two workers: 66 + 62 rows, not 96 + 32).
