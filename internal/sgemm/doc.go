@@ -5,5 +5,7 @@
 // kernel, and a 24×16 one for products with at most 16 columns, with AVX-512
 // gathers and masked moves for packing), else AVX2 and FMA (6×16), else —
 // and off amd64 — gonum's pure-Go Sgemm. One binary serves every amd64 CPU;
-// it needs nothing but Go (no cgo).
+// it needs nothing but Go (no cgo). A right operand used for many products
+// (a recurrent layer's weights at every time step) can be packed once
+// (Packed.Pack) and multiplied by without packing again (MulPacked).
 package sgemm
