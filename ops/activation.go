@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"gorgonia.org/gorgonia"
+
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // An activation is an elementwise function whose derivative can be written
@@ -21,7 +23,7 @@ type activation struct {
 var (
 	tanhAct    = &activation{"Tanh", tanhFwd[float32], tanhFwd[float64], tanhBwd[float32], tanhBwd[float64]}
 	sigmoidAct = &activation{"Sigmoid", sigmoidFwd[float32], sigmoidFwd[float64], sigmoidBwd[float32], sigmoidBwd[float64]}
-	reluAct    = &activation{"ReLU", reluFwd[float32], reluFwd[float64], reluBwd[float32], reluBwd[float64]}
+	reluAct    = &activation{"ReLU", vec.ReLU[float32], vec.ReLU[float64], vec.ReLUGrad[float32], vec.ReLUGrad[float64]}
 )
 
 // Tanh returns tanh(x) elementwise; dx = g·(1 − y²).
@@ -86,23 +88,5 @@ func sigmoidFwd[T float](y, x []T) {
 func sigmoidBwd[T float](dx, y, g []T) {
 	for i, v := range y {
 		dx[i] = g[i] * v * (1 - v)
-	}
-}
-
-func reluFwd[T float](y, x []T) {
-	for i, v := range x {
-		y[i] = max(v, 0)
-	}
-}
-
-// reluBwd passes g where y > 0 and writes +0 elsewhere by masking g's bits
-// (keepBits): y is a ReLU output, +0 or positive (the forward pass maps −0
-// to +0), so y > 0 exactly when y's bits are non-zero. A branch on y (or a
-// float comparison) mispredicts about half the time on real activations and
-// was several times slower. (A NaN y passes g.)
-func reluBwd[T float](dx, y, g []T) {
-	dx, g = dx[:len(y)], g[:len(y)]
-	for i, v := range y {
-		dx[i] = keepBits(g[i], nonzeroBits(v))
 	}
 }

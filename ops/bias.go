@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"github.com/gradlab/gradlab/internal/vec"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -64,10 +65,7 @@ func biasAdd[T float](out, x, b []T, n, c, s int) error {
 	}
 	for i := 0; i < len(x); i += c * s {
 		for ch, bc := range b {
-			src, dst := x[i+ch*s:i+(ch+1)*s], out[i+ch*s:i+(ch+1)*s]
-			for j, v := range src {
-				dst[j] = v + bc
-			}
+			vec.AddConst(out[i+ch*s:i+(ch+1)*s], x[i+ch*s:i+(ch+1)*s], bc)
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/gorgonia"
 
 	"github.com/gradlab/gradlab/graph"
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // Dropout applies inverted dropout (Srivastava et al., 2014) to x, with p the
@@ -79,7 +80,7 @@ func (m *dropoutMask) draw(r *rand.PCG) {
 // forward and the backward pass share it. A dropped unit is exactly +0,
 // whatever v holds there (an Inf or NaN included, so an overflowed gradient
 // does not leak through a dropped unit), without a branch on the mask
-// (keepBits).
+// (vec.KeepBits).
 func dropoutApply[T float](out, v []T, keep []uint8, scale T, masked bool) {
 	if !masked {
 		copy(out, v)
@@ -87,6 +88,6 @@ func dropoutApply[T float](out, v []T, keep []uint8, scale T, masked bool) {
 	}
 	out, keep = out[:len(v)], keep[:len(v)]
 	for i, x := range v {
-		out[i] = keepBits(x*scale, keep[i])
+		out[i] = vec.KeepBits(x*scale, keep[i])
 	}
 }

@@ -3,6 +3,8 @@ package ops
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // BenchmarkKernels times the element-wise kernels of a training step on a
@@ -11,15 +13,15 @@ import (
 func BenchmarkKernels(b *testing.B) {
 	const n, c = 128, 512
 	r := rand.New(rand.NewPCG(1, 2))
-	vec := func(k int) []float32 {
+	randVec := func(k int) []float32 {
 		v := make([]float32, k)
 		for i := range v {
 			v[i] = float32(r.NormFloat64())
 		}
 		return v
 	}
-	x, g, y, dx := vec(n*c), vec(n*c), make([]float32, n*c), make([]float32, n*c)
-	gamma, beta, rm, rv, dv := vec(c), vec(c), make([]float32, c), make([]float32, c), make([]float32, c)
+	x, g, y, dx := randVec(n*c), randVec(n*c), make([]float32, n*c), make([]float32, n*c)
+	gamma, beta, rm, rv, dv := randVec(c), randVec(c), make([]float32, c), make([]float32, c), make([]float32, c)
 	b.Run("batchnorm", func(b *testing.B) {
 		o := &bnOp{momentum: 0.1, eps: 1e-5, batchStats: true}
 		b.SetBytes(4 * n * c)
@@ -34,8 +36,8 @@ func BenchmarkKernels(b *testing.B) {
 	b.Run("batchnorm2d", func(b *testing.B) {
 		// The default CNN's first batch norm: (128, 16, 24, 24), runs of 576.
 		const n, c, sp = 128, 16, 576
-		x, g, y, dx := vec(n*c*sp), vec(n*c*sp), make([]float32, n*c*sp), make([]float32, n*c*sp)
-		gamma, beta, rm, rv, dv := vec(c), vec(c), make([]float32, c), make([]float32, c), make([]float32, c)
+		x, g, y, dx := randVec(n*c*sp), randVec(n*c*sp), make([]float32, n*c*sp), make([]float32, n*c*sp)
+		gamma, beta, rm, rv, dv := randVec(c), randVec(c), make([]float32, c), make([]float32, c), make([]float32, c)
 		o := &bnOp{momentum: 0.1, eps: 1e-5, batchStats: true}
 		b.SetBytes(4 * n * c * sp)
 		for b.Loop() {
@@ -49,8 +51,8 @@ func BenchmarkKernels(b *testing.B) {
 	b.Run("relu", func(b *testing.B) {
 		b.SetBytes(4 * n * c)
 		for b.Loop() {
-			reluFwd(y, x)
-			reluBwd(dx, y, g)
+			vec.ReLU(y, x)
+			vec.ReLUGrad(dx, y, g)
 		}
 	})
 	b.Run("biasadd", func(b *testing.B) {

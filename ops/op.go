@@ -457,30 +457,6 @@ func data[T float](v gorgonia.Value) []T {
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
-// nonzeroBits is 1 when x's bits are not all zero (x ≠ +0), else 0,
-// computed without a branch.
-func nonzeroBits[T float](x T) uint8 {
-	if unsafe.Sizeof(x) == 4 {
-		b := *(*uint32)(unsafe.Pointer(&x))
-		return uint8((b | -b) >> 31)
-	}
-	b := *(*uint64)(unsafe.Pointer(&x))
-	return uint8((b | -b) >> 63)
-}
-
-// keepBits returns x when keep is 1 and +0 when it is 0 (keep must be one
-// of the two), by masking x's
-// bits: no branch on a random mask, and an Inf or NaN is cleared too. The
-// size test is resolved at compile time for each element type.
-func keepBits[T float](x T, keep uint8) T {
-	if unsafe.Sizeof(x) == 4 {
-		b := *(*uint32)(unsafe.Pointer(&x)) & -uint32(keep)
-		return *(*T)(unsafe.Pointer(&b))
-	}
-	b := *(*uint64)(unsafe.Pointer(&x)) & -uint64(keep)
-	return *(*T)(unsafe.Pointer(&b))
-}
-
 // notPlain describes why data[T] refused v, for error messages.
 func notPlain(v gorgonia.Value) string {
 	d, ok := v.(*tensor.Dense)

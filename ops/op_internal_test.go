@@ -12,6 +12,7 @@ import (
 
 	"github.com/gradlab/gradlab/graph"
 	"github.com/gradlab/gradlab/internal/parallel"
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // TestElementwiseSplit runs element-wise kernels large enough to be split
@@ -28,7 +29,7 @@ func TestElementwiseSplit(t *testing.T) {
 	}
 	kernels := map[string]func(out []float32, in [][]float32) error{
 		"tanh":     func(y []float32, in [][]float32) error { tanhFwd(y, in[0]); return nil },
-		"reluGrad": func(dx []float32, in [][]float32) error { reluBwd(dx, in[0], in[1]); return nil },
+		"reluGrad": func(dx []float32, in [][]float32) error { vec.ReLUGrad(dx, in[0], in[1]); return nil },
 	}
 	for name, k := range kernels {
 		want := make([]float32, n)

@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradlab/gradlab/internal/parallel"
+	"github.com/gradlab/gradlab/internal/vec"
 )
 
 // PoolOptions configure MaxPool2D and AvgPool2D. Each field is (height,
@@ -350,45 +351,12 @@ func (j *poolJob[T]) run2x2(lo, hi int) {
 			if len(j.arg) > 0 {
 				arg = j.arg[pl*p : (pl+1)*p]
 			}
-			for i := range g.oh {
-				r0, r1 := x[2*i*w:2*i*w+2*ow], x[(2*i+1)*w:(2*i+1)*w+2*ow]
-				yr := y[i*ow : (i+1)*ow]
-				for k := range yr {
-					a, b, c, d := r0[2*k], r0[2*k+1], r1[2*k], r1[2*k+1]
-					m := max(max(max(a, b), c), d)
-					yr[k] = m
-					if arg == nil {
-						continue
-					}
-					// The first element equal to m (m is not NaN), as a sum
-					// of comparisons: no branch to mispredict.
-					na, nb, nc := b2i(a != m), b2i(b != m), b2i(c != m)
-					at := na + na*nb + na*nb*nc
-					if m != m { // the last NaN
-						at = 0
-						switch {
-						case d != d:
-							at = 3
-						case c != c:
-							at = 2
-						case b != b:
-							at = 1
-						}
-					}
-					arg[i*ow+k] = uint8(at)
-				}
-			}
+			vec.MaxPool2x2(y, arg, x, w, ow)
 		case j.grad && j.kind == poolMax:
 			dx, dy := j.out[pl*hw:(pl+1)*hw], j.dy[pl*p:(pl+1)*p]
 			arg := j.fwd.arg[pl*p : (pl+1)*p]
+			vec.MaxPool2x2Grad(dx, dy, arg, w, ow)
 			for i := range g.oh {
-				r0, r1 := dx[2*i*w:2*i*w+2*ow], dx[(2*i+1)*w:(2*i+1)*w+2*ow]
-				for k, v := range dy[i*ow : (i+1)*ow] {
-					v += 0     // as 0 + v in the general loop: −0 becomes +0
-					var q [4]T // no branch on the argmax: a store through it
-					q[arg[i*ow+k]&3] = v
-					r0[2*k], r0[2*k+1], r1[2*k], r1[2*k+1] = q[0], q[1], q[2], q[3]
-				}
 				pad2x2(dx, g, i)
 			}
 			clear(dx[2*g.oh*w:])
@@ -429,12 +397,4 @@ func pad2x2[T float](dx []T, g *poolGeom, i int) {
 	if g.w > 2*g.ow {
 		dx[2*i*g.w+g.w-1], dx[(2*i+1)*g.w+g.w-1] = 0, 0
 	}
-}
-
-// b2i is 1 for true, 0 for false (compiled to a SETcc, no branch).
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
