@@ -57,8 +57,9 @@ func BenchmarkKernels(b *testing.B) {
 	})
 	b.Run("biasadd", func(b *testing.B) {
 		b.SetBytes(4 * n * c)
+		bias, in := &biasJob[float32]{n: n, c: c, s: 1}, [][]float32{x, beta}
 		for b.Loop() {
-			_ = biasAdd(y, x, beta, n, c, 1)
+			_ = bias.add(y, in)
 		}
 	})
 }
