@@ -163,6 +163,22 @@ addConstLoop:
 	DECL AX; \
 	KMOVW AX, K6
 
+// POOLSETUP, shared by the pool and its gradient (ow in R9): the argmax
+// constants 3, 2, 1 (Z22, Z24, Z25) and 0 (Z23, also +0.0), the tail masks,
+// the outputs of a row in full blocks in R11, the row counter R12 = 0.
+#define POOLSETUP \
+	MOVL $3, AX; \
+	VPBROADCASTD AX, Z22; \
+	MOVL $2, AX; \
+	VPBROADCASTD AX, Z24; \
+	MOVL $1, AX; \
+	VPBROADCASTD AX, Z25; \
+	VPXORD Z23, Z23, Z23; \
+	TAILMASKS; \
+	MOVQ R9, R11; \
+	ANDQ $-16, R11; \
+	XORQ R12, R12
+
 // POOLCORE: from the two vectors of a window row pair's inputs (Z0, Z1 of
 // row 2i; Z10, Z11 of row 2i+1) the windows' a, b, c, d (Z2–Z5); a NaN
 // jumps to nanLabel; m into Z8 and, the argmax into Z9.
@@ -214,18 +230,8 @@ TEXT ·maxPool2x2512(SB), NOSPLIT, $0-56
 	MOVQ ow+32(FP), R9
 	VMOVDQU32 permEven<>(SB), Z20
 	VMOVDQU32 permOdd<>(SB), Z21
-	MOVL $3, AX
-	VPBROADCASTD AX, Z22
-	MOVL $2, AX
-	VPBROADCASTD AX, Z24
-	MOVL $1, AX
-	VPBROADCASTD AX, Z25
-	VPXORD Z23, Z23, Z23
-	TAILMASKS
+	POOLSETUP
 	MOVQ oh+40(FP), R10
-	MOVQ R9, R11
-	ANDQ $-16, R11        // outputs in full blocks
-	XORQ R12, R12         // rows done
 
 poolRow:
 	CMPQ R12, R10
@@ -313,18 +319,8 @@ TEXT ·maxPool2x2Grad512(SB), NOSPLIT, $0-48
 	MOVQ ow+32(FP), R9
 	VMOVDQU32 permLo<>(SB), Z20
 	VMOVDQU32 permHi<>(SB), Z21
-	MOVL $3, AX
-	VPBROADCASTD AX, Z22
-	MOVL $2, AX
-	VPBROADCASTD AX, Z24
-	MOVL $1, AX
-	VPBROADCASTD AX, Z25
-	VPXORD Z23, Z23, Z23
-	TAILMASKS
+	POOLSETUP
 	MOVQ oh+40(FP), R10
-	MOVQ R9, R11
-	ANDQ $-16, R11
-	XORQ R12, R12
 
 gradRow:
 	CMPQ R12, R10
