@@ -102,6 +102,15 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// underLauncher reports whether an MPI launcher (OpenMPI's mpirun, or a
+// PMI one such as Slurm's srun) started this process. mpirun gives every
+// rank's stdout a pseudo-terminal even when its own output goes to a file,
+// so a progress bar there would fill the log with redraws: under a launcher
+// the run logs its epoch lines only.
+func underLauncher() bool {
+	return os.Getenv("OMPI_COMM_WORLD_SIZE") != "" || os.Getenv("PMI_SIZE") != ""
+}
+
 // mnistData is the data spec of a run on MNIST: how pixels were scaled.
 type mnistData struct {
 	Scaling string `json:"scaling"`
@@ -572,7 +581,7 @@ func trainResult(ctx context.Context, cfg train.Config, dir, out string, how run
 			return nil, err
 		}
 	}
-	if isTerminal(stdout) {
+	if isTerminal(stdout) && !underLauncher() {
 		opt.Progress = stdout
 	}
 	limit := func(n, l int) int {

@@ -154,3 +154,17 @@ func TestResumeRefusesChangedFlags(t *testing.T) {
 	assert.Contains(t, out, "resuming "+dir+" with -epochs 2 (the run was started for 1)")
 	assert.Contains(t, out, "epoch 2/2")
 }
+
+// TestUnderLauncher checks the launcher detection that keeps progress bars
+// out of mpirun's logs (its ranks' stdout is a pseudo-terminal even when
+// mpirun's output is redirected to a file).
+func TestUnderLauncher(t *testing.T) {
+	t.Setenv("OMPI_COMM_WORLD_SIZE", "")
+	t.Setenv("PMI_SIZE", "")
+	require.False(t, underLauncher(), "no launcher variables")
+	t.Setenv("OMPI_COMM_WORLD_SIZE", "2")
+	require.True(t, underLauncher(), "under OpenMPI's mpirun")
+	t.Setenv("OMPI_COMM_WORLD_SIZE", "")
+	t.Setenv("PMI_SIZE", "4")
+	require.True(t, underLauncher(), "under a PMI launcher")
+}
