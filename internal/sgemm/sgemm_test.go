@@ -191,7 +191,7 @@ func TestMulPackedReuse(t *testing.T) {
 	for _, pp := range paths {
 		for _, mp := range paths {
 			var pb Packed
-			for _, s := range [][3]int{{32, 1536, 512}, {33, 40, 300}} { // m, n, k
+			for _, s := range [][3]int{{32, 1536, 512}, {33, 40, 300}, {50, 10, 300}, {5, 2100, 20}} { // m, n, k
 				m, n, k := s[0], s[1], s[2]
 				bm := randSlice(r, n*k) // B given transposed: (n, k)
 				restore := setPath(pp)
