@@ -180,15 +180,15 @@ func roundUp(x, to int) int { return (x + to - 1) / to * to }
 var gemms = sync.Pool{New: func() any { return new(gemm) }}
 
 // Run computes the items [lo, hi) of C for the current B block: item i is
-// the rows of row block i / g.chunks and the B panels of column chunk
-// i % g.chunks. The items are those of a parallel.Worker, run across the
+// the rows of row block i / g.blockChunks and the B panels of column chunk
+// i % g.blockChunks. The items are those of a parallel.Worker, run across the
 // cores by internal/parallel's pool (no goroutine or closure per call).
 func (g *gemm) Run(_, lo, hi int) {
 	ap := getBuf(aBufs, mc*kc)
 	packed := -1 // the row block whose A panels ap holds
 	panels := (g.bCols + g.nr - 1) / g.nr
 	for it := lo; it < hi; it++ {
-		blk, ch := it/g.chunks, it%g.chunks
+		blk, ch := it/g.blockChunks, it%g.blockChunks
 		i0 := blk * g.mb
 		if blk != packed {
 			g.packA(*ap, i0, min(g.mb, g.m-i0), g.bP0, g.bK)
@@ -232,8 +232,9 @@ type gemm struct {
 	bCols, bK   int
 	bJ0, bP0    int
 	mb          int     // rows of A per block, ≤ mc, a multiple of mr
-	chunks      int     // column chunks per row block (the items of a B block: row blocks × chunks)
-	chunkPanels int     // B panels per column chunk
+	chunks      int     // column chunks wanted per row block
+	chunkPanels int     // B panels per column chunk of the current B block
+	blockChunks int     // its chunks (fewer than chunks when it is narrow): the items are row blocks × blockChunks
 	pre         *Packed // B packed before the call (MulPacked), or nil: packed block by block into packedB
 	kn          kern
 	mr, nr      int
@@ -301,7 +302,9 @@ func (g *gemm) run() {
 		cols := min(nc, g.n-j0)
 		panels := (cols + nr - 1) / nr
 		g.chunkPanels = (panels + g.chunks - 1) / g.chunks
-		items := blocks * ((panels + g.chunkPanels - 1) / g.chunkPanels)
+		// A narrow last block of columns may have fewer chunks than asked.
+		g.blockChunks = (panels + g.chunkPanels - 1) / g.chunkPanels
+		items := blocks * g.blockChunks
 		for p0 := 0; p0 < g.k; p0 += kc {
 			depth := min(kc, g.k-p0)
 			if g.pre != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gradlab/gradlab/internal/parallel"
 	"github.com/gradlab/gradlab/internal/simd"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/blas"
@@ -440,6 +441,52 @@ func TestSgemmZeroAllocs(t *testing.T) {
 			require.Zero(t, allocs, "%v %v, one goroutine", p, s)
 			// The runtime may allocate a goroutine-parking record now and then.
 			require.Less(t, float64(after.Mallocs-before.Mallocs)/20, 0.5, "%v %v, two goroutines", p, s)
+		}
+	}
+}
+
+// TestSgemmSplits checks that the product does not depend on how many
+// cores share it: at parallelism 1 to 8 (more parts than this machine has
+// cores is fine: the caller does what the pool does not take), the shapes
+// that take the column-chunk split (few row panels per part) and the row
+// split, with a last column block narrower than the chunks, give the bits
+// of the one-part product, on every SIMD path, packed ahead or not.
+func TestSgemmSplits(t *testing.T) {
+	defer parallel.SetParallelism(parallel.SetParallelism(0))
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, p := range simd.Paths() {
+		if p == simd.Go {
+			continue // gonum's
+		}
+		for _, s := range [][3]int{{32, 1536, 512}, {130, nc + 32, 40}, {143, 2*nc + 16, 24}, {97, 700, 300}, {300, 64, 100}} {
+			m, n, k := s[0], s[1], s[2]
+			a, b := randSlice(r, m*k), randSlice(r, k*n)
+			restore := setPath(p)
+			var want []float32
+			for _, parts := range []int{1, 2, 3, 4, 8} {
+				parallel.SetParallelism(parts)
+				for _, packed := range []bool{false, true} {
+					c := make([]float32, m*n)
+					if packed {
+						var pb Packed
+						pb.Pack(blas.NoTrans, k, n, b, n)
+						MulPacked(blas.NoTrans, m, 1, a, k, &pb, 0, c, n)
+					} else {
+						Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+					}
+					if want == nil {
+						want = c
+						continue
+					}
+					for i := range want {
+						if math.Float32bits(want[i]) != math.Float32bits(c[i]) {
+							restore()
+							t.Fatalf("%v %v parts=%d packed=%v: element %d (row %d, col %d): %v, want %v (one part)", p, s, parts, packed, i, i/n, i%n, c[i], want[i])
+						}
+					}
+				}
+			}
+			restore()
 		}
 	}
 }
