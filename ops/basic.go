@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -44,13 +43,7 @@ func gemm(a, b *gorgonia.Node, ta, tb bool) (*gorgonia.Node, error) {
 	if k != k2 {
 		return nil, fmt.Errorf("%w: MatMul: inner dimensions of %v and %v differ", ErrShape, as, bs)
 	}
-	tA, tB := blas.NoTrans, blas.NoTrans
-	if ta {
-		tA = blas.Trans
-	}
-	if tb {
-		tB = blas.Trans
-	}
+	tA, tB := blasT(ta), blasT(tb)
 	lda, ldb, ldc := max(1, as[1]), max(1, bs[1]), max(1, n)
 	d := &def{
 		name:  "MatMul(" + tflag("a", ta) + ", " + tflag("b", tb) + ")",

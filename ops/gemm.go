@@ -27,13 +27,7 @@ const sgemmSerialFlops = 1 << 20
 // per block), whichever packs fewest elements. The blocks depend only on the
 // shape, so results do not depend on how the caller splits its work.
 func serialGemm[T float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
+	ta, tb := blasT(tA), blasT(tB)
 	if unsafe.Sizeof(beta) == 8 {
 		gonum.Implementation{}.Dgemm(ta, tb, m, n, k, 1, as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc)
 		return
@@ -84,6 +78,14 @@ func as64[T float](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
+// blasT is the BLAS transpose flag for "transposed" t.
+func blasT(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
 // packedMat is the right operand of many products by one matrix, a
 // recurrent layer's W_hh at every time step: for float32 it is packed once
 // into internal/sgemm's panels (each step's product then packs only its
@@ -101,11 +103,7 @@ type packedMat[T float] struct {
 func (p *packedMat[T]) pack(tB bool, k, n int, b []T, ldb int) {
 	p.tB, p.k, p.n, p.b, p.ldb = tB, k, n, b, ldb
 	if !isF64[T]() {
-		tb := blas.NoTrans
-		if tB {
-			tb = blas.Trans
-		}
-		p.p.Pack(tb, k, n, as32(b), ldb)
+		p.p.Pack(blasT(tB), k, n, as32(b), ldb)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"unsafe"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -132,13 +131,7 @@ func mm[T float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta 
 	if m == 0 || n == 0 {
 		return
 	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
+	ta, tb := blasT(tA), blasT(tB)
 	if k == 0 {
 		for i := range m {
 			row := c[i*ldc : i*ldc+n]
