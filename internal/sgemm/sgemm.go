@@ -232,9 +232,8 @@ type gemm struct {
 	bCols, bK   int
 	bJ0, bP0    int
 	mb          int     // rows of A per block, ≤ mc, a multiple of mr
-	chunks      int     // column chunks wanted per row block
 	chunkPanels int     // B panels per column chunk of the current B block
-	blockChunks int     // its chunks (fewer than chunks when it is narrow): the items are row blocks × blockChunks
+	blockChunks int     // its chunks (fewer than asked when it is narrow): the items are row blocks × blockChunks
 	pre         *Packed // B packed before the call (MulPacked), or nil: packed block by block into packedB
 	kn          kern
 	mr, nr      int
@@ -277,7 +276,7 @@ func (g *gemm) run() {
 	if g.m*g.n*g.k >= parallelFlops {
 		nw = parallel.Workers(rowPanels * ((min(g.n, nc) + nr - 1) / nr))
 	}
-	g.chunks = 1
+	chunks := 1 // column chunks wanted per row block
 	if nw > 1 && rowPanels < 4*nw {
 		// Few rows (a recurrent step's batch of 32 is three 12-row panels,
 		// which two cores cannot share evenly): the row blocks are split into
@@ -285,7 +284,8 @@ func (g *gemm) run() {
 		// (Two per core, for balance on a busy machine, measured slower: the
 		// caller took most of the smaller items before a pool goroutine woke.)
 		g.mb = min(mc, rowPanels*mr)
-		g.chunks = (nw + (g.m+g.mb-1)/g.mb - 1) / ((g.m + g.mb - 1) / g.mb)
+		blocks := (g.m + g.mb - 1) / g.mb
+		chunks = (nw + blocks - 1) / blocks
 	} else {
 		// Blocks of at most mc rows, small enough that every worker gets one
 		// (m = 128 on two workers: 66 + 62 rows, not 96 + 32).
@@ -301,7 +301,7 @@ func (g *gemm) run() {
 	for j0 := 0; j0 < g.n; j0 += nc {
 		cols := min(nc, g.n-j0)
 		panels := (cols + nr - 1) / nr
-		g.chunkPanels = (panels + g.chunks - 1) / g.chunks
+		g.chunkPanels = (panels + chunks - 1) / chunks
 		// A narrow last block of columns may have fewer chunks than asked.
 		g.blockChunks = (panels + g.chunkPanels - 1) / g.chunkPanels
 		items := blocks * g.blockChunks
