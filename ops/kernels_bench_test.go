@@ -55,6 +55,24 @@ func BenchmarkKernels(b *testing.B) {
 			vec.ReLUGrad(dx, y, g)
 		}
 	})
+	b.Run("layernorm-4096x512", func(b *testing.B) {
+		// LayerNorm's forward and backward kernels called directly, at
+		// BenchmarkSeqLayer/layernorm-n4096-d512's size, without the tape
+		// (SEQ.md compares the two).
+		const rows, d = 4096, 512
+		k := &lnJob[float32]{g: lnGeom{rows: rows, d: d, eps: 1e-5}}
+		lx, ly, ldy, ldx := randVec(rows*d), make([]float32, rows*d), randVec(rows*d), make([]float32, rows*d)
+		in := [][]float32{lx, randVec(d), randVec(d), ly, ldy}
+		b.SetBytes(4 * 4 * rows * d) // x, y, dy, dx
+		for b.Loop() {
+			if err := k.forward(ly, in[:3]); err != nil {
+				b.Fatal(err)
+			}
+			if err := k.backward(ldx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("biasadd", func(b *testing.B) {
 		b.SetBytes(4 * n * c)
 		bias, in := &biasJob[float32]{n: n, c: c, s: 1}, [][]float32{x, beta}

@@ -281,8 +281,9 @@ func (g *gemm) run() {
 		// Few rows (a recurrent step's batch of 32 is three 12-row panels,
 		// which two cores cannot share evenly): the row blocks are split into
 		// column chunks too, one per core, and every item packs its A panels.
-		// (Two per core, for balance on a busy machine, measured slower: the
-		// caller took most of the smaller items before a pool goroutine woke.)
+		// (Two per core, for balance on a busy machine, measured slower:
+		// likely the caller taking most of the smaller items before a pool
+		// goroutine wakes.)
 		g.mb = min(mc, rowPanels*mr)
 		blocks := (g.m + g.mb - 1) / g.mb
 		chunks = (nw + blocks - 1) / blocks
